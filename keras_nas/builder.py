@@ -1,0 +1,113 @@
+"""Compile an op list into a `keras.Sequential`.
+
+The builder first plans the sequence (`architecture.plan`), so an invalid one
+fails with its reason before any layer exists. It then makes one layer per
+step: the ops, the `Flatten` (or global pooling) where spatial becomes flat,
+and a head that follows the task.
+
+Invalid sequences are never repaired: `build_model` raises
+`InvalidArchitectureError`. In a search, the built-in strategies only propose
+valid sequences; one that still arrives (from a user's own oracle) is
+recorded as a failed trial with its reason, and costs no training.
+"""
+
+import keras
+
+from keras_nas import architecture
+from keras_nas import ops as ops_module
+
+__all__ = ["build_model", "TASKS", "head_for"]
+
+#: Tasks and their heads: (activation, loss).
+TASKS = {
+    "multiclass": ("softmax", "sparse_categorical_crossentropy"),
+    "binary": ("sigmoid", "binary_crossentropy"),
+    "regression": ("linear", "mse"),
+}
+
+
+def head_for(task, num_classes=None, num_targets=1):
+    """Units and activation of the head for a task."""
+    if task not in TASKS:
+        raise ValueError(
+            f"`task` must be one of {sorted(TASKS)}. Received: task={task!r}."
+        )
+    if task == "multiclass":
+        if num_classes is None or int(num_classes) < 2:
+            raise ValueError(
+                "A multiclass task needs `num_classes` of at least 2. "
+                f"Received: num_classes={num_classes!r}."
+            )
+        return int(num_classes), "softmax"
+    if task == "binary":
+        return 1, "sigmoid"
+    return int(num_targets), "linear"
+
+
+def build_model(
+    ops,
+    input_shape,
+    task="multiclass",
+    num_classes=None,
+    num_targets=1,
+    head="auto",
+    op_table=None,
+    name=None,
+):
+    """Build the `keras.Sequential` of an op list.
+
+    Args:
+        ops: A list of op names, e.g. `["conv3x3-32", "maxpool", "dense-64"]`.
+        input_shape: The shape of one sample, without the batch dimension.
+        task: `"multiclass"` (softmax head), `"binary"` (one sigmoid unit) or
+            `"regression"` (linear units). Defaults to `"multiclass"`.
+        num_classes: Number of classes of a multiclass task.
+        num_targets: Number of outputs of a regression. Defaults to `1`.
+        head: `"auto"`, `"flatten"` or `"gap"`: how spatial maps become flat
+            before the head. Defaults to `"auto"`.
+        op_table: Optional mapping from op name to `Op` (a search space's
+            own ops), looked up before the registry.
+        name: Optional model name.
+
+    Returns:
+        An uncompiled, built `keras.Sequential`.
+
+    Raises:
+        InvalidArchitectureError: the sequence is invalid for `input_shape`;
+            no layer was built.
+
+    >>> model = build_model(["conv3x3-16", "maxpool"], (8, 8, 1), num_classes=10)
+    >>> model.count_params()
+    2730
+    """
+    units, activation = head_for(task, num_classes, num_targets)
+    plan = architecture.plan(
+        ops, input_shape, output_units=units, head=head, op_table=op_table
+    )
+    return build_from_plan(plan, activation, op_table=op_table, name=name)
+
+
+def build_from_plan(plan, activation, op_table=None, name=None):
+    """Build the model of a `Plan`; the head uses `activation`."""
+    layers = [keras.Input(shape=plan.input_shape)]
+    for i, step in enumerate(plan.steps):
+        if step.op == "flatten":
+            layers.append(keras.layers.Flatten(name=f"flatten_{i}"))
+        elif step.op == "gap":
+            layer = ops_module.get("gap").make_layer(step.input_shape)
+            layer.name = f"gap_{i}"
+            layers.append(layer)
+        elif step.op == "head":
+            layers.append(
+                keras.layers.Dense(
+                    step.output_shape[-1], activation=activation, name="head"
+                )
+            )
+        else:
+            op = architecture._resolve(step.op, op_table)
+            layer = op.make_layer(step.input_shape)
+            if op.name in ops_module._BUILTIN_NAMES:
+                # Readable names in summaries and TensorBoard graphs.
+                layer.name = ops_module.layer_name(step.index, step.op)
+            layers.append(layer)
+    return keras.Sequential(layers, name=name)

@@ -1,0 +1,417 @@
+"""`SearchSpace`: an op vocabulary and a depth range, as Keras Tuner sees it.
+
+A genotype is a list of op names, e.g. `["conv3x3-32", "maxpool",
+"dense-128"]`. The space declares it as `keras_tuner.HyperParameters`: an
+`Int` named `depth` and one `Choice` per position, `op_0` ... `op_{max-1}`,
+where `op_i` is active only while `i < depth`. Any Keras Tuner oracle can
+therefore propose genotypes, and `decode()` turns a trial's values back into
+the op list.
+"""
+
+import numpy as np
+import keras_tuner
+
+from keras_nas import architecture
+from keras_nas import ops as ops_module
+
+__all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES"]
+
+DEFAULT_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4)
+
+# Cap on the distinct shapes tracked when proving that a valid sequence exists.
+_MAX_SHAPES = 2048
+
+
+class SearchSpace:
+    """The space of op sequences a search may propose.
+
+    Args:
+        ops: `None` for the default vocabulary of the data the space meets
+            (images, sequences or tabular), a list of op names from the
+            registry, or a mapping from op name to a factory (or `Op`). A
+            mapping may mix in registered names with the value `None`.
+            Defaults to `None`.
+        min_depth: Fewest ops in a sequence, at least 1. Defaults to `1`.
+        max_depth: Most ops in a sequence. Defaults to `8`.
+        learning_rate: `False` to train every candidate with the optimizer's
+            own learning rate, `True` to search over
+            `DEFAULT_LEARNING_RATES`, or a list of rates to search over.
+            Defaults to `False`.
+        input_shape: The shape of one sample, if known now. A search binds
+            the space to its data's shape itself. Defaults to `None`.
+        max_params: Largest model, in weights, that the space admits; larger
+            candidates count as invalid. Defaults to `None` (no cap).
+        output_units: Units of the model's head, used to count parameters
+            against `max_params`. Defaults to `1`.
+
+    >>> space = SearchSpace(["conv3x3-16", "maxpool", "dense-32"], max_depth=3)
+    >>> values = space.encode(["conv3x3-16", "dense-32"])
+    >>> space.decode(values)
+    ['conv3x3-16', 'dense-32']
+    """
+
+    def __init__(
+        self,
+        ops=None,
+        min_depth=1,
+        max_depth=8,
+        learning_rate=False,
+        input_shape=None,
+        max_params=None,
+        output_units=1,
+    ):
+        for name, value in (("min_depth", min_depth), ("max_depth", max_depth)):
+            if isinstance(value, bool) or not isinstance(
+                value, (int, np.integer)
+            ):
+                raise TypeError(
+                    f"`{name}` must be an integer. Received: {name}={value!r} "
+                    f"(of type {type(value).__name__})."
+                )
+        if min_depth < 1:
+            raise ValueError(
+                "`min_depth` must be at least 1. Received: "
+                f"min_depth={min_depth}."
+            )
+        if min_depth > max_depth:
+            raise ValueError(
+                "`min_depth <= max_depth` must hold, but got "
+                f"(min_depth={min_depth}, max_depth={max_depth})."
+            )
+        self.min_depth = int(min_depth)
+        self.max_depth = int(max_depth)
+        self._ops_arg = ops
+        self._op_table = self._make_op_table(ops)
+        self.learning_rates = self._check_learning_rate(learning_rate)
+        if max_params is not None and (
+            isinstance(max_params, bool) or not max_params >= 1
+        ):
+            raise ValueError(
+                "`max_params` must be a positive number of weights or None. "
+                f"Received: max_params={max_params!r}."
+            )
+        self.max_params = max_params
+        self.output_units = int(output_units)
+        self.input_shape = None
+        if input_shape is not None:
+            self._bind(input_shape)
+
+    # -- construction -----------------------------------------------------
+
+    @staticmethod
+    def _make_op_table(ops):
+        if ops is None:
+            return None
+        if isinstance(ops, str):
+            raise TypeError(
+                "`ops` must be None, a list of op names or a mapping from op "
+                f"name to factory. Received the string ops={ops!r}; wrap it "
+                "in a list."
+            )
+        table = {}
+        if isinstance(ops, dict):
+            items = ops.items()
+        else:
+            try:
+                items = [(name, None) for name in ops]
+            except TypeError:
+                raise TypeError(
+                    "`ops` must be None, a list of op names or a mapping from "
+                    f"op name to factory. Received: ops={ops!r} (of type "
+                    f"{type(ops).__name__})."
+                ) from None
+        for name, factory in items:
+            if name in table:
+                raise ValueError(
+                    f"`ops` lists {name!r} twice. Received: ops={list(ops)}."
+                )
+            if factory is None:
+                if not isinstance(name, str) or name not in ops_module.names():
+                    raise ValueError(
+                        f"Unknown op name {name!r} in `ops`. Accepted: the "
+                        f"registered ops {ops_module.names()}, or a mapping "
+                        "from a new name to its layer factory."
+                    )
+                table[name] = ops_module.get(name)
+            elif isinstance(factory, ops_module.Op):
+                table[name] = factory
+            else:
+                table[name] = ops_module.make_op(name, factory)
+        if not table:
+            raise ValueError(
+                "`ops` is empty: a search space needs at least one op. "
+                "Received: ops=" + repr(ops) + ". Pass None for the default "
+                "vocabulary."
+            )
+        return table
+
+    @staticmethod
+    def _check_learning_rate(learning_rate):
+        if learning_rate is False or learning_rate is None:
+            return None
+        if learning_rate is True:
+            return list(DEFAULT_LEARNING_RATES)
+        try:
+            rates = [float(r) for r in learning_rate]
+        except (TypeError, ValueError):
+            rates = []
+        if not rates or min(rates) <= 0:
+            raise ValueError(
+                "`learning_rate` must be True, False or a non-empty list of "
+                f"positive rates. Received: learning_rate={learning_rate!r}."
+            )
+        return rates
+
+    def _bind(self, input_shape):
+        shape = architecture._check_input_shape(input_shape)
+        rank = len(shape)
+        if self._op_table is None:
+            self._op_table = {
+                n: ops_module.get(n) for n in ops_module.default_ops(rank)
+            }
+        self.input_shape = shape
+        if not self._some_sequence_is_valid():
+            raise ValueError(
+                f"No op sequence of depth {self.min_depth} to "
+                f"{self.max_depth} over ops {self.ops} is valid for input "
+                f"shape {shape} ({ops_module.RANK_KINDS[rank]}). Accepted: "
+                "ops that take this kind of input, e.g. "
+                f"{ops_module.default_ops(rank)[:4]}"
+                + (
+                    f", within max_params={self.max_params}"
+                    if self.max_params
+                    else ""
+                )
+                + "."
+            )
+
+    def bind(self, input_shape, output_units=None, max_params=None):
+        """A copy of this space bound to an input shape (and a head size).
+
+        Binding resolves `ops=None` to the default vocabulary of the input's
+        kind and checks that at least one sequence is valid for it.
+        """
+        return SearchSpace(
+            ops=self._ops_arg if self._op_table is None else self._op_table,
+            min_depth=self.min_depth,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rates or False,
+            input_shape=input_shape,
+            max_params=max_params if max_params is not None else self.max_params,
+            output_units=(
+                output_units if output_units is not None else self.output_units
+            ),
+        )
+
+    # -- the vocabulary ---------------------------------------------------
+
+    @property
+    def ops(self):
+        """The op names of the vocabulary."""
+        if self._op_table is None:
+            raise ValueError(
+                "This space uses the default vocabulary of the data it meets "
+                "(ops=None), and it has met no data yet. Pass `input_shape=` "
+                "or call `space.bind(input_shape)` first."
+            )
+        return list(self._op_table)
+
+    @property
+    def op_table(self):
+        """Mapping from op name to `Op`."""
+        self.ops  # Raises the helpful error when unbound.
+        return dict(self._op_table)
+
+    @property
+    def is_bound(self):
+        return self.input_shape is not None
+
+    # -- Keras Tuner ------------------------------------------------------
+
+    @property
+    def hyperparameters(self):
+        """The space as a fresh `keras_tuner.HyperParameters`."""
+        hp = keras_tuner.HyperParameters()
+        self.declare(hp)
+        return hp
+
+    def declare(self, hp):
+        """Declare the space's hyperparameters on an existing `hp`."""
+        ops = self.ops
+        if self.min_depth == self.max_depth:
+            hp.Fixed("depth", self.max_depth)
+        else:
+            hp.Int("depth", self.min_depth, self.max_depth)
+        for i in range(self.max_depth):
+            if i < self.min_depth:
+                hp.Choice(f"op_{i}", ops)
+            else:
+                with hp.conditional_scope(
+                    "depth", list(range(i + 1, self.max_depth + 1))
+                ):
+                    hp.Choice(f"op_{i}", ops)
+        if self.learning_rates:
+            hp.Choice("learning_rate", self.learning_rates)
+        return hp
+
+    def decode(self, values):
+        """The op list of a trial's `HyperParameters` or dict of values."""
+        if isinstance(values, keras_tuner.HyperParameters):
+            values = values.values
+        if not isinstance(values, dict):
+            raise TypeError(
+                "`values` must be a `keras_tuner.HyperParameters` or a dict. "
+                f"Received: {values!r} (of type {type(values).__name__})."
+            )
+        depth = values.get("depth", self.max_depth)
+        if not self.min_depth <= int(depth) <= self.max_depth:
+            raise ValueError(
+                f"`depth` must be between {self.min_depth} and "
+                f"{self.max_depth}. Received: depth={depth!r}."
+            )
+        try:
+            ops = [values[f"op_{i}"] for i in range(int(depth))]
+        except KeyError as e:
+            raise ValueError(
+                f"The values have no {e.args[0]!r}, yet depth={depth}. "
+                f"Received: values={values}."
+            ) from None
+        self._check_names(ops, "values")
+        return ops
+
+    def encode(self, ops, learning_rate=None):
+        """The values, as a dict, of the op list `ops` (the inverse of
+        `decode`)."""
+        ops = list(ops)
+        if not self.min_depth <= len(ops) <= self.max_depth:
+            raise ValueError(
+                f"An op list must hold {self.min_depth} to {self.max_depth} "
+                f"ops. Received {len(ops)}: ops={ops}."
+            )
+        self._check_names(ops, "ops")
+        values = {"depth": len(ops)}
+        values.update({f"op_{i}": name for i, name in enumerate(ops)})
+        if self.learning_rates:
+            lr = self.learning_rates[0] if learning_rate is None else learning_rate
+            values["learning_rate"] = lr
+        return values
+
+    def _check_names(self, ops, arg):
+        vocabulary = self.ops
+        unknown = [n for n in ops if n not in self._op_table]
+        if unknown:
+            raise ValueError(
+                f"Unknown op name(s) {unknown} in `{arg}`. Accepted: the "
+                f"space's ops {vocabulary}."
+            )
+
+    # -- validity ---------------------------------------------------------
+
+    def check(self, ops):
+        """Why `ops` is not a valid candidate, or `None` when it is.
+
+        Checks the vocabulary and depth, then, once the space knows its input
+        shape, the shape rules and `max_params`.
+        """
+        ops = list(ops)
+        if not self.min_depth <= len(ops) <= self.max_depth:
+            return (
+                f"depth {len(ops)} is outside {self.min_depth}.."
+                f"{self.max_depth}"
+            )
+        unknown = [n for n in ops if n not in self._op_table]
+        if unknown:
+            return f"unknown ops {unknown}"
+        if self.input_shape is None:
+            return None
+        if self.max_params is None:
+            return architecture.check(ops, self.input_shape, self._op_table)
+        try:
+            params = self.plan(ops).params
+        except architecture.InvalidArchitectureError as e:
+            return str(e)
+        if params > self.max_params:
+            return f"{params} parameters exceed max_params={self.max_params}"
+        return None
+
+    def plan(self, ops, head="auto"):
+        """The `architecture.Plan` of `ops` for the bound input shape."""
+        if self.input_shape is None:
+            raise ValueError(
+                "The space has no input shape yet; call `bind(input_shape)`."
+            )
+        return architecture.plan(
+            ops,
+            self.input_shape,
+            output_units=self.output_units,
+            head=head,
+            op_table=self._op_table,
+        )
+
+    def next_shape(self, shape, name):
+        """The shape after op `name`, or `None` where it cannot run."""
+        try:
+            steps = architecture.plan(
+                [name], shape, op_table=self._op_table, count=False
+            ).steps
+        except architecture.InvalidArchitectureError:
+            return None
+        # The last step is the head; the one before it is the op itself,
+        # possibly followed by the head's flatten.
+        for step in reversed(steps):
+            if step.index == 0:
+                return step.output_shape
+        return None
+
+    def _some_sequence_is_valid(self):
+        shapes = {self.input_shape}
+        for _ in range(self.min_depth):
+            shapes = {
+                out
+                for s in shapes
+                for name in self._op_table
+                for out in [self.next_shape(s, name)]
+                if out is not None
+            }
+            if not shapes:
+                return False
+            if len(shapes) > _MAX_SHAPES:
+                break
+        return self.max_params is None or self.random_ops(
+            np.random.default_rng(0), attempts=200
+        ) is not None
+
+    def random_ops(self, rng, attempts=100):
+        """A random valid op list, or `None` if none was found.
+
+        Each position draws uniformly among the ops that can run on the shape
+        reached so far, so a sequence is valid by construction; the depth is
+        uniform in the space's range. `max_params` is met by rejection.
+        """
+        names = self.ops
+        for _ in range(attempts):
+            depth = int(rng.integers(self.min_depth, self.max_depth + 1))
+            if self.input_shape is None:
+                return [names[int(rng.integers(len(names)))] for _ in range(depth)]
+            ops, shape = [], self.input_shape
+            for _ in range(depth):
+                options = [
+                    (n, out)
+                    for n in names
+                    for out in [self.next_shape(shape, n)]
+                    if out is not None
+                ]
+                if not options:
+                    break
+                name, shape = options[int(rng.integers(len(options)))]
+                ops.append(name)
+            if len(ops) == depth and self.check(ops) is None:
+                return ops
+        return None
+
+    def __repr__(self):
+        ops = self.ops if self._op_table is not None else "default"
+        return (
+            f"SearchSpace(ops={ops}, min_depth={self.min_depth}, "
+            f"max_depth={self.max_depth}, input_shape={self.input_shape})"
+        )
