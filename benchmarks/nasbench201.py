@@ -1,0 +1,157 @@
+"""Search strategies on the NAS-Bench-201 lookup table, through Keras Tuner.
+
+Each oracle is driven exactly as a tuner drives it (`create_trial`,
+`update_trial`, `end_trial`), with training replaced by a table lookup of the
+12-epoch validation accuracy. After each budget, the architecture with the
+best validation accuracy so far is the one chosen, and its 200-epoch test
+accuracy is what is reported. One run of the largest budget gives every
+smaller budget too, since no oracle here looks at `max_trials` when it
+proposes.
+
+    python benchmarks/nasbench201.py ../shared/data/nasbench201/nb201.csv \
+        --seeds 100 --budgets 50 100 300 --oracles evolution random
+
+The table is not shipped with the package.
+"""
+
+import argparse
+import csv
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # Nothing trains; load fast.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras_tuner  # noqa: E402
+
+from keras_nas.oracles import EvolutionOracle  # noqa: E402
+
+OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
+DATASETS = {
+    "cifar10": ("cifar10_valid_12ep", "cifar10_test_200ep"),
+    "cifar100": ("cifar100_valid_12ep", "cifar100_test_200ep"),
+    "imagenet16": ("imagenet16_valid_12ep", "imagenet16_test_200ep"),
+}
+OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")
+
+
+def load_table(path):
+    table = {}
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            key = tuple(row["ops"].split(";"))
+            table[key] = {
+                name: (float(row[valid]), float(row[test]))
+                for name, (valid, test) in DATASETS.items()
+            }
+    if len(table) != 5**6:
+        raise ValueError(f"{path}: expected 15625 architectures, got {len(table)}")
+    return table
+
+
+def space():
+    hp = keras_tuner.HyperParameters()
+    for i in range(6):
+        hp.Choice(f"edge_{i}", OPS)
+    return hp
+
+
+def make_oracle(name, seed, budget, **kwargs):
+    common = dict(objective=OBJECTIVE, max_trials=budget, seed=seed,
+                  hyperparameters=space())
+    if name == "evolution":
+        return EvolutionOracle(**common, **kwargs)
+    if name == "random":
+        return keras_tuner.oracles.RandomSearchOracle(**common)
+    if name == "bayesian":
+        return keras_tuner.oracles.BayesianOptimizationOracle(**common)
+    raise ValueError(name)
+
+
+def run_one(job):
+    """One search; returns the test accuracy chosen at each budget."""
+    name, dataset, seed, budgets, table, kwargs = job
+    directory = tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    try:
+        oracle = make_oracle(name, seed, max(budgets), **kwargs)
+        oracle._set_project_dir(directory, "nb201")
+        oracle.verbose = 0
+        best_valid, best_test, chosen = -1.0, None, {}
+        evaluated = 0
+        while evaluated < max(budgets):
+            trial = oracle.create_trial("tuner0")
+            if trial.status != "RUNNING":
+                break
+            values = trial.hyperparameters.values
+            key = tuple(values[f"edge_{i}"] for i in range(6))
+            valid, test = table[key][dataset]
+            oracle.update_trial(trial.trial_id, {"val_accuracy": valid})
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
+            evaluated += 1
+            if valid > best_valid:
+                best_valid, best_test = valid, test
+            if evaluated in budgets:
+                chosen[evaluated] = best_test
+        for b in budgets:  # A search stopped early keeps its last choice.
+            chosen.setdefault(b, best_test)
+        return name, dataset, seed, chosen
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("table", help="path to nb201.csv")
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--budgets", type=int, nargs="+", default=[50, 100, 300])
+    parser.add_argument("--oracles", nargs="+",
+                        default=["evolution", "random", "bayesian"])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--evolution-kwargs", default="{}",
+                        help="JSON of EvolutionOracle arguments")
+    parser.add_argument("--out", help="write every run's results as JSON here")
+    args = parser.parse_args(argv)
+
+    table = load_table(args.table)
+    kwargs = json.loads(args.evolution_kwargs)
+    jobs = [
+        (name, dataset, seed, sorted(args.budgets), table,
+         kwargs if name == "evolution" else {})
+        for name in args.oracles
+        for dataset in args.datasets
+        for seed in range(1, args.seeds + 1)
+    ]
+    start = time.time()
+    with multiprocessing.Pool(args.workers) as pool:
+        results = pool.map(run_one, jobs, chunksize=4)
+    seconds = time.time() - start
+
+    optimum = {d: max(v[d][1] for v in table.values()) for d in DATASETS}
+    rows = {}
+    for name, dataset, seed, chosen in results:
+        for b, acc in chosen.items():
+            rows.setdefault((name, dataset, b), []).append(acc)
+    print(f"| strategy | dataset | budget | mean ± std test acc (%) | runs |")
+    print("| --- | --- | --- | --- | --- |")
+    for (name, dataset, b), accs in sorted(rows.items(),
+                                            key=lambda r: (r[0][1], r[0][2], r[0][0])):
+        accs = np.array(accs)
+        print(f"| {name} | {dataset} (opt {optimum[dataset]:.2f}) | {b} | "
+              f"{accs.mean():.2f} ± {accs.std():.2f} | {len(accs)} |")
+    print(f"\n{len(jobs)} searches in {seconds:.0f} s")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump([list(r[:3]) + [r[3]] for r in results], f)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

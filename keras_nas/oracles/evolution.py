@@ -1,0 +1,454 @@
+"""Regularized (aging) evolution as a Keras Tuner oracle.
+
+Real et al., "Regularized Evolution for Image Classifier Architecture Search"
+(AAAI 2019). The population is a queue of the `population_size` most recently
+completed trials. Each child is made from the best of a random sample of
+`sample_size` members (a tournament): by mutation, or at `crossover_rate` by
+crossing it with the winner of a second tournament. The oldest member leaves
+the queue when a new one joins, whatever its score, which is what keeps the
+search from resting on one lucky early model.
+"""
+
+import math
+
+import numpy as np
+from keras_tuner.src.engine import hyperparameters as hp_module
+from keras_tuner.src.engine import oracle as oracle_module
+from keras_tuner.src.engine import trial as trial_module
+
+from keras_nas.space import SearchSpace
+
+__all__ = ["EvolutionOracle", "MUTATIONS"]
+
+#: Mutations of an op sequence, plus `resample`: one other active
+#: hyperparameter (a training one such as the learning rate, or any value of
+#: a plain `HyperParameters` space) drawn anew.
+MUTATIONS = ("replace", "insert", "delete", "swap", "resample")
+
+_RUNNING = trial_module.TrialStatus.RUNNING
+_STOPPED = trial_module.TrialStatus.STOPPED
+_COMPLETED = trial_module.TrialStatus.COMPLETED
+
+# Largest space enumerated to find the last untried candidates.
+_MAX_ENUMERATED = 20000
+
+
+class EvolutionOracle(oracle_module.Oracle):
+    """Aging evolution over op sequences or any `HyperParameters` space.
+
+    Args:
+        space: A `keras_nas.SearchSpace`. Its op sequences are mutated by
+            replacing, inserting, deleting or swapping ops, and a child is
+            proposed only if the space accepts it (valid for the input shape
+            and within `max_params`, once the space knows the shape). Leave it
+            `None` to evolve a plain `keras_tuner.HyperParameters` space (from
+            `hyperparameters`, or declared by the hypermodel of the tuner),
+            where a mutation draws one active value anew. Defaults to `None`.
+        objective: As in `keras_tuner.Oracle`.
+        max_trials: Most trials to run. Defaults to `None` (until stopped or
+            the space is exhausted).
+        population_size: The number of most recent completed trials that form
+            the population. Also the number of random trials that seed it.
+            Defaults to `20`.
+        sample_size: Members drawn for each tournament. Defaults to `5`.
+        crossover_rate: Chance that a child crosses two tournament winners
+            instead of mutating one. Defaults to `0.1`.
+        mutation_weights: Optional mapping from a name in `MUTATIONS` to its
+            relative weight. Mutations that cannot apply to a parent (an
+            insert at `max_depth`, say) are skipped. Defaults to equal
+            weights.
+        seed: Optional integer. The same seed gives the same proposals.
+        hyperparameters: Optional `HyperParameters`: the whole space without a
+            `space`, or extra hyperparameters beside it.
+        max_attempts: Children tried per proposal before falling back to a
+            random untried candidate. Defaults to `100`.
+        **kwargs: `allow_new_entries`, `tune_new_entries`,
+            `max_retries_per_trial` and `max_consecutive_failed_trials`, as in
+            `keras_tuner.Oracle`.
+    """
+
+    def __init__(
+        self,
+        space=None,
+        objective=None,
+        max_trials=None,
+        population_size=20,
+        sample_size=5,
+        crossover_rate=0.1,
+        mutation_weights=None,
+        seed=None,
+        hyperparameters=None,
+        max_attempts=100,
+        **kwargs,
+    ):
+        if space is not None and not isinstance(space, SearchSpace):
+            raise TypeError(
+                "`space` must be a `keras_nas.SearchSpace` or None. Received: "
+                f"space={space!r} (of type {type(space).__name__}). A plain "
+                "`keras_tuner.HyperParameters` goes in `hyperparameters`."
+            )
+        _check_int("population_size", population_size, 2)
+        _check_int("sample_size", sample_size, 1)
+        _check_int("max_attempts", max_attempts, 1)
+        if max_trials is not None:
+            _check_int("max_trials", max_trials, 1)
+        if sample_size > population_size:
+            raise ValueError(
+                "`sample_size <= population_size` must hold, but got "
+                f"(sample_size={sample_size}, "
+                f"population_size={population_size})."
+            )
+        if not 0.0 <= float(crossover_rate) <= 1.0:
+            raise ValueError(
+                "`crossover_rate` must be in [0, 1]. Received: "
+                f"crossover_rate={crossover_rate!r}."
+            )
+        weights = dict.fromkeys(MUTATIONS, 1.0)
+        if mutation_weights is not None:
+            unknown = sorted(set(mutation_weights) - set(MUTATIONS))
+            if unknown or any(w < 0 for w in mutation_weights.values()):
+                raise ValueError(
+                    f"`mutation_weights` takes non-negative weights for "
+                    f"{MUTATIONS}. Received: mutation_weights="
+                    f"{mutation_weights!r}."
+                )
+            weights.update(mutation_weights)
+        self.mutation_weights = weights
+        self.population_size = int(population_size)
+        self.sample_size = int(sample_size)
+        self.crossover_rate = float(crossover_rate)
+        self.max_attempts = int(max_attempts)
+        self.space = None
+        super().__init__(
+            objective=objective,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            seed=seed,
+            **kwargs,
+        )
+        if seed is not None:
+            self.seed = int(seed)  # Keras Tuner replaces a seed of 0.
+        if space is not None:
+            self.set_space(space)
+        self._rng = np.random.default_rng(self.seed)
+        # Trial ids of the population, oldest first.
+        self._population = []
+        # [trial_id, score] of every completed trial, in the order they ended.
+        self._history = []
+        self._num_proposed = 0
+
+    def set_space(self, space):
+        """Evolve op sequences of `space` (a `SearchSpace` bound or not)."""
+        hp = space.hyperparameters
+        hp.merge(self.hyperparameters.space, overwrite=False)
+        self.hyperparameters = hp
+        self.space = space
+
+    # -- the algorithm -----------------------------------------------------
+
+    def populate_space(self, trial_id):
+        if self._num_proposed < self.population_size or not self._population:
+            values = self._random_untried()
+        else:
+            values = self._evolve()
+        if values is None:
+            return {"status": _STOPPED, "values": None}
+        self._num_proposed += 1
+        return {"status": _RUNNING, "values": values}
+
+    def _evolve(self):
+        for _ in range(self.max_attempts):
+            parent = self._tournament()
+            if (
+                self.crossover_rate
+                and len(self._population) > 1
+                and self._rng.random() < self.crossover_rate
+            ):
+                child = self._crossover(parent, self._tournament())
+                if not self._acceptable(child):
+                    child = self._mutate(child)
+            else:
+                child = self._mutate(parent)
+            if child is not None and self._acceptable(child):
+                return child
+        return self._random_untried()
+
+    def _tournament(self):
+        size = min(self.sample_size, len(self._population))
+        picks = self._rng.choice(len(self._population), size, replace=False)
+        members = [self.trials[self._population[int(i)]] for i in picks]
+        best = max if self.objective.direction == "max" else min
+        winner = best(members, key=lambda t: t.score)
+        return dict(winner.hyperparameters.values)
+
+    def _mutate(self, values):
+        kinds = self._applicable_mutations(values)
+        if not kinds:
+            return None
+        weights = np.array([self.mutation_weights[k] for k in kinds], float)
+        if weights.sum() <= 0:
+            return None
+        kind = kinds[int(self._rng.choice(len(kinds), p=weights / weights.sum()))]
+        if kind == "resample":
+            return self._resample_one(values, self._other_hps(values))
+        ops = self.space.decode(values)
+        names = self.space.ops
+        if kind == "replace":
+            i = int(self._rng.integers(len(ops)))
+            ops[i] = self._pick([n for n in names if n != ops[i]])
+        elif kind == "insert":
+            i = int(self._rng.integers(len(ops) + 1))
+            ops.insert(i, self._pick(names))
+        elif kind == "delete":
+            del ops[int(self._rng.integers(len(ops)))]
+        else:  # swap neighbours that differ.
+            pairs = [i for i in range(len(ops) - 1) if ops[i] != ops[i + 1]]
+            i = pairs[int(self._rng.integers(len(pairs)))]
+            ops[i], ops[i + 1] = ops[i + 1], ops[i]
+        return self._with_ops(values, ops)
+
+    def _applicable_mutations(self, values):
+        if self.space is None:
+            return ["resample"] if self._mutable_hps(values) else []
+        ops = self.space.decode(values)
+        kinds = []
+        if len(self.space.ops) > 1:
+            kinds.append("replace")
+        if len(ops) < self.space.max_depth:
+            kinds.append("insert")
+        if len(ops) > self.space.min_depth:
+            kinds.append("delete")
+        if any(a != b for a, b in zip(ops, ops[1:])):
+            kinds.append("swap")
+        if self._other_hps(values):
+            kinds.append("resample")
+        return [k for k in kinds if self.mutation_weights[k] > 0]
+
+    def _crossover(self, a, b):
+        if self.space is None:
+            mixed = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
+                     for k, v in a.items()}
+            return self._complete(mixed)
+        ops_a, ops_b = self.space.decode(a), self.space.decode(b)
+        if len(ops_a) == len(ops_b):
+            ops = [x if self._rng.random() < 0.5 else y
+                   for x, y in zip(ops_a, ops_b)]
+        else:
+            i = int(self._rng.integers(len(ops_a) + 1))
+            j = int(self._rng.integers(len(ops_b) + 1))
+            ops = (ops_a[:i] + ops_b[j:])[: self.space.max_depth]
+            if len(ops) < self.space.min_depth:
+                return dict(a)
+        others = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
+                  for k, v in a.items() if not _is_arch_key(k)}
+        return self._with_ops(others, ops)
+
+    # -- values ------------------------------------------------------------
+
+    def _pick(self, options):
+        return options[int(self._rng.integers(len(options)))]
+
+    def _seed(self):
+        return int(self._rng.integers(2**31 - 1))
+
+    def _with_ops(self, values, ops):
+        if not self.space.min_depth <= len(ops) <= self.space.max_depth:
+            return None
+        new = {k: v for k, v in values.items() if not _is_arch_key(k)}
+        new.update(
+            (k, v) for k, v in self.space.encode(ops).items() if _is_arch_key(k)
+        )
+        return self._complete(new)
+
+    def _complete(self, values):
+        """Only the active values: kept where given, drawn where missing."""
+        hps = hp_module.HyperParameters()
+        for hp in self.hyperparameters.space:
+            hps.merge([hp])
+            if hps.is_active(hp):
+                if hp.name in values:
+                    hps.values[hp.name] = values[hp.name]
+                else:
+                    hps.values[hp.name] = hp.random_sample(self._seed())
+            else:
+                hps.values.pop(hp.name, None)
+        return hps.values
+
+    def _active_hps(self, values):
+        hps = self.hyperparameters.copy()
+        hps.values = dict(values)
+        return [hp for hp in hps.space if hps.is_active(hp)]
+
+    def _mutable_hps(self, values):
+        return [hp for hp in self._active_hps(values) if _has_choice(hp)]
+
+    def _other_hps(self, values):
+        return [hp for hp in self._mutable_hps(values)
+                if not _is_arch_key(hp.name)]
+
+    def _resample_one(self, values, candidates):
+        if not candidates:
+            return None
+        hp = self._pick(candidates)
+        old = values.get(hp.name)
+        if isinstance(hp, hp_module.Choice):
+            new = self._pick([v for v in hp.values if v != old])
+        elif isinstance(hp, hp_module.Boolean):
+            new = not old
+        else:
+            for _ in range(10):
+                new = hp.random_sample(self._seed())
+                if new != old:
+                    break
+        changed = dict(values)
+        changed[hp.name] = new
+        return self._complete(changed)
+
+    def _random_values_valid(self):
+        if self.space is not None:
+            ops = self.space.random_ops(self._rng)
+            if ops is None:
+                return None
+            return self._with_ops({}, ops)
+        return self._complete({})
+
+    def _acceptable(self, values):
+        if values is None or self._duplicate(values):
+            return False
+        return self.space is None or self.space.check(
+            self.space.decode(values)) is None
+
+    def _random_untried(self):
+        for _ in range(self.max_attempts):
+            values = self._random_values_valid()
+            if values is not None and self._acceptable(values):
+                return values
+        # Random draws keep colliding: the space may be nearly exhausted.
+        # Enumerate it when it is small enough, and take an untried one.
+        untried = [v for v in self._enumerate() if self._acceptable(v)]
+        if not untried:
+            return None
+        return untried[int(self._rng.integers(len(untried)))]
+
+    def _enumerate(self):
+        space = self.hyperparameters.space
+        domains = {hp.name: _domain(hp) for hp in space}
+        if any(d is None for d in domains.values()):
+            return []
+        found = []
+
+        def walk(i, values):
+            if len(found) > _MAX_ENUMERATED:
+                return
+            if i == len(space):
+                found.append(dict(values))
+                return
+            hp = space[i]
+            if not all(c.is_active(values) for c in hp.conditions):
+                walk(i + 1, values)
+                return
+            for v in domains[hp.name]:
+                values[hp.name] = v
+                walk(i + 1, values)
+            del values[hp.name]
+
+        walk(0, {})
+        return found if len(found) <= _MAX_ENUMERATED else []
+
+    # -- bookkeeping -------------------------------------------------------
+
+    @oracle_module.synchronized
+    def end_trial(self, trial):
+        super().end_trial(trial)
+        self._admit(self.trials[trial.trial_id])
+        self.save()
+
+    def _admit(self, trial):
+        if trial.status != _COMPLETED or trial.score is None:
+            return
+        if not math.isfinite(trial.score):
+            return
+        if any(tid == trial.trial_id for tid, _ in self._history):
+            return
+        self._history.append([trial.trial_id, float(trial.score)])
+        self._population.append(trial.trial_id)
+        del self._population[: -self.population_size]
+
+    def reload(self):
+        super().reload()
+        # A kill between the trial's own save and ours leaves a completed
+        # trial outside the population: admit it now, in end order.
+        for trial_id in self.end_order:
+            self._admit(self.trials[trial_id])
+
+    def get_state(self):
+        state = super().get_state()
+        state.update(
+            {
+                "evolution": {
+                    "rng": self._rng.bit_generator.state,
+                    "population": list(self._population),
+                    "history": [list(h) for h in self._history],
+                    "num_proposed": self._num_proposed,
+                }
+            }
+        )
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        evolution = state["evolution"]
+        self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = evolution["rng"]
+        self._population = list(evolution["population"])
+        self._history = [list(h) for h in evolution["history"]]
+        self._num_proposed = int(evolution["num_proposed"])
+
+    @property
+    def population(self):
+        """Trial ids of the current population, oldest first."""
+        return list(self._population)
+
+    @property
+    def history(self):
+        """`(trial_id, score)` of every completed trial, in end order."""
+        return [tuple(h) for h in self._history]
+
+
+def _is_arch_key(name):
+    return name == "depth" or name.startswith("op_")
+
+
+def _has_choice(hp):
+    if isinstance(hp, hp_module.Fixed):
+        return False
+    if isinstance(hp, hp_module.Choice):
+        return len(hp.values) > 1
+    if isinstance(hp, (hp_module.Int, hp_module.Float)):
+        return hp.max_value > hp.min_value
+    return True
+
+
+def _domain(hp):
+    if isinstance(hp, hp_module.Fixed):
+        return [hp.value]
+    if isinstance(hp, hp_module.Choice):
+        return list(hp.values)
+    if isinstance(hp, hp_module.Boolean):
+        return [False, True]
+    if isinstance(hp, hp_module.Int):
+        step = hp.step or 1
+        if hp.sampling == "linear" and (hp.max_value - hp.min_value) // step < 1000:
+            return list(range(hp.min_value, hp.max_value + 1, step))
+    return None
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
+        value < minimum
+    ):
+        raise ValueError(
+            f"`{name}` must be an integer of at least {minimum}. Received: "
+            f"{name}={value!r}."
+        )
+
