@@ -181,19 +181,22 @@ def plan(
     if count:
         # Counted only once the whole sequence is known to be valid: a custom
         # op without a params rule is counted by building its layer.
-        steps = [
-            dataclasses.replace(
-                s,
-                params=(op := _resolve(s.op, op_table)).count_params(
-                    s.input_shape
-                ),
-                flops=op.count_flops(s.input_shape),
-            )
-            if s.index is not None
-            else s
-            for s in steps
-        ]
+        steps = [_count(s, op_table) if s.index is not None else s
+                 for s in steps]
     return Plan(ops=ops, input_shape=tuple(input_shape), steps=tuple(steps))
+
+
+def _count(step, op_table):
+    op = _resolve(step.op, op_table)
+    try:
+        params = op.count_params(step.input_shape)
+        flops = op.count_flops(step.input_shape)
+    except Exception as e:
+        raise InvalidArchitectureError(
+            f"op {step.index} ({step.op!r}) could not be sized: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    return dataclasses.replace(step, params=params, flops=flops)
 
 
 def check(ops, input_shape, op_table=None) -> Optional[str]:

@@ -20,3 +20,32 @@ def rng():
 
 #: The three input kinds the acceptance checks use.
 SHAPES = {"image": (8, 8, 1), "sequence": (50, 3), "tabular": (30,)}
+
+
+def digits(n=400):
+    """A small slice of scikit-learn's digits, as 8x8x1 images."""
+    from keras_nas.data import load_digits
+
+    (x, y), (xt, yt) = load_digits()
+    return (x[:n], y[:n]), (xt[:200], yt[:200])
+
+
+def waves(n=240, steps=50, seed=0):
+    """A 1-D sequence set: which of 3 frequencies, in 3 noisy channels."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    t = np.linspace(0, 1, steps)
+    freq = np.array([2.0, 5.0, 9.0])[y]
+    phase = rng.uniform(0, 2 * np.pi, (n, 1))
+    base = np.sin(2 * np.pi * freq[:, None] * t[None, :] + phase)
+    x = base[..., None] + 0.3 * rng.normal(size=(n, steps, 3))
+    return x.astype("float32"), y
+
+
+def tabular(n=300):
+    """scikit-learn's breast cancer set: 30 features, binary, standardized."""
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    x = (x - x.mean(0)) / x.std(0)
+    return x[:n].astype("float32"), y[:n]

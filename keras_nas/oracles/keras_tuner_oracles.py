@@ -1,0 +1,86 @@
+"""Keras Tuner's own oracles, taught to propose only valid sequences.
+
+`RandomSearchOracle`, `BayesianOptimizationOracle` and `HyperbandOracle`
+search a `SearchSpace` unchanged, but know nothing of shapes: on an 8x8 image
+a random depth-6 sequence often pools below 1x1. These subclasses take the
+space and redraw any proposal the space rejects (invalid for the input shape,
+over `max_params`, or, for Bayesian optimization, a duplicate), so no trial
+of the budget is spent on a model that cannot be built.
+"""
+
+import keras_tuner
+from keras_tuner.src.engine import trial as trial_module
+
+__all__ = [
+    "RandomSearchOracle",
+    "BayesianOptimizationOracle",
+    "HyperbandOracle",
+]
+
+# Random draws per proposal before the space counts as exhausted.
+_MAX_DRAWS = 1000
+
+
+class _ValidProposals:
+    """Mixin: every RUNNING proposal decodes to a sequence the space accepts."""
+
+    def __init__(self, *args, space=None, **kwargs):
+        if space is not None:
+            kwargs["hyperparameters"] = _merged(space, kwargs.get("hyperparameters"))
+        super().__init__(*args, **kwargs)
+        self.space = space
+
+    def _valid(self, values):
+        if self.space is None:
+            return True
+        return self.space.check(self.space.decode(values)) is None
+
+    def _random_values(self):
+        for _ in range(_MAX_DRAWS):
+            values = super()._random_values()
+            if values is None or self._valid(values):
+                return values
+        return None
+
+    def populate_space(self, trial_id):
+        response = super().populate_space(trial_id)
+        if response["status"] != trial_module.TrialStatus.RUNNING:
+            return response
+        values = response["values"]
+        if self._valid(values) and not self._duplicate(values):
+            return response
+        values = self._random_values()
+        if values is None:
+            return {"status": trial_module.TrialStatus.STOPPED, "values": None}
+        return {"status": trial_module.TrialStatus.RUNNING, "values": values}
+
+
+def _merged(space, hyperparameters):
+    hp = space.hyperparameters
+    if hyperparameters is not None:
+        hp.merge(hyperparameters.space, overwrite=False)
+    return hp
+
+
+class RandomSearchOracle(_ValidProposals, keras_tuner.oracles.RandomSearchOracle):
+    """`keras_tuner.oracles.RandomSearchOracle` over a `SearchSpace`.
+
+    Args:
+        space: The `keras_nas.SearchSpace` to search; proposals it rejects are
+            drawn again.
+        **kwargs: As for `keras_tuner.oracles.RandomSearchOracle`.
+    """
+
+
+class BayesianOptimizationOracle(
+    _ValidProposals, keras_tuner.oracles.BayesianOptimizationOracle
+):
+    """`keras_tuner.oracles.BayesianOptimizationOracle` over a `SearchSpace`.
+
+    A Gaussian-process optimum that the space rejects, or that was tried
+    before, is replaced by a random valid candidate.
+    """
+
+
+class HyperbandOracle(_ValidProposals, keras_tuner.oracles.HyperbandOracle):
+    """`keras_tuner.oracles.HyperbandOracle` over a `SearchSpace`."""

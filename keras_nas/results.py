@@ -1,0 +1,142 @@
+"""Trial records: what each trial of a search tried and what came of it.
+
+Records are read from the Keras Tuner oracle's trials, the one source of
+truth, so they are the same whether the search ran here, was resumed, or ran
+on distributed workers.
+"""
+
+import dataclasses
+import math
+from typing import List, Optional
+
+from keras_nas import architecture
+
+__all__ = ["TrialRecord", "collect", "format_table", "reason_of"]
+
+
+@dataclasses.dataclass
+class TrialRecord:
+    """One trial.
+
+    Attributes:
+        trial_id: Keras Tuner's trial id.
+        ops: The op list.
+        params: Weights of the model (estimated exactly from the ops), or
+            `None` for an invalid sequence.
+        flops: Multiply-adds for one sample, or `None`.
+        value: The objective's best value, or `None` when the trial failed.
+        status: Keras Tuner's status: `COMPLETED`, `FAILED`, `RUNNING`, ...
+        reason: Why a trial failed, in one line; `None` otherwise.
+        epochs: Epochs trained.
+        seconds: Wall time of the trial's training.
+        hyperparameters: Values other than the op sequence (the learning
+            rate, Hyperband's bookkeeping).
+    """
+
+    trial_id: str
+    ops: List[str]
+    params: Optional[int]
+    flops: Optional[int]
+    value: Optional[float]
+    status: str
+    reason: Optional[str]
+    epochs: Optional[int]
+    seconds: Optional[float]
+    hyperparameters: dict
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def reason_of(message):
+    """The one-line reason in a Keras Tuner trial message (a traceback)."""
+    if not message:
+        return None
+    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    # "keras_tuner.errors.FailedTrialError: invalid architecture: ..."
+    head, sep, rest = last.partition(": ")
+    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
+        return rest
+    return last
+
+
+def _metric(trial, name):
+    if trial.metrics.exists(name):
+        value = trial.metrics.get_last_value(name)
+        if value is not None and math.isfinite(value):
+            return float(value)
+    return None
+
+
+def collect(oracle, space, head="auto") -> List[TrialRecord]:
+    """Records of every trial of `oracle`, in trial order."""
+    records = []
+    trials = sorted(oracle.trials.values(), key=lambda t: int(t.trial_id))
+    for trial in trials:
+        values = dict(trial.hyperparameters.values)
+        try:
+            ops = space.decode(values)
+        except ValueError:
+            ops = []
+        try:
+            plan = space.plan(ops, head=head)
+            params, flops = plan.params, plan.flops
+        except (ValueError, architecture.InvalidArchitectureError):
+            params = flops = None
+        epochs = _metric(trial, "epochs")
+        value = trial.score if trial.status == "COMPLETED" else None
+        records.append(
+            TrialRecord(
+                trial_id=trial.trial_id,
+                ops=ops,
+                params=params,
+                flops=flops,
+                value=None if value is None else float(value),
+                status=trial.status,
+                reason=reason_of(trial.message)
+                if trial.status != "COMPLETED"
+                else None,
+                epochs=None if epochs is None else int(epochs),
+                seconds=_metric(trial, "seconds"),
+                hyperparameters={
+                    k: v
+                    for k, v in values.items()
+                    if k != "depth" and not k.startswith("op_")
+                },
+            )
+        )
+    return records
+
+
+def _fmt_ops(ops, width=48):
+    text = " > ".join(ops)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def format_table(records, objective_name, direction="max"):
+    """A readable table of trial records, best trial marked with `*`."""
+    done = [r for r in records if r.value is not None]
+    best = None
+    if done:
+        pick = max if direction == "max" else min
+        best = pick(done, key=lambda r: r.value).trial_id
+    header = (
+        f"{'trial':>5}  {'status':<9} {objective_name:>12} {'params':>9} "
+        f"{'epochs':>6} {'sec':>6}  ops"
+    )
+    lines = [header, "-" * len(header)]
+    for r in records:
+        value = "-" if r.value is None else f"{r.value:.4f}"
+        params = "-" if r.params is None else f"{r.params:,}"
+        epochs = "-" if r.epochs is None else str(r.epochs)
+        seconds = "-" if r.seconds is None else f"{r.seconds:.1f}"
+        mark = "*" if r.trial_id == best else " "
+        line = (
+            f"{mark}{r.trial_id:>4}  {r.status:<9} {value:>12} {params:>9} "
+            f"{epochs:>6} {seconds:>6}  {_fmt_ops(r.ops)}"
+        )
+        if r.reason:
+            line += f"\n{'':>7}reason: {r.reason[:110]}"
+        lines.append(line)
+    return "\n".join(lines)

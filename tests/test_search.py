@@ -1,0 +1,258 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+import keras_nas
+from keras_nas import NASSearch
+
+from .conftest import digits, tabular, waves
+
+
+def make(tmp_path, **kwargs):
+    kwargs.setdefault("max_trials", 3)
+    kwargs.setdefault("seed", 1)
+    return NASSearch(directory=str(tmp_path), project_name="p", **kwargs)
+
+
+def test_digits_images_end_to_end(tmp_path):
+    (x, y), (xt, yt) = digits()
+    search = make(tmp_path, space=keras_nas.SearchSpace(max_depth=4))
+    search.fit(x, y, epochs=3, verbose=0)
+    model = search.best_model()
+    assert isinstance(model, keras.Sequential)
+    loss, acc = search.evaluate(xt, yt)
+    assert acc > 0.5  # Chance is 0.1.
+    assert search.predict(xt).shape == (len(xt), 10)
+    records = search.results()
+    assert [r.trial_id for r in records] == ["0", "1", "2"]
+    best = search.best_architecture()
+    assert best in [r.ops for r in records]
+    for r in records:
+        assert r.status == "COMPLETED" and r.value is not None
+        assert r.params == keras_nas.plan(r.ops, (8, 8, 1), 10).params
+        assert 1 <= r.epochs <= 3 and r.seconds > 0
+    assert model.count_params() == max(
+        records, key=lambda r: r.value).params
+
+
+def test_export_loads_in_a_fresh_process_without_custom_objects(tmp_path):
+    (x, y), (xt, yt) = digits(200)
+    search = make(tmp_path, max_trials=2)
+    search.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "best.keras"
+    json_path = search.export(path)
+    info = json.loads(open(json_path).read())
+    assert info["ops"] == search.best_architecture()
+    assert info["params"] == search.best_model().count_params()
+    np.save(tmp_path / "xt.npy", xt[:5])
+    expected = search.predict(xt[:5])
+    code = (
+        "import keras, numpy as np, sys;"
+        f"m = keras.models.load_model({str(path)!r});"
+        f"p = m.predict(np.load({str(tmp_path / 'xt.npy')!r}), verbose=0);"
+        "np.save(sys.argv[1], p)"
+    )
+    out = tmp_path / "pred.npy"
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True,
+                   timeout=120)
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
+
+
+def test_sequence_task(tmp_path):
+    x, y = waves()
+    search = make(tmp_path, space=keras_nas.SearchSpace(
+        ["conv5-16", "maxpool", "gap", "dense-32"], max_depth=3))
+    search.fit(x, y, epochs=3, verbose=0)
+    assert search.results()[0].ops[0] in ["conv5-16", "maxpool", "gap", "dense-32"]
+    _, acc = search.evaluate(*waves(90, seed=1))
+    assert acc > 0.45  # Chance is 1/3.
+
+
+def test_tabular_binary_task_with_sigmoid_head(tmp_path):
+    x, y = tabular()
+    search = make(tmp_path)
+    search.fit(x, y, epochs=3, verbose=0)
+    assert search.task_.kind == "binary"
+    assert search.best_model().layers[-1].activation.__name__ == "sigmoid"
+    _, acc = search.evaluate(x, y)
+    assert acc > 0.85
+
+
+def test_regression_defaults_to_val_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)).astype("float32")
+    y = (x @ rng.normal(size=6)).astype("float32")
+    search = make(tmp_path, max_trials=2)
+    search.fit(x, y, epochs=2, verbose=0)
+    assert search.tuner.oracle.objective.name == "val_loss"
+    assert search.tuner.oracle.objective.direction == "min"
+    assert search.best_model().layers[-1].activation.__name__ == "linear"
+
+
+def test_string_labels_and_f1_objective(tmp_path):
+    x, y = waves(150)
+    labels = np.array(["low", "mid", "high"])[y]
+    search = make(
+        tmp_path, max_trials=2, objective="val_f1_score",
+        metrics=[keras.metrics.F1Score(average="macro")],
+        space=keras_nas.SearchSpace(["conv3-16", "gap", "dense-16"], max_depth=2),
+    )
+    search.fit(x, labels, epochs=2, verbose=0)
+    assert search.task_.classes == ("high", "low", "mid")
+    assert search.tuner.oracle.objective.direction == "max"
+    result = search.evaluate(x[:30], labels[:30], return_dict=True)
+    assert "f1_score" in result
+
+
+def test_resume_keeps_completed_trials_and_does_not_retrain(tmp_path):
+    x, y = tabular(150)
+    first = make(tmp_path, max_trials=2)
+    first.fit(x, y, epochs=1, verbose=0)
+    ckpt = [os.path.join(tmp_path, "p", f"trial_{i}", "checkpoint.weights.h5")
+            for i in "01"]
+    stamps = [os.stat(p).st_mtime_ns for p in ckpt]
+    before = [(r.ops, r.value) for r in first.results()]
+
+    again = make(tmp_path, max_trials=4)
+    trained = []
+    again.fit(x, y, epochs=1, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(
+                  on_train_begin=lambda logs: trained.append(1))])
+    records = again.results()
+    assert len(records) == 4
+    assert [(r.ops, r.value) for r in records[:2]] == before
+    assert [os.stat(p).st_mtime_ns for p in ckpt] == stamps
+    assert len(trained) == 2  # Only the two new trials trained.
+
+
+class NaNLayer(keras.layers.Layer):
+    def call(self, x):
+        return x * float("nan")
+
+
+def test_nan_and_raising_trials_fail_and_the_search_goes_on(tmp_path):
+    def broken():
+        raise RuntimeError("factory is broken")
+
+    x, y = tabular(120)
+    space = keras_nas.SearchSpace(
+        {"nan": NaNLayer, "broken": lambda shape: broken(), "dense-16": None},
+        max_depth=1)
+    search = make(tmp_path, space=space, strategy="random", max_trials=3,
+                  max_consecutive_failed_trials=5)
+    search.fit(x, y, epochs=1, verbose=0)
+    by_op = {r.ops[0]: r for r in search.results()}
+    assert set(by_op) == {"nan", "broken", "dense-16"}
+    assert by_op["nan"].status == "FAILED"
+    assert "loss became nan" in by_op["nan"].reason
+    assert by_op["broken"].status == "FAILED"
+    assert "factory is broken" in by_op["broken"].reason
+    assert by_op["dense-16"].status == "COMPLETED"
+    assert search.best_architecture() == ["dense-16"]
+
+
+def test_too_many_consecutive_failures_stop_with_a_clear_error(tmp_path):
+    class Boom(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise ValueError("user callback exploded")
+
+    x, y = tabular(100)
+    search = make(tmp_path, max_trials=5, max_consecutive_failed_trials=2)
+    with pytest.raises(RuntimeError, match=r"2 trials in a row failed.*user callback exploded"):
+        search.fit(x, y, epochs=1, verbose=0, callbacks=[Boom()])
+    statuses = [r.status for r in search.results()]
+    assert statuses[:2] == ["FAILED", "FAILED"]
+
+
+@pytest.mark.parametrize("strategy", ["random", "bayesian", "hyperband"])
+def test_keras_tuner_strategies(tmp_path, strategy):
+    x, y = tabular(120)
+    search = make(tmp_path, strategy=strategy, max_trials=2)
+    search.fit(x, y, epochs=2, verbose=0)
+    assert len(search.results()) == 2
+    assert search.best_model() is not None
+
+
+def test_any_keras_tuner_oracle_instance(tmp_path):
+    (x, y), _ = digits(150)
+    oracle = keras_tuner.oracles.RandomSearchOracle(max_trials=3, seed=3)
+    search = make(tmp_path, strategy=oracle,
+                  space=keras_nas.SearchSpace(["maxpool", "dense-16"],
+                                              min_depth=3, max_depth=4),
+                  max_consecutive_failed_trials=5)
+    search.fit(x, y, epochs=1, verbose=0)
+    records = search.results()
+    assert len(records) == 3
+    for r in records:
+        # A plain oracle knows no shapes: invalid ones fail without training.
+        if r.status == "FAILED":
+            assert r.reason.startswith("invalid architecture")
+            assert r.epochs is None
+
+
+def test_progress_lines(tmp_path, capsys):
+    x, y = tabular(100)
+    make(tmp_path, max_trials=2).fit(x, y, epochs=1, verbose=1)
+    out = capsys.readouterr().out
+    assert "[1/2] " in out and "[2/2] " in out
+    assert "params | val_accuracy" in out and "| best " in out
+    make(tmp_path, max_trials=2, overwrite=True).fit(x, y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_retrain_on_all_training_data(tmp_path):
+    x, y = tabular(150)
+    search = make(tmp_path, max_trials=2)
+    search.fit(x, y, epochs=2, verbose=0)
+    searched = search.best_model()
+    model = search.retrain()
+    assert model is search.best_model() and model is not searched
+    assert model.count_params() == searched.count_params()
+    _, acc = search.evaluate(x, y)
+    assert acc > 0.8
+
+
+def test_load_reopens_a_saved_search(tmp_path):
+    x, y = tabular(120)
+    make(tmp_path, max_trials=2).fit(x, y, epochs=1, verbose=0)
+    reopened = NASSearch.load(str(tmp_path), "p")
+    assert len(reopened.results()) == 2
+    assert reopened.best_model().count_params() > 0
+
+
+def test_max_params_caps_every_candidate(tmp_path):
+    x, y = tabular(100)
+    search = make(tmp_path, max_trials=4, max_params=1500)
+    search.fit(x, y, epochs=1, verbose=0)
+    assert all(r.params <= 1500 for r in search.results())
+
+
+def test_runs_under_the_jax_backend(tmp_path):
+    pytest.importorskip("jax")
+    code = f"""
+import sys
+import numpy as np
+import keras, keras_nas
+assert keras.backend.backend() == "jax"
+rng = np.random.default_rng(0)
+x = rng.normal(size=(80, 6)).astype("float32")
+y = (x[:, 0] > 0).astype("int64")
+# No seed: keras.utils.set_random_seed itself imports TensorFlow when it is
+# installed. Without it, nothing on the core path may.
+s = keras_nas.NASSearch(max_trials=2, directory={str(tmp_path)!r})
+s.fit(x, y, epochs=1, verbose=0)
+assert len(s.results()) == 2, s.results()
+assert s.results()[0].status == "COMPLETED", s.results()[0]
+print("tf imported:", "tensorflow" in sys.modules)
+"""
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    out = subprocess.run([sys.executable, "-c", code], env=env, timeout=300,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "tf imported: False" in out.stdout
