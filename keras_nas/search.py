@@ -512,12 +512,13 @@ class NASSearch:
             callbacks = tf_only.with_tensorboard(callbacks, self.log_dir)
         if self.tuner is None:
             self.tuner = self._make_tuner(tuple(input_shape), epochs)
-            if self.log_dir is not None or any(
-                    type(c).__name__ == "TensorBoard" for c in callbacks):
-                from keras_nas import tf_only
+        if any(type(c).__name__ == "TensorBoard" for c in callbacks):
+            from keras_nas import tf_only
 
-                self.tuner.trial_hooks.append(
-                    tf_only.SearchSummaryWriter(self, callbacks))
+            self.tuner.trial_hooks = [
+                self._progress,
+                tf_only.SearchSummaryWriter.for_callbacks(self, callbacks),
+            ]
         self._best_model = self._final_model = None
         x_train, y_train = self._train
         try:

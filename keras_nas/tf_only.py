@@ -9,6 +9,8 @@ The core (space, oracles, builder, search) never imports this module unless
 one of these features is asked for, so it runs on any Keras 3 backend.
 """
 
+import os
+
 import numpy as np
 
 try:
@@ -20,7 +22,13 @@ except ImportError as e:  # pragma: no cover - depends on the install
         "without it."
     ) from e
 
-__all__ = ["inspect_dataset", "encode_labels"]
+__all__ = [
+    "inspect_dataset",
+    "encode_labels",
+    "with_tensorboard",
+    "point_tensorboard_at_trial",
+    "SearchSummaryWriter",
+]
 
 # Batches scanned to find the labels of a dataset.
 _MAX_SCAN_BATCHES = 10000
@@ -70,3 +78,147 @@ def encode_labels(dataset, task, one_hot=False):
         return x, y
 
     return dataset.map(encode)
+
+
+# ---------------------------------------------------------------------------
+# TensorBoard.
+
+_TENSORBOARD = "TensorBoard"
+
+
+def _tensorboards(callbacks):
+    return [c for c in callbacks if type(c).__name__ == _TENSORBOARD]
+
+
+def with_tensorboard(callbacks, log_dir):
+    """`callbacks` with a `keras.callbacks.TensorBoard` writing to `log_dir`,
+    unless it has one already."""
+    import keras
+
+    callbacks = list(callbacks)
+    if not _tensorboards(callbacks):
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
+    return callbacks
+
+
+def trial_run_dir(log_dir, trial_id):
+    return os.path.join(str(log_dir), f"trial_{trial_id}")
+
+
+def point_tensorboard_at_trial(callbacks, trial_id):
+    """Each trial writes its epoch scalars into its own run,
+    `<log_dir>/trial_<id>/{train,validation}`."""
+    for callback in _tensorboards(callbacks):
+        callback.log_dir = trial_run_dir(callback.log_dir, trial_id)
+
+
+class SearchSummaryWriter:
+    """Writes the search to TensorBoard after each trial.
+
+    - `<log_dir>/trial_<id>`: the trial's HParams (depth, the op at each
+      position, params, FLOPs, status, other hyperparameters), its op
+      sequence as text, and its objective as a scalar;
+    - `<log_dir>/search`: the objective and the best so far against the
+      trial number;
+    - `<log_dir>`: the HParams experiment, with the objective and the
+      epoch metrics of each trial's `validation` and `train` runs.
+
+    Args:
+        search: The `NASSearch`.
+        log_dir: The TensorBoard log directory.
+    """
+
+    def __init__(self, search, log_dir):
+        self.search = search
+        self.log_dir = str(log_dir)
+        self._config_written = False
+
+    @classmethod
+    def for_callbacks(cls, search, callbacks):
+        boards = _tensorboards(callbacks)
+        return cls(search, boards[0].log_dir) if boards else None
+
+    def _hparams(self):
+        from tensorboard.plugins.hparams import api as hp
+
+        space = self.search.space_
+        positions = [
+            hp.HParam(f"op_{i}", hp.Discrete(space.ops + ["-"]))
+            for i in range(space.max_depth)
+        ]
+        extra = [
+            hp.HParam(p.name)
+            for p in self.search.tuner.oracle.get_space().space
+            if p.name != "depth" and not p.name.startswith("op_")
+        ]
+        return (
+            [hp.HParam("depth", hp.IntInterval(space.min_depth, space.max_depth))]
+            + positions
+            + [
+                hp.HParam("params", hp.RealInterval(0.0, 1e12)),
+                hp.HParam("flops", hp.RealInterval(0.0, 1e15)),
+                hp.HParam("status", hp.Discrete(["COMPLETED", "FAILED",
+                                                  "INVALID"])),
+            ]
+            + extra
+        )
+
+    def _write_config(self, objective):
+        from tensorboard.plugins.hparams import api as hp
+
+        metric_names = ["loss"] + [
+            m if isinstance(m, str) else getattr(m, "name", str(m))
+            for m in self.search._all_metrics()
+        ]
+        metrics = [hp.Metric("objective", display_name=objective.name)]
+        for group in ("validation", "train"):
+            metrics += [
+                hp.Metric(f"epoch_{name}", group=group,
+                          display_name=f"{group} {name}")
+                for name in metric_names
+            ]
+        with tf.summary.create_file_writer(self.log_dir).as_default():
+            hp.hparams_config(hparams=self._hparams(), metrics=metrics)
+        self._config_written = True
+
+    def __call__(self, tuner, trial):
+        from tensorboard.plugins.hparams import api as hp
+
+        objective = tuner.oracle.objective
+        if not self._config_written:
+            self._write_config(objective)
+        space = self.search.space_
+        ops = space.decode(trial.hyperparameters)
+        try:
+            plan = space.plan(ops, head=self.search.head)
+            params, flops = float(plan.params), float(plan.flops)
+        except ValueError:
+            params = flops = -1.0
+        values = {"depth": len(ops), "params": params, "flops": flops,
+                  "status": trial.status}
+        values.update({f"op_{i}": ops[i] if i < len(ops) else "-"
+                       for i in range(space.max_depth)})
+        for name, value in trial.hyperparameters.values.items():
+            if name != "depth" and not name.startswith("op_"):
+                values[name] = value
+        number = int(trial.trial_id) + 1
+        run = trial_run_dir(self.log_dir, trial.trial_id)
+        with tf.summary.create_file_writer(run).as_default():
+            hp.hparams(values, trial_id=f"trial_{trial.trial_id}")
+            tf.summary.text("architecture", " > ".join(ops), step=number)
+            if trial.status == "COMPLETED" and trial.score is not None:
+                tf.summary.scalar("objective", trial.score, step=number)
+        best = [t for t in tuner.oracle.get_best_trials(1)
+                if t.score is not None and t.status == "COMPLETED"]
+        writer = tf.summary.create_file_writer(
+            os.path.join(self.log_dir, "search"))
+        with writer.as_default():
+            if trial.status == "COMPLETED" and trial.score is not None:
+                tf.summary.scalar(f"search/{objective.name}", trial.score,
+                                  step=number)
+            if best:
+                tf.summary.scalar(f"search/best_{objective.name}",
+                                  best[0].score, step=number)
+            tf.summary.text("search/trial", f"trial {trial.trial_id}: "
+                            f"{' > '.join(ops)} ({trial.status})", step=number)
+        writer.flush()
