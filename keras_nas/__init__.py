@@ -1,32 +1,44 @@
 """keras_nas: neural architecture search for Keras, built on Keras Tuner.
 
-The pipeline, one module a stage:
+The pipeline, one module a stage; a module imports only from those before it:
 
-    ops -> architecture -> space -> oracles -> builder -> data -> tuner
-        -> results -> search -> report / tf_only / distributed -> cli
+    ops -> architecture -> space -> oracles -> builder -> data -> tf_only
+        -> tuner -> results -> search -> report -> distributed -> cli
+
+The names below load on first use, so `keras-nas --help` answers without
+starting a deep-learning backend.
 """
 
-from keras_nas import oracles
-from keras_nas import ops
-from keras_nas.architecture import Plan, plan
-from keras_nas.builder import build_model
-from keras_nas.data import load_digits
-from keras_nas.ops import InvalidArchitectureError
-from keras_nas.oracles import EvolutionOracle
-from keras_nas.search import NASSearch
-from keras_nas.space import SearchSpace
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "NASSearch",
-    "SearchSpace",
-    "EvolutionOracle",
-    "build_model",
-    "plan",
-    "Plan",
-    "InvalidArchitectureError",
-    "load_digits",
-    "ops",
-    "oracles",
-]
+_EXPORTS = {
+    "NASSearch": "keras_nas.search",
+    "SearchSpace": "keras_nas.space",
+    "EvolutionOracle": "keras_nas.oracles",
+    "build_model": "keras_nas.builder",
+    "plan": "keras_nas.architecture",
+    "Plan": "keras_nas.architecture",
+    "InvalidArchitectureError": "keras_nas.ops",
+    "load_digits": "keras_nas.data",
+}
+_MODULES = ("ops", "oracles", "architecture", "space", "builder", "data",
+            "tuner", "results", "search", "report", "distributed", "cli")
+
+__all__ = sorted(_EXPORTS) + ["ops", "oracles"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"keras_nas.{name}")
+    else:
+        raise AttributeError(f"module 'keras_nas' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -498,10 +498,12 @@ class NASSearch:
                 f"Received: validation_split={validation_split!r} and "
                 "validation_data."
             )
+        extra = {}
         if _is_dataset(x):
             input_shape = self._prepare_dataset(
                 x, y, validation_split, validation_data)
             batch_size = None
+            extra["shuffle"] = False  # A dataset shuffles itself, or not.
         else:
             input_shape = self._prepare_arrays(
                 x, y, validation_split, validation_data)
@@ -531,6 +533,7 @@ class NASSearch:
                 batch_size=batch_size,
                 callbacks=callbacks,
                 keras_verbose=verbose,
+                **extra,
             )
         except RuntimeError as e:
             if "consecutive failures" not in str(e):

@@ -62,7 +62,11 @@ def encode_labels(dataset, task, one_hot=False):
     """The dataset with its labels as the model's targets."""
     if task.kind == "regression":
         return dataset.map(lambda x, y: (x, tf.cast(y, "float32")))
-    keys = tf.constant(list(task.classes))
+    classes = list(task.classes)
+    if all(isinstance(c, str) for c in classes):
+        keys = tf.constant(classes)
+    else:  # Integer (or boolean) labels: the lookup tables want int64 keys.
+        keys = tf.constant([int(c) for c in classes], dtype="int64")
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(
             keys, tf.range(len(task.classes), dtype="int64")),

@@ -1,0 +1,242 @@
+"""The `keras-nas` command.
+
+    keras-nas search [--data FILE] [--strategy evolution] [--max-trials 10] ...
+    keras-nas report DIR
+    keras-nas export DIR OUT.keras
+
+With no `--data`, `search` runs on scikit-learn's bundled digits images,
+offline. Bad arguments print one line and exit with status 2.
+"""
+
+import argparse
+import csv
+import os
+import sys
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class UsageError(Exception):
+    """A bad argument or input file: one line, exit status 2."""
+
+
+def _parser():
+    parser = _Parser(
+        prog="keras-nas",
+        description="Neural architecture search for Keras, on Keras Tuner.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                parser_class=_Parser)
+    sub.required = True
+
+    search = sub.add_parser(
+        "search", help="search for a model",
+        description="Search for a keras.Sequential on the built-in digits "
+        "images, or on your data; then print the trials, the test score and "
+        "the exported best model's path.")
+    search.add_argument(
+        "--data", metavar="FILE",
+        help="an .npz with x_train, y_train (and optionally x_test, y_test), "
+        "or a .csv with a label column; default: scikit-learn's digits")
+    search.add_argument("--label", default="label",
+                        help="the label column of a CSV (default: label)")
+    search.add_argument("--strategy", default="evolution",
+                        choices=["evolution", "random", "bayesian", "hyperband"])
+    search.add_argument("--max-trials", type=int, default=10)
+    search.add_argument("--epochs", type=int, default=5)
+    search.add_argument("--batch-size", type=int, default=32)
+    search.add_argument("--max-depth", type=int, default=6)
+    search.add_argument("--max-params", type=int, default=None)
+    search.add_argument("--directory", default="nas_runs")
+    search.add_argument("--project", default="search")
+    search.add_argument("--overwrite", action="store_true",
+                        help="start afresh instead of resuming")
+    search.add_argument("--log-dir", default=None,
+                        help="write TensorBoard logs here")
+    search.add_argument("--seed", type=int, default=None)
+    search.add_argument("--workers", type=int, default=0,
+                        help="run N local worker processes (Keras Tuner's "
+                        "chief/worker engine)")
+    search.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+
+    report = sub.add_parser(
+        "report", help="print a search's trials and save its plots",
+        description="Print the table of an existing search and save "
+        "history.png and tradeoff.png in its folder.")
+    report.add_argument("dir", help="the search's project folder "
+                        "(DIRECTORY/PROJECT)")
+
+    export = sub.add_parser(
+        "export", help="export a search's best model",
+        description="Write the best model of a search as a .keras file, with "
+        "its architecture as JSON beside it.")
+    export.add_argument("dir", help="the search's project folder")
+    export.add_argument("out", help="the .keras file to write")
+    return parser
+
+
+def _load_data(path, label):
+    """(x_train, y_train), (x_test, y_test) or None, from .npz or .csv."""
+    if not os.path.exists(path):
+        raise UsageError(f"--data: no such file: {path}")
+    if path.endswith(".npz"):
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in ("x_train", "y_train") if k not in f]
+            if missing:
+                raise UsageError(
+                    f"--data: {path} lacks {', '.join(missing)}; it holds "
+                    f"{sorted(f.files)}. Accepted: x_train, y_train and "
+                    "optionally x_test, y_test.")
+            train = (f["x_train"], f["y_train"])
+            test = (f["x_test"], f["y_test"]) if "x_test" in f and "y_test" in f else None
+        return train, test
+    if path.endswith(".csv"):
+        return _load_csv(path, label), None
+    raise UsageError(
+        f"--data: {path} is neither .npz nor .csv. Accepted: an .npz with "
+        "x_train, y_train, or a .csv with a label column.")
+
+
+def _load_csv(path, label):
+    import numpy as np
+
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        raise UsageError(f"--data: {path} holds no data rows")
+    header, body = rows[0], rows[1:]
+    if label not in header:
+        raise UsageError(
+            f"--label: no column {label!r} in {path}; its columns are "
+            f"{header}")
+    i = header.index(label)
+    try:
+        x = np.array([[float(v) for j, v in enumerate(r) if j != i]
+                      for r in body], dtype="float32")
+    except ValueError as e:
+        raise UsageError(f"--data: {path}: features must be numbers ({e})")
+    y = np.array([r[i] for r in body])
+    try:
+        as_float = y.astype("float64")
+        y = as_float.astype("int64") if (as_float == np.round(as_float)).all() else as_float
+    except ValueError:
+        pass  # String class labels.
+    return x, y
+
+
+def _check_positive(args, *names):
+    for name in names:
+        value = getattr(args, name.replace("-", "_"))
+        if value is not None and value < 1:
+            raise UsageError(f"--{name} must be at least 1, got {value}")
+
+
+def _search(args):
+    _check_positive(args, "max-trials", "epochs", "batch-size", "max-depth",
+                    "max-params")
+    if args.workers < 0:
+        raise UsageError(f"--workers must be 0 or more, got {args.workers}")
+    if args.data is not None and not os.path.exists(args.data):
+        raise UsageError(f"--data: no such file: {args.data}")
+    import keras_nas
+
+    if args.data is None:
+        train, test = keras_nas.load_digits()
+        print(f"Data: scikit-learn digits, {len(train[0])} training and "
+              f"{len(test[0])} test images of 8x8 (no --data given)")
+    else:
+        train, test = _load_data(args.data, args.label)
+        print(f"Data: {args.data}, {len(train[0])} training samples of shape "
+              f"{tuple(train[0].shape[1:])}"
+              + (f", {len(test[0])} test samples" if test else ""))
+    search = keras_nas.NASSearch(
+        space=keras_nas.SearchSpace(max_depth=args.max_depth),
+        strategy=args.strategy, max_trials=args.max_trials,
+        directory=args.directory, project_name=args.project,
+        overwrite=args.overwrite, seed=args.seed, max_params=args.max_params,
+        log_dir=args.log_dir)
+    fit = dict(epochs=args.epochs, batch_size=args.batch_size,
+               verbose=args.verbose)
+    if args.workers:
+        from keras_nas import distributed
+
+        distributed.fit_with_workers(search, train[0], train[1],
+                                     workers=args.workers, **fit)
+    else:
+        search.fit(train[0], train[1], **fit)
+    if test is not None:
+        result = search.evaluate(test[0], test[1], return_dict=True)
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in result.items())
+        print(f"Test: {scores}")
+    out = os.path.join(search.project_dir, "best.keras")
+    search.export(out)
+    print(f"Best model: {out}  (architecture: {out[:-6]}.json)")
+    print(f"Best architecture: {' > '.join(search.best_architecture())}")
+
+
+def _open(path):
+    path = os.path.normpath(path)
+    if not os.path.isdir(path):
+        raise UsageError(f"no such search folder: {path}")
+    from keras_nas import NASSearch
+
+    try:
+        return NASSearch.load(os.path.dirname(path) or ".",
+                              os.path.basename(path))
+    except FileNotFoundError as e:
+        raise UsageError(str(e))
+
+
+def _report(args):
+    search = _open(args.dir)
+    search.summary()
+    try:
+        search.plot_history(os.path.join(args.dir, "history.png"))
+        search.plot_tradeoff(os.path.join(args.dir, "tradeoff.png"))
+        print(f"Plots: {os.path.join(args.dir, 'history.png')}, "
+              f"{os.path.join(args.dir, 'tradeoff.png')}")
+    except ImportError as e:
+        print(f"Plots skipped: {e}")
+
+
+def _export(args):
+    if not args.out.endswith(".keras"):
+        raise UsageError(f"OUT must end with .keras, got {args.out}")
+    search = _open(args.dir)
+    json_path = search.export(args.out)
+    print(f"Wrote {args.out} and {json_path}")
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    # TensorFlow's start-up chatter is not for a terminal user.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        {"search": _search, "report": _report, "export": _export}[
+            args.command](args)
+    except UsageError as e:
+        print(f"keras-nas: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as e:
+        # Bad input found by the checks, before any training.
+        print(f"keras-nas: error: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        print(f"keras-nas: error: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("keras-nas: interrupted; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

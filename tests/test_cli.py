@@ -1,0 +1,107 @@
+"""The keras-nas command, run as a user runs it: in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def run(*args, cwd):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "keras_nas.cli", *args], cwd=cwd, env=env,
+        capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("cli")
+    out = run("search", "--max-trials", "2", "--epochs", "1", "--seed", "1",
+              "--directory", "runs", "--project", "digits", cwd=cwd)
+    return cwd, out
+
+
+def test_search_with_no_data_runs_on_digits(searched):
+    cwd, out = searched
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "scikit-learn digits" in out.stdout
+    assert "[1/2]" in out.stdout and "[2/2]" in out.stdout
+    assert "Test: " in out.stdout and "accuracy" in out.stdout
+    best = cwd / "runs" / "digits" / "best.keras"
+    assert f"Best model: {os.path.join('runs', 'digits', 'best.keras')}" in out.stdout
+    assert best.exists()
+    assert json.loads((cwd / "runs" / "digits" / "best.json").read_text())["ops"]
+
+
+def test_report_prints_the_table_and_saves_plots(searched):
+    cwd, _ = searched
+    out = run("report", "runs/digits", cwd=cwd)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "COMPLETED" in out.stdout and "val_accuracy" in out.stdout
+    for name in ("history.png", "tradeoff.png"):
+        data = (cwd / "runs" / "digits" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_export(searched):
+    cwd, _ = searched
+    out = run("export", "runs/digits", "model.keras", cwd=cwd)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (cwd / "model.keras").exists() and (cwd / "model.json").exists()
+
+
+def test_search_on_an_npz_and_a_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 5)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int64")
+    np.savez(tmp_path / "d.npz", x_train=x[:90], y_train=y[:90],
+             x_test=x[90:], y_test=y[90:])
+    out = run("search", "--data", "d.npz", "--max-trials", "1", "--epochs", "1",
+              "--directory", "r", "--verbose", "0", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Test: " in out.stdout
+    rows = ["a,b,c,d,e,kind"] + [
+        ",".join(f"{v:.3f}" for v in row) + ("," + ("yes" if t else "no"))
+        for row, t in zip(x, y)]
+    (tmp_path / "d.csv").write_text("\n".join(rows))
+    out = run("search", "--data", "d.csv", "--label", "kind", "--max-trials", "1",
+              "--epochs", "1", "--directory", "r2", "--verbose", "0", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Test: " not in out.stdout  # No test data in a CSV.
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "--max-trials", "0"], "--max-trials must be at least 1"),
+    (["search", "--strategy", "genetic"], "invalid choice: 'genetic'"),
+    (["search", "--data", "missing.npz"], "no such file: missing.npz"),
+    (["search", "--epochs", "two"], "invalid int value: 'two'"),
+    (["report", "nowhere"], "no such search folder: nowhere"),
+    (["export", ".", "out.h5"], "OUT must end with .keras"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "required: COMMAND"),
+])
+def test_bad_arguments_one_line_exit_2(tmp_path, args, message):
+    out = run(*args, cwd=tmp_path)
+    assert out.returncode == 2
+    lines = [ln for ln in out.stderr.splitlines()
+             if ln.startswith("keras-nas") or "Traceback" in ln]
+    assert len(lines) == 1 and message in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_data_file_is_one_line_exit_2(tmp_path):
+    np.savez(tmp_path / "bad.npz", x=np.zeros(3))
+    out = run("search", "--data", "bad.npz", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "lacks x_train, y_train" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_every_command_has_help(tmp_path):
+    for args in (["--help"], ["search", "--help"], ["report", "--help"],
+                 ["export", "--help"]):
+        out = run(*args, cwd=tmp_path)
+        assert out.returncode == 0 and "usage: keras-nas" in out.stdout
