@@ -161,16 +161,9 @@ def _search(args):
         strategy=args.strategy, max_trials=args.max_trials,
         directory=args.directory, project_name=args.project,
         overwrite=args.overwrite, seed=args.seed, max_params=args.max_params,
-        log_dir=args.log_dir)
-    fit = dict(epochs=args.epochs, batch_size=args.batch_size,
-               verbose=args.verbose)
-    if args.workers:
-        from keras_nas import distributed
-
-        distributed.fit_with_workers(search, train[0], train[1],
-                                     workers=args.workers, **fit)
-    else:
-        search.fit(train[0], train[1], **fit)
+        log_dir=args.log_dir, workers=args.workers)
+    search.fit(train[0], train[1], epochs=args.epochs,
+               batch_size=args.batch_size, verbose=args.verbose)
     if test is not None:
         result = search.evaluate(test[0], test[1], return_dict=True)
         scores = ", ".join(f"{k} {v:.4f}" for k, v in result.items())

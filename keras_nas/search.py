@@ -11,12 +11,15 @@ import gc
 import io
 import json
 import os
+import sys
 
 import keras
 import keras_tuner
 import numpy as np
 
 from keras_nas import data as data_module
+from keras_nas import parallel
+from keras_nas._atomic import write_text_atomic
 from keras_nas import oracles
 from keras_nas import results as results_module
 from keras_nas.architecture import HEADS
@@ -109,6 +112,18 @@ class NASSearch:
             each trial trains (data parallelism inside a trial; TensorFlow
             backend).
         log_dir: Optional TensorBoard log directory (TensorFlow backend).
+        workers: Train trials in this many local worker processes, on Keras
+            Tuner's chief/worker engine: this process serves the strategy and
+            the workers run this program again (each pinned to its own GPU
+            when there are GPUs). The workers stop after `fit`; the code after
+            it runs here only. `0` trains here. Defaults to `0`.
+        worker_timeout: Optional seconds after which a parallel search is
+            stopped with `TimeoutError`.
+        trials_per_process: With `workers`, each worker process trains at
+            most this many trials, then a fresh one takes over. This bounds
+            memory on TensorFlow, which keeps about 5 MB of every traced
+            training step until its process ends. Defaults to `None` (no
+            limit).
     """
 
     def __init__(
@@ -132,6 +147,9 @@ class NASSearch:
         strategy_options=None,
         distribution_strategy=None,
         log_dir=None,
+        workers=0,
+        worker_timeout=None,
+        trials_per_process=None,
     ):
         if space is not None and not isinstance(space, SearchSpace):
             raise TypeError(
@@ -149,6 +167,7 @@ class NASSearch:
             ("max_trials", max_trials, 1),
             ("patience", patience, 0),
             ("max_consecutive_failed_trials", max_consecutive_failed_trials, 1),
+            ("workers", workers, 0),
         ):
             if isinstance(value, bool) or not isinstance(
                 value, (int, np.integer)
@@ -193,6 +212,17 @@ class NASSearch:
         self.strategy_options = dict(strategy_options or {})
         self.distribution_strategy = distribution_strategy
         self.log_dir = log_dir
+        self.workers = int(workers)
+        self.worker_timeout = worker_timeout
+        if trials_per_process is not None and (
+                isinstance(trials_per_process, bool)
+                or not isinstance(trials_per_process, (int, np.integer))
+                or trials_per_process < 1 or not workers):
+            raise ValueError(
+                "`trials_per_process` must be an integer of at least 1, and "
+                "needs `workers` of at least 1. Received: trials_per_process="
+                f"{trials_per_process!r}, workers={workers!r}.")
+        self.trials_per_process = trials_per_process
         self.tuner = None
         self.task_ = None
         self.space_ = None
@@ -400,8 +430,13 @@ class NASSearch:
                 trial_hooks=[self._progress],
                 directory=self.directory,
                 project_name=self.project_name,
-                overwrite=self.overwrite,
+                # A worker must never wipe the project the chief serves.
+                overwrite=self.overwrite
+                and not parallel.in_keras_tuner_worker(),
                 distribution_strategy=self.distribution_strategy,
+                trials_per_process=self.trials_per_process
+                if parallel.in_local_worker() else None,
+                recycle_exit_code=parallel.RECYCLE_EXIT,
             )
         tuner.oracle.verbose = 0  # Our own one line per trial instead.
         self.space_ = space
@@ -425,6 +460,8 @@ class NASSearch:
         except ValueError:
             params = "invalid"
         name = tuner.oracle.objective.name
+        # The oracle's record: on a worker, only the chief scored the trial.
+        trial = tuner.oracle.get_trial(trial.trial_id)
         if trial.status == "COMPLETED":
             outcome = f"{name} {trial.score:.4f}"
         else:
@@ -512,8 +549,27 @@ class NASSearch:
             from keras_nas import tf_only
 
             callbacks = tf_only.with_tensorboard(callbacks, self.log_dir)
+        self._best_model = self._final_model = None
+        if self.workers and not parallel.in_keras_tuner_worker():
+            self._serve_workers(tuple(input_shape), epochs, verbose)
+        else:
+            self._search(tuple(input_shape), epochs, batch_size, callbacks,
+                         verbose, extra)
+            if parallel.in_local_worker():
+                # A worker started by `workers=` ends with its search; the
+                # code after `fit` runs once, in the chief.
+                sys.exit(0)
+            if parallel.in_keras_tuner_worker():
+                return self
+        if verbose:
+            print()
+            self.summary()
+        return self
+
+    def _search(self, input_shape, epochs, batch_size, callbacks, verbose,
+                extra):
         if self.tuner is None:
-            self.tuner = self._make_tuner(tuple(input_shape), epochs)
+            self.tuner = self._make_tuner(input_shape, epochs)
         if any(type(c).__name__ == "TensorBoard" for c in callbacks):
             from keras_nas import tf_only
 
@@ -521,7 +577,6 @@ class NASSearch:
                 self._progress,
                 tf_only.SearchSummaryWriter.for_callbacks(self, callbacks),
             ]
-        self._best_model = self._final_model = None
         x_train, y_train = self._train
         try:
             self.tuner.search(
@@ -547,10 +602,23 @@ class NASSearch:
         finally:
             keras.backend.clear_session()
             gc.collect()
-        if verbose:
-            print()
-            self.summary()
-        return self
+
+    def _serve_workers(self, input_shape, epochs, verbose):
+        chief = parallel.chief_environment()
+        with chief:
+            if self.tuner is None:
+                self.tuner = self._make_tuner(input_shape, epochs)
+            self.tuner.save()
+            parallel.serve(
+                self.tuner.oracle,
+                workers=self.workers,
+                port=chief.port,
+                log_dir=os.path.join(self.project_dir, "workers"),
+                timeout=self.worker_timeout,
+                verbose=verbose,
+                on_trial_end=lambda trial: self._progress(self.tuner, trial),
+            )
+            self.tuner.save()
 
     # -- after the search -------------------------------------------------
 
@@ -740,6 +808,10 @@ class NASSearch:
         search.metrics = []
         tuner = search._make_tuner(tuple(meta["input_shape"]), epochs=1,
                                    reopen=True)
+        if not tuner.oracle.trials and os.path.exists(
+                os.path.join(search.project_dir, "oracle.json")):
+            # Saved by a chief (chief.json), not by this process's tuner id.
+            tuner.oracle.reload()
         search.tuner = tuner
         search.max_trials = len(tuner.oracle.trials) or search.max_trials
         return search
@@ -747,9 +819,4 @@ class NASSearch:
 
 def _atomic_write_text(path, text):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(path, text, fsync=True)

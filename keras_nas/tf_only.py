@@ -189,6 +189,8 @@ class SearchSummaryWriter:
         from tensorboard.plugins.hparams import api as hp
 
         objective = tuner.oracle.objective
+        # The oracle's record: on a worker, only the chief scored the trial.
+        trial = tuner.oracle.get_trial(trial.trial_id)
         if not self._config_written:
             self._write_config(objective)
         space = self.search.space_

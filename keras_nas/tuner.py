@@ -12,18 +12,21 @@ a NAS search needs of each trial:
 - early stopping on the objective and `TerminateOnNaN`, unless the user
   passed their own;
 - the best epoch's weights, kept in memory and written once, atomically, at
-  the end of the trial;
+  the end of the trial; Keras Tuner's own state files are written atomically
+  too (`_atomic`), so a kill at any moment leaves a project that resumes;
 - one progress line per trial;
 - the backend session cleared (and garbage collected) before each trial.
 """
 
 import math
 import os
+import sys
 import time
 
 import keras
 import keras_tuner
 
+from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
 from keras_nas import builder
 
 __all__ = ["NASHyperModel", "NASTuner", "is_out_of_memory"]
@@ -145,6 +148,8 @@ class NASTuner(keras_tuner.Tuner):
         seed: Optional seed; each trial trains under `seed + trial number`.
         trial_hooks: Callables `(tuner, trial)` run after each trial is
             recorded (progress lines, TensorBoard).
+        trials_per_process: Optional number of trials after which the
+            process exits with `recycle_exit_code` (local workers only).
         **kwargs: As for `keras_tuner.Tuner`.
     """
 
@@ -155,12 +160,16 @@ class NASTuner(keras_tuner.Tuner):
         patience=3,
         seed=None,
         trial_hooks=(),
+        trials_per_process=None,
+        recycle_exit_code=75,
         **kwargs,
     ):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.patience = patience
         self.seed = seed
         self.trial_hooks = list(trial_hooks)
+        self.trials_per_process = trials_per_process
+        self.recycle_exit_code = recycle_exit_code
 
     def _populate_initial_space(self):
         # Declare the space without building a model for each condition, as
@@ -281,6 +290,20 @@ class NASTuner(keras_tuner.Tuner):
         keras.backend.clear_session()
         return self._build_hypermodel(hp)
 
+    def reload(self):
+        super().reload()
+        if self._is_worker():
+            return
+        # A kill between a trial's own file and the oracle's leaves a finished
+        # trial listed as ongoing, which Keras Tuner would run again.
+        oracle = self.oracle
+        finished = {t for t, trial in oracle.trials.items()
+                    if trial.status in ("COMPLETED", "FAILED")}
+        oracle._retry_queue = [t for t in oracle._retry_queue
+                               if t not in finished]
+        for trial_id in sorted(finished - set(oracle.end_order), key=int):
+            oracle.end_order.append(trial_id)
+
     def load_model(self, trial):
         model = self._try_build(trial.hyperparameters)
         _load_weights(model, self._get_checkpoint_fname(trial.trial_id))
@@ -290,6 +313,11 @@ class NASTuner(keras_tuner.Tuner):
         super().on_trial_end(trial)
         for hook in self.trial_hooks:
             hook(self, trial)
+        self.trials_run = getattr(self, "trials_run", 0) + 1
+        if self.trials_per_process and self.trials_run >= self.trials_per_process:
+            # A worker that has trained its share exits, and the chief starts
+            # a fresh process: the backend's memory goes with this one.
+            sys.exit(self.recycle_exit_code)
 
 
 

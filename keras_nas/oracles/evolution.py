@@ -16,6 +16,7 @@ from keras_tuner.src.engine import hyperparameters as hp_module
 from keras_tuner.src.engine import oracle as oracle_module
 from keras_tuner.src.engine import trial as trial_module
 
+from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
 from keras_nas.space import SearchSpace
 
 __all__ = ["EvolutionOracle", "MUTATIONS"]

@@ -1,0 +1,244 @@
+"""Local parallel trials on Keras Tuner's own chief/worker engine.
+
+Keras Tuner runs a search in parallel when the same script runs several
+times with `KERASTUNER_TUNER_ID`, `KERASTUNER_ORACLE_IP` and
+`KERASTUNER_ORACLE_PORT` set: one chief process serves the oracle over gRPC,
+and each worker asks it for trials, trains them and reports back. All share
+one project directory.
+
+`serve()` makes that one line on one machine: this process becomes the
+chief, and it starts the workers by running the current command again
+(`sys.orig_argv`) with the worker variables set, each pinned to its own GPU
+when there are GPUs. Unlike Keras Tuner's own chief loop, it watches the
+workers: the trial of a worker that dies goes back to the queue, a fresh
+worker finishes what the others left, and the chief returns as soon as the
+workers are done instead of polling every 20 seconds.
+
+A worker may also retire after a number of trials (`trials_per_process`,
+exit status `RECYCLE_EXIT`) and be replaced by a fresh process. That bounds
+memory on TensorFlow, which keeps about 5 MB per traced training step alive
+in the process even after `clear_session()` (see benchmarks/README.md).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent import futures
+
+from keras_tuner.src.engine import conditions as kt_conditions
+from keras_tuner.src.engine import oracle as oracle_module
+
+__all__ = ["serve", "in_local_worker", "chief_environment", "WORKER_FLAG"]
+
+#: Set in the workers that `serve()` starts.
+WORKER_FLAG = "KERAS_NAS_LOCAL_WORKER"
+#: Exit status of a worker that trained its `trials_per_process` share.
+RECYCLE_EXIT = 75
+_KT_VARS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP",
+            "KERASTUNER_ORACLE_PORT")
+
+
+def _parent_to_proto(self):
+    """Keras Tuner 1.4's `Parent.to_proto`, without its stray debug print,
+    which writes a line to stdout for every conditional hyperparameter sent
+    between the chief and a worker."""
+    from keras_tuner.src import protos
+
+    proto = protos.get_proto()
+    first = self.values[0]
+    if isinstance(first, str):
+        values = [proto.Value(string_value=v) for v in self.values]
+    elif isinstance(first, bool):
+        values = [proto.Value(boolean_value=v) for v in self.values]
+    elif isinstance(first, int):
+        values = [proto.Value(int_value=v) for v in self.values]
+    else:
+        values = [proto.Value(float_value=v) for v in self.values]
+    return proto.Condition(
+        parent=proto.Condition.Parent(name=self.name, values=values))
+
+
+kt_conditions.Parent.to_proto = _parent_to_proto
+
+
+def in_local_worker():
+    """Whether this process is a worker started by `serve()`."""
+    return os.environ.get(WORKER_FLAG) == "1"
+
+
+def in_keras_tuner_worker():
+    """Whether this process is any Keras Tuner worker (not the chief)."""
+    tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "")
+    return "KERASTUNER_ORACLE_IP" in os.environ and "chief" not in tuner_id
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class chief_environment:
+    """Sets the chief's Keras Tuner variables for the `with` block."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self._saved = {}
+
+    def __enter__(self):
+        self._saved = {k: os.environ.get(k) for k in _KT_VARS}
+        os.environ.update({
+            "KERASTUNER_TUNER_ID": "chief",
+            "KERASTUNER_ORACLE_IP": "127.0.0.1",
+            "KERASTUNER_ORACLE_PORT": str(self.port),
+        })
+        return self
+
+    def __exit__(self, *exc):
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        return False
+
+
+def _gpu_count():
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.stdout.splitlines() if line.startswith("GPU"))
+
+
+def _command():
+    if "ipykernel" in sys.modules:
+        raise RuntimeError(
+            "`workers=` starts workers by running this program again, which "
+            "a notebook cannot do. Run the search from a script, or start "
+            "the workers yourself (see the README's multi-host recipe).")
+    return [sys.executable] + list(getattr(sys, "orig_argv", sys.argv)[1:])
+
+
+@oracle_module.synchronized
+def _requeue(oracle, tuner_id):
+    """The trial of a dead worker goes back to the queue."""
+    trial = oracle.ongoing_trials.pop(tuner_id, None)
+    oracle.tuner_ids.discard(tuner_id)
+    if trial is not None and trial.trial_id not in oracle._retry_queue:
+        oracle._retry_queue.append(trial.trial_id)
+        oracle.save()
+    return trial
+
+
+@oracle_module.synchronized
+def _unfinished(oracle):
+    if oracle._retry_queue or oracle.ongoing_trials:
+        return True
+    done = {t.trial_id for t in oracle.trials.values()
+            if t.status in ("COMPLETED", "FAILED")}
+    if oracle.max_trials is not None and len(done) < oracle.max_trials:
+        return True
+    return False
+
+
+def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
+          on_trial_end=None):
+    """Serve `oracle` to `workers` local worker processes until they finish.
+
+    Args:
+        oracle: The chief's oracle (of a tuner made under
+            `chief_environment`).
+        workers: Number of worker processes.
+        port: The chief's port on 127.0.0.1.
+        log_dir: Where each worker's output goes (`worker_<k>.log`).
+        timeout: Optional seconds after which the workers are killed and
+            `TimeoutError` is raised.
+        verbose: `0` silent; `1` a line when a worker starts or dies.
+        on_trial_end: Optional callable, given each trial as it ends.
+    """
+    import grpc
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    os.makedirs(log_dir, exist_ok=True)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    protos.get_service_grpc().add_OracleServicer_to_server(
+        OracleServicer(oracle), server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    server.start()
+    gpus = _gpu_count()
+    command = _command()
+    procs = {}
+
+    def start(k):
+        env = dict(os.environ)
+        env.update({
+            "KERASTUNER_TUNER_ID": f"tuner{k}",
+            "KERASTUNER_ORACLE_IP": "127.0.0.1",
+            "KERASTUNER_ORACLE_PORT": str(port),
+            WORKER_FLAG: "1",
+        })
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = str(k % gpus)
+        log = open(os.path.join(log_dir, f"worker_{k}.log"), "ab")
+        procs[k] = (subprocess.Popen(command, env=env, stdout=log,
+                                     stderr=subprocess.STDOUT), log)
+        if verbose:
+            print(f"worker tuner{k} started (pid {procs[k][0].pid})", flush=True)
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        for k in range(workers):
+            start(k)
+        spares = workers  # Replacement workers allowed, in all.
+        handled = set()
+        reported = len(oracle.end_order)
+        while True:
+            time.sleep(0.2)
+            if on_trial_end is not None:
+                ended = list(oracle.end_order)
+                for trial_id in ended[reported:]:
+                    on_trial_end(oracle.trials[trial_id])
+                reported = len(ended)
+            for k, (proc, log) in list(procs.items()):
+                if k in handled or proc.poll() is None:
+                    continue
+                handled.add(k)
+                log.close()
+                if proc.returncode == RECYCLE_EXIT:
+                    # Done with its share of trials: a fresh process goes on.
+                    start(len(procs))
+                elif proc.returncode != 0:
+                    trial = _requeue(oracle, f"tuner{k}")
+                    if verbose:
+                        lost = f"; trial {trial.trial_id} goes back to the queue" if trial else ""
+                        print(f"worker tuner{k} exited with status "
+                              f"{proc.returncode}{lost}", flush=True)
+            if len(handled) < len(procs):
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"The workers did not finish within {timeout} s; "
+                        f"their logs are in {log_dir}.")
+                continue
+            if _unfinished(oracle) and spares > 0:
+                spares -= 1
+                start(len(procs))
+                continue
+            break
+    finally:
+        for proc, log in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+        server.stop(grace=None)
+    if not any(t.status == "COMPLETED" for t in oracle.trials.values()):
+        raise RuntimeError(
+            f"No trial completed on the workers; their logs are in {log_dir}.")
