@@ -4,14 +4,20 @@ Runs N small trials on scikit-learn's digits and reads this process's
 resident set size after each one, from /proc/self/status. Reports the
 growth per trial as the least-squares slope over the trials after a warm-up,
 and the total growth from the end of the warm-up to the end. For contrast,
-the same number of models trained in a plain loop *without*
-`clear_session()` shows what growth looks like.
+the same models trained in a plain Keras loop, with `clear_session()` before
+each as the Keras docs advise, show how much of the growth is TensorFlow's
+own, whatever the search does. A third run trains the same
+number of trials in local worker processes that retire every
+`--trials-per-process` trials (`NASSearch(workers=1, trials_per_process=k)`),
+and reads each worker's RSS after each trial.
 
     python benchmarks/memory.py --trials 50
 """
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -48,12 +54,48 @@ def search_trace(x, y, trials, directory):
 
 def plain_trace(x, y, op_lists):
     trace = []
-    for ops in op_lists:  # No clear_session(): what a naive loop does.
+    for ops in op_lists:
+        keras.backend.clear_session()
         model = keras_nas.build_model(ops, x.shape[1:], num_classes=10)
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         model.fit(x, y, epochs=1, batch_size=64, verbose=0)
         trace.append(rss_mb())
     return trace
+
+
+class _RecordRSS(keras.callbacks.Callback):
+    def __init__(self, marks):
+        super().__init__()
+        self.marks = marks
+
+    def on_train_end(self, logs=None):
+        n = len(os.listdir(self.marks))
+        open(os.path.join(self.marks, f"{n:04d}_{os.getpid()}_{rss_mb():.1f}"),
+             "w").close()
+
+
+def recycled_run(trials, per_process, marks, directory):
+    """Run in its own process (`--mode recycled`): the workers rerun it."""
+    (x, y), _ = keras_nas.load_digits()
+    search = keras_nas.NASSearch(
+        strategy="random", max_trials=trials, seed=0, directory=directory,
+        project_name="recycled", overwrite=True, workers=1,
+        trials_per_process=per_process,
+        space=keras_nas.SearchSpace(max_depth=4))
+    search.fit(x[:600], y[:600], epochs=1, batch_size=64, verbose=0,
+               callbacks=[_RecordRSS(marks)])
+
+
+def recycled_trace(trials, per_process):
+    with tempfile.TemporaryDirectory() as tmp:
+        marks = os.path.join(tmp, "marks")
+        os.makedirs(marks)
+        subprocess.run(
+            [sys.executable, __file__, "--mode", "recycled", "--trials",
+             str(trials), "--trials-per-process", str(per_process),
+             "--marks", marks, "--directory", tmp], check=True)
+        rows = [m.split("_") for m in sorted(os.listdir(marks))]
+    return [float(r[2]) for r in rows], [r[1] for r in rows]
 
 
 def summarize(name, trace, warmup):
@@ -67,7 +109,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--trials-per-process", type=int, default=10)
+    parser.add_argument("--mode", default="all", choices=["all", "recycled"])
+    parser.add_argument("--marks")
+    parser.add_argument("--directory")
     args = parser.parse_args()
+    if args.mode == "recycled":
+        recycled_run(args.trials, args.trials_per_process, args.marks,
+                     args.directory)
+        return
     (x, y), _ = keras_nas.load_digits()
     x, y = x[:600], y[:600]
     with tempfile.TemporaryDirectory() as directory:
@@ -76,6 +126,10 @@ def main():
         ops = [r.ops for r in search.results()]
     keras.backend.clear_session()
     plain = plain_trace(x, y, ops)
+    recycled, pids = recycled_trace(args.trials, args.trials_per_process)
+    peaks = {}
+    for pid, v in zip(pids, recycled):
+        peaks[pid] = max(peaks.get(pid, 0.0), v)
     print("RSS after each NASSearch trial (MB):",
           " ".join(f"{v:.0f}" for v in trace))
     print("RSS after each plain-loop model (MB):",
@@ -85,7 +139,16 @@ def main():
           "growth after warm-up (MB) | slope (MB/trial) |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print(summarize("NASSearch", trace, args.warmup))
-    print(summarize("plain loop, no clear_session", plain, args.warmup))
+    print(summarize("plain Keras loop, clear_session() before each model",
+                    plain, args.warmup))
+    print(summarize(f"NASSearch, workers=1, trials_per_process="
+                    f"{args.trials_per_process} (worker RSS)", recycled,
+                    args.warmup))
+    print()
+    print("RSS after each recycled-worker trial (MB):",
+          " ".join(f"{v:.0f}" for v in recycled))
+    print("peak RSS of each worker process (MB):",
+          " ".join(f"{v:.0f}" for v in peaks.values()))
 
 
 if __name__ == "__main__":

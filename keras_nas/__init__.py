@@ -3,7 +3,7 @@
 The pipeline, one module a stage; a module imports only from those before it:
 
     ops -> architecture -> space -> oracles -> builder -> data -> tf_only
-        -> tuner -> results -> search -> report -> distributed -> cli
+        -> parallel -> tuner -> results -> search -> report -> cli
 
 The names below load on first use, so `keras-nas --help` answers without
 starting a deep-learning backend.
@@ -24,7 +24,7 @@ _EXPORTS = {
     "load_digits": "keras_nas.data",
 }
 _MODULES = ("ops", "oracles", "architecture", "space", "builder", "data",
-            "tuner", "results", "search", "report", "distributed", "cli")
+            "tuner", "results", "search", "report", "parallel", "cli")
 
 __all__ = sorted(_EXPORTS) + ["ops", "oracles"]
 

@@ -7,7 +7,6 @@ again with `overwrite=False` resumes where it stopped.
 """
 
 import contextlib
-import gc
 import io
 import json
 import os
@@ -20,6 +19,7 @@ import numpy as np
 from keras_nas import data as data_module
 from keras_nas import parallel
 from keras_nas._atomic import write_text_atomic
+from keras_nas._checks import check_int
 from keras_nas import oracles
 from keras_nas import results as results_module
 from keras_nas.architecture import HEADS
@@ -169,13 +169,7 @@ class NASSearch:
             ("max_consecutive_failed_trials", max_consecutive_failed_trials, 1),
             ("workers", workers, 0),
         ):
-            if isinstance(value, bool) or not isinstance(
-                value, (int, np.integer)
-            ) or value < low:
-                raise ValueError(
-                    f"`{name}` must be an integer of at least {low}. "
-                    f"Received: {name}={value!r}."
-                )
+            check_int(name, value, low)
         if objective is not None and not isinstance(
             objective, (str, keras_tuner.Objective)
         ):
@@ -214,14 +208,14 @@ class NASSearch:
         self.log_dir = log_dir
         self.workers = int(workers)
         self.worker_timeout = worker_timeout
-        if trials_per_process is not None and (
-                isinstance(trials_per_process, bool)
-                or not isinstance(trials_per_process, (int, np.integer))
-                or trials_per_process < 1 or not workers):
-            raise ValueError(
-                "`trials_per_process` must be an integer of at least 1, and "
-                "needs `workers` of at least 1. Received: trials_per_process="
-                f"{trials_per_process!r}, workers={workers!r}.")
+        if trials_per_process is not None:
+            check_int("trials_per_process", trials_per_process, 1)
+            if not workers:
+                raise ValueError(
+                    "`trials_per_process` needs `workers` of at least 1, "
+                    "since only worker processes can be replaced. Received: "
+                    f"trials_per_process={trials_per_process!r}, "
+                    f"workers={workers!r}.")
         self.trials_per_process = trials_per_process
         self.tuner = None
         self.task_ = None
@@ -525,10 +519,7 @@ class NASSearch:
             This `NASSearch`.
         """
         self._verbose = verbose
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(
-                f"`epochs` must be an integer of at least 1. Received: epochs={epochs!r}."
-            )
+        check_int("epochs", epochs, 1)
         if validation_data is not None and validation_split is not None:
             raise ValueError(
                 "Pass `validation_split` or `validation_data`, not both. "
@@ -600,8 +591,7 @@ class NASSearch:
                 "`max_consecutive_failed_trials` to tolerate more."
             ) from e
         finally:
-            keras.backend.clear_session()
-            gc.collect()
+            keras.backend.clear_session()  # Collects garbage too.
 
     def _serve_workers(self, input_shape, epochs, verbose):
         chief = parallel.chief_environment()

@@ -12,6 +12,7 @@ import numpy as np
 import keras_tuner
 
 from keras_nas import architecture
+from keras_nas._checks import check_int
 from keras_nas import ops as ops_module
 
 __all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES"]
@@ -60,19 +61,8 @@ class SearchSpace:
         max_params=None,
         output_units=1,
     ):
-        for name, value in (("min_depth", min_depth), ("max_depth", max_depth)):
-            if isinstance(value, bool) or not isinstance(
-                value, (int, np.integer)
-            ):
-                raise TypeError(
-                    f"`{name}` must be an integer. Received: {name}={value!r} "
-                    f"(of type {type(value).__name__})."
-                )
-        if min_depth < 1:
-            raise ValueError(
-                "`min_depth` must be at least 1. Received: "
-                f"min_depth={min_depth}."
-            )
+        check_int("min_depth", min_depth, 1)
+        check_int("max_depth", max_depth, 1)
         if min_depth > max_depth:
             raise ValueError(
                 "`min_depth <= max_depth` must hold, but got "

@@ -25,6 +25,7 @@ import time
 
 import keras
 import keras_tuner
+from keras_tuner.src.engine.tuner import maybe_distribute
 
 from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
 from keras_nas import builder
@@ -221,8 +222,9 @@ class NASTuner(keras_tuner.Tuner):
             callbacks_, keep = self._callbacks(callbacks, trial)
             model = self._try_build(hp)
             if "tuner/trial_id" in hp.values:
-                _load_weights(model, self._get_checkpoint_fname(
-                    hp.values["tuner/trial_id"]))
+                with maybe_distribute(self.distribution_strategy):
+                    _load_weights(model, self._get_checkpoint_fname(
+                        hp.values["tuner/trial_id"]))
             try:
                 history = model.fit(
                     x,
@@ -306,7 +308,8 @@ class NASTuner(keras_tuner.Tuner):
 
     def load_model(self, trial):
         model = self._try_build(trial.hyperparameters)
-        _load_weights(model, self._get_checkpoint_fname(trial.trial_id))
+        with maybe_distribute(self.distribution_strategy):
+            _load_weights(model, self._get_checkpoint_fname(trial.trial_id))
         return model
 
     def on_trial_end(self, trial):

@@ -17,6 +17,7 @@ from keras_tuner.src.engine import oracle as oracle_module
 from keras_tuner.src.engine import trial as trial_module
 
 from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
+from keras_nas._checks import check_int
 from keras_nas.space import SearchSpace
 
 __all__ = ["EvolutionOracle", "MUTATIONS"]
@@ -88,11 +89,11 @@ class EvolutionOracle(oracle_module.Oracle):
                 f"space={space!r} (of type {type(space).__name__}). A plain "
                 "`keras_tuner.HyperParameters` goes in `hyperparameters`."
             )
-        _check_int("population_size", population_size, 2)
-        _check_int("sample_size", sample_size, 1)
-        _check_int("max_attempts", max_attempts, 1)
+        check_int("population_size", population_size, 2)
+        check_int("sample_size", sample_size, 1)
+        check_int("max_attempts", max_attempts, 1)
         if max_trials is not None:
-            _check_int("max_trials", max_trials, 1)
+            check_int("max_trials", max_trials, 1)
         if sample_size > population_size:
             raise ValueError(
                 "`sample_size <= population_size` must hold, but got "
@@ -442,14 +443,4 @@ def _domain(hp):
         if hp.sampling == "linear" and (hp.max_value - hp.min_value) // step < 1000:
             return list(range(hp.min_value, hp.max_value + 1, step))
     return None
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
-        value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an integer of at least {minimum}. Received: "
-            f"{name}={value!r}."
-        )
 
