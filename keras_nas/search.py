@@ -568,6 +568,7 @@ class NASSearch:
                 self._progress,
                 tf_only.SearchSummaryWriter.for_callbacks(self, callbacks),
             ]
+        self.tuner.verbose = verbose
         x_train, y_train = self._train
         try:
             self.tuner.search(

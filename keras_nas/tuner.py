@@ -171,6 +171,7 @@ class NASTuner(keras_tuner.Tuner):
         self.trial_hooks = list(trial_hooks)
         self.trials_per_process = trials_per_process
         self.recycle_exit_code = recycle_exit_code
+        self.verbose = 1  # `NASSearch.fit` sets it for each search.
 
     def _populate_initial_space(self):
         # Declare the space without building a model for each condition, as
@@ -248,10 +249,9 @@ class NASTuner(keras_tuner.Tuner):
                     ) from e
                 retried = True
                 batch_size //= 2
-                print(
-                    f"Trial {trial.trial_id} ran out of memory; retrying once "
-                    f"with batch size {batch_size}."
-                )
+                if self.verbose:
+                    print(f"Trial {trial.trial_id} ran out of memory; "
+                          f"retrying once with batch size {batch_size}.")
         seconds = time.perf_counter() - start
         losses = history.history.get("loss", [])
         for epoch, loss in enumerate(losses):

@@ -148,6 +148,7 @@ def test_out_of_memory_retries_once_at_half_the_batch(tmp_path, capsys):
     for r in search.results():
         assert r.status == "FAILED"
         assert r.reason == "out of memory at batch size 16: ResourceExhaustedError"
+    assert capsys.readouterr().out == ""  # verbose=0: the retry is silent.
 
 
 RSS_SCRIPT = textwrap.dedent("""
