@@ -10,8 +10,9 @@ import math
 from typing import List, Optional
 
 from keras_nas import architecture
+from keras_nas.space import other_values
 
-__all__ = ["TrialRecord", "collect", "format_table", "reason_of"]
+__all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of"]
 
 
 @dataclasses.dataclass
@@ -69,44 +70,39 @@ def _metric(trial, name):
     return None
 
 
+def record(trial, space, head="auto"):
+    """The `TrialRecord` of one Keras Tuner trial."""
+    values = dict(trial.hyperparameters.values)
+    try:
+        ops = space.decode(values)
+    except ValueError:
+        ops = []
+    try:
+        plan = space.plan(ops, head=head)
+        params, flops = plan.params, plan.flops
+    except (ValueError, architecture.InvalidArchitectureError):
+        params = flops = None
+    epochs = _metric(trial, "epochs")
+    completed = trial.status == "COMPLETED"
+    value = trial.score if completed else None
+    return TrialRecord(
+        trial_id=trial.trial_id,
+        ops=ops,
+        params=params,
+        flops=flops,
+        value=None if value is None else float(value),
+        status=trial.status,
+        reason=None if completed else reason_of(trial.message),
+        epochs=None if epochs is None else int(epochs),
+        seconds=_metric(trial, "seconds"),
+        hyperparameters=other_values(values),
+    )
+
+
 def collect(oracle, space, head="auto") -> List[TrialRecord]:
     """Records of every trial of `oracle`, in trial order."""
-    records = []
     trials = sorted(oracle.trials.values(), key=lambda t: int(t.trial_id))
-    for trial in trials:
-        values = dict(trial.hyperparameters.values)
-        try:
-            ops = space.decode(values)
-        except ValueError:
-            ops = []
-        try:
-            plan = space.plan(ops, head=head)
-            params, flops = plan.params, plan.flops
-        except (ValueError, architecture.InvalidArchitectureError):
-            params = flops = None
-        epochs = _metric(trial, "epochs")
-        value = trial.score if trial.status == "COMPLETED" else None
-        records.append(
-            TrialRecord(
-                trial_id=trial.trial_id,
-                ops=ops,
-                params=params,
-                flops=flops,
-                value=None if value is None else float(value),
-                status=trial.status,
-                reason=reason_of(trial.message)
-                if trial.status != "COMPLETED"
-                else None,
-                epochs=None if epochs is None else int(epochs),
-                seconds=_metric(trial, "seconds"),
-                hyperparameters={
-                    k: v
-                    for k, v in values.items()
-                    if k != "depth" and not k.startswith("op_")
-                },
-            )
-        )
-    return records
+    return [record(trial, space, head) for trial in trials]
 
 
 def _fmt_ops(ops, width=48):

@@ -23,7 +23,7 @@ from keras_nas._checks import check_int
 from keras_nas import oracles
 from keras_nas import results as results_module
 from keras_nas.architecture import HEADS
-from keras_nas.space import SearchSpace
+from keras_nas.space import SearchSpace, other_values
 from keras_nas.tuner import NASHyperModel, NASTuner
 
 __all__ = ["NASSearch", "STRATEGIES"]
@@ -446,25 +446,20 @@ class NASSearch:
     def _progress(self, tuner, trial):
         if not self._verbose:
             return
-        number = int(trial.trial_id) + 1
-        total = self.max_trials
-        ops = " > ".join(self.space_.decode(trial.hyperparameters))
-        try:
-            params = f"{self.space_.plan(self.space_.decode(trial.hyperparameters), self.head).params:,} params"
-        except ValueError:
-            params = "invalid"
-        name = tuner.oracle.objective.name
         # The oracle's record: on a worker, only the chief scored the trial.
-        trial = tuner.oracle.get_trial(trial.trial_id)
-        if trial.status == "COMPLETED":
-            outcome = f"{name} {trial.score:.4f}"
+        r = results_module.record(tuner.oracle.get_trial(trial.trial_id),
+                                  self.space_, self.head)
+        number = int(r.trial_id) + 1
+        ops = " > ".join(r.ops)
+        params = "invalid" if r.params is None else f"{r.params:,} params"
+        if r.status == "COMPLETED":
+            outcome = f"{tuner.oracle.objective.name} {r.value:.4f}"
         else:
-            reason = results_module.reason_of(trial.message) or trial.status
-            outcome = f"{trial.status}: {reason[:80]}"
+            outcome = f"{r.status}: {(r.reason or r.status)[:80]}"
         best = tuner.oracle.get_best_trials(1)
         best = (f"best {best[0].score:.4f}" if best and best[0].score is not None
                 else "best -")
-        print(f"[{number}/{total}] {ops} | {params} | {outcome} | {best}",
+        print(f"[{number}/{self.max_trials}] {ops} | {params} | {outcome} | {best}",
               flush=True)
 
     def _write_meta(self, space, objective):
@@ -743,9 +738,7 @@ class NASSearch:
             "params": plan.params,
             "flops": plan.flops,
             "retrained": self._final_model is not None,
-            "hyperparameters": {
-                k: v for k, v in trial.hyperparameters.values.items()
-                if k != "depth" and not k.startswith("op_")},
+            "hyperparameters": other_values(trial.hyperparameters.values),
             "layers": [
                 {"op": s.op, "output_shape": list(s.output_shape),
                  "params": s.params} for s in plan.steps],

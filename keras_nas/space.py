@@ -15,12 +15,24 @@ from keras_nas import architecture
 from keras_nas._checks import check_int
 from keras_nas import ops as ops_module
 
-__all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES"]
+__all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES", "is_architecture_key",
+           "other_values"]
 
 DEFAULT_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4)
 
 # Cap on the distinct shapes tracked when proving that a valid sequence exists.
 _MAX_SHAPES = 2048
+
+
+def is_architecture_key(name):
+    """Whether a hyperparameter name is part of the op sequence (`depth`,
+    `op_<i>`) rather than a training value such as the learning rate."""
+    return name == "depth" or name.startswith("op_")
+
+
+def other_values(values):
+    """The values of a trial other than its op sequence."""
+    return {k: v for k, v in values.items() if not is_architecture_key(k)}
 
 
 class SearchSpace:
@@ -223,6 +235,14 @@ class SearchSpace:
         """The space as a fresh `keras_tuner.HyperParameters`."""
         hp = keras_tuner.HyperParameters()
         self.declare(hp)
+        return hp
+
+    def hyperparameters_with(self, extra=None):
+        """`hyperparameters`, plus those of `extra` (a `HyperParameters`) that
+        the space does not declare itself."""
+        hp = self.hyperparameters
+        if extra is not None:
+            hp.merge(extra.space, overwrite=False)
         return hp
 
     def declare(self, hp):

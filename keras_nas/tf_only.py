@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from keras_nas.space import is_architecture_key, other_values
+
 try:
     import tensorflow as tf
 except ImportError as e:  # pragma: no cover - depends on the install
@@ -153,7 +155,7 @@ class SearchSummaryWriter:
         extra = [
             hp.HParam(p.name)
             for p in self.search.tuner.oracle.get_space().space
-            if p.name != "depth" and not p.name.startswith("op_")
+            if not is_architecture_key(p.name)
         ]
         return (
             [hp.HParam("depth", hp.IntInterval(space.min_depth, space.max_depth))]
@@ -204,9 +206,7 @@ class SearchSummaryWriter:
                   "status": trial.status}
         values.update({f"op_{i}": ops[i] if i < len(ops) else "-"
                        for i in range(space.max_depth)})
-        for name, value in trial.hyperparameters.values.items():
-            if name != "depth" and not name.startswith("op_"):
-                values[name] = value
+        values.update(other_values(trial.hyperparameters.values))
         number = int(trial.trial_id) + 1
         run = trial_run_dir(self.log_dir, trial.trial_id)
         with tf.summary.create_file_writer(run).as_default():

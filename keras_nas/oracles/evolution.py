@@ -19,6 +19,8 @@ from keras_tuner.src.engine import trial as trial_module
 from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
 from keras_nas._checks import check_int
 from keras_nas.space import SearchSpace
+from keras_nas.space import is_architecture_key as _is_arch_key
+from keras_nas.space import other_values
 
 __all__ = ["EvolutionOracle", "MUTATIONS"]
 
@@ -141,9 +143,7 @@ class EvolutionOracle(oracle_module.Oracle):
 
     def set_space(self, space):
         """Evolve op sequences of `space` (a `SearchSpace` bound or not)."""
-        hp = space.hyperparameters
-        hp.merge(self.hyperparameters.space, overwrite=False)
-        self.hyperparameters = hp
+        self.hyperparameters = space.hyperparameters_with(self.hyperparameters)
         self.space = space
 
     # -- the algorithm -----------------------------------------------------
@@ -242,7 +242,7 @@ class EvolutionOracle(oracle_module.Oracle):
             if len(ops) < self.space.min_depth:
                 return dict(a)
         others = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
-                  for k, v in a.items() if not _is_arch_key(k)}
+                  for k, v in other_values(a).items()}
         return self._with_ops(others, ops)
 
     # -- values ------------------------------------------------------------
@@ -256,7 +256,7 @@ class EvolutionOracle(oracle_module.Oracle):
     def _with_ops(self, values, ops):
         if not self.space.min_depth <= len(ops) <= self.space.max_depth:
             return None
-        new = {k: v for k, v in values.items() if not _is_arch_key(k)}
+        new = other_values(values)
         new.update(
             (k, v) for k, v in self.space.encode(ops).items() if _is_arch_key(k)
         )
@@ -415,10 +415,6 @@ class EvolutionOracle(oracle_module.Oracle):
     def history(self):
         """`(trial_id, score)` of every completed trial, in end order."""
         return [tuple(h) for h in self._history]
-
-
-def _is_arch_key(name):
-    return name == "depth" or name.startswith("op_")
 
 
 def _has_choice(hp):

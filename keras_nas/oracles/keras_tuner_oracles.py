@@ -26,7 +26,8 @@ class _ValidProposals:
 
     def __init__(self, *args, space=None, **kwargs):
         if space is not None:
-            kwargs["hyperparameters"] = _merged(space, kwargs.get("hyperparameters"))
+            kwargs["hyperparameters"] = space.hyperparameters_with(
+                kwargs.get("hyperparameters"))
         super().__init__(*args, **kwargs)
         self.space = space
 
@@ -53,13 +54,6 @@ class _ValidProposals:
         if values is None:
             return {"status": trial_module.TrialStatus.STOPPED, "values": None}
         return {"status": trial_module.TrialStatus.RUNNING, "values": values}
-
-
-def _merged(space, hyperparameters):
-    hp = space.hyperparameters
-    if hyperparameters is not None:
-        hp.merge(hyperparameters.space, overwrite=False)
-    return hp
 
 
 class RandomSearchOracle(_ValidProposals, keras_tuner.oracles.RandomSearchOracle):
