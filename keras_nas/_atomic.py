@@ -1,36 +1,48 @@
-"""Atomic writes for Keras Tuner's state files.
+"""Files written whole or not at all.
 
-Keras Tuner writes `oracle.json`, `trial.json` and the tuner's JSON by
-opening the file and writing into it, so a process killed mid-write leaves a
-truncated file, and the project no longer reloads. `install()` replaces its
-`save_json` with one that writes a temporary file beside the target and
-renames it over it: a reader, or a resumed search, sees the old file or the
-new one, never a part. Remote paths (`gs://...`) keep Keras Tuner's writer.
+A search is killed (Ctrl-C, an out-of-memory killer, `kill -9`) at arbitrary
+moments. Everything keras_nas writes — Keras Tuner's state files (through
+`_compat`), the best-epoch weights of a trial, the search's own description,
+an exported model — goes through `write_atomic`: the content is written to a
+temporary file beside the target, then renamed over it, so a reader (or a
+resumed search) sees the old file or the new one, never a part.
 
 The renames protect against a crash or a kill of the process, the failure a
-search meets; they are not followed by fsync, so a power cut may still lose
-the last write.
+search meets; only `fsync=True` writes also survive a power cut.
 """
 
-import json
 import os
 import threading
 
-from keras_tuner.src import utils as kt_utils
-
-__all__ = ["install", "save_json_atomic", "write_text_atomic"]
-
-_ORIGINAL = kt_utils.save_json
+__all__ = ["write_atomic", "write_text_atomic"]
 
 
-def write_text_atomic(path, text, fsync=False):
+def _temporary_name(path):
+    # Keep the extension: Keras picks the file format from it
+    # (`.keras`, `.weights.h5`).
+    directory, name = os.path.split(path)
+    stem, dot, rest = name.partition(".")
+    tag = f"tmp{os.getpid()}-{threading.get_ident()}"
+    return os.path.join(directory, f"{stem}.{tag}{dot}{rest}")
+
+
+def write_atomic(path, write, fsync=False):
+    """Call `write(temporary_path)`, then rename the result to `path`.
+
+    Args:
+        path: The file to create or replace.
+        write: A callable that writes the whole content to the path it is
+            given (e.g. `model.save`).
+        fsync: Flush the file to the disk before the rename. Defaults to
+            `False`.
+    """
     path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}-{threading.get_ident()}"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = _temporary_name(path)
     try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            if fsync:
-                f.flush()
+        write(tmp)
+        if fsync:
+            with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
@@ -38,19 +50,11 @@ def write_text_atomic(path, text, fsync=False):
             os.remove(tmp)
 
 
-def save_json_atomic(path, obj):
-    """`keras_tuner`'s `save_json`, written whole or not at all."""
-    path = os.fspath(path)
-    if "://" in path:
-        return _ORIGINAL(path, obj)
-    text = json.dumps(obj)
-    write_text_atomic(path, text)
-    return text
+def write_text_atomic(path, text, fsync=False):
+    """Write `text` to `path` whole or not at all."""
 
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
 
-def install():
-    """Make Keras Tuner's state writes atomic, for this process."""
-    kt_utils.save_json = save_json_atomic
-
-
-install()
+    write_atomic(path, write, fsync=fsync)

@@ -15,7 +15,8 @@ from typing import Optional, Tuple
 from keras_nas import ops as ops_module
 from keras_nas.ops import InvalidArchitectureError
 
-__all__ = ["Step", "Plan", "plan", "check", "HEADS", "FLATTEN_LIMIT"]
+__all__ = ["Step", "Plan", "plan", "check", "check_input_shape", "resolve",
+           "HEADS", "FLATTEN_LIMIT"]
 
 #: How the spatial-to-flat change at the head is made.
 HEADS = ("auto", "flatten", "gap")
@@ -61,7 +62,7 @@ class Plan:
         return sum(s.flops for s in self.steps)
 
 
-def _check_input_shape(input_shape):
+def check_input_shape(input_shape):
     try:
         shape = tuple(int(d) for d in input_shape)
     except (TypeError, ValueError):
@@ -79,7 +80,7 @@ def _check_input_shape(input_shape):
     return shape
 
 
-def _resolve(name, op_table):
+def resolve(name, op_table):
     if op_table is not None and name in op_table:
         return op_table[name]
     return ops_module.get(name)
@@ -127,7 +128,7 @@ def plan(
     >>> p.params
     8714
     """
-    shape = _check_input_shape(input_shape)
+    shape = check_input_shape(input_shape)
     if head not in HEADS:
         raise ValueError(
             f"`head` must be one of {HEADS}. Received: head={head!r}."
@@ -142,7 +143,7 @@ def plan(
         raise InvalidArchitectureError("the op sequence is empty")
     steps = []
     for index, name in enumerate(ops):
-        op = _resolve(name, op_table)
+        op = resolve(name, op_table)
         if op.needs_flat and len(shape) > 1:
             step = _flatten_step(shape, None, "flatten")
             steps.append(step)
@@ -187,7 +188,7 @@ def plan(
 
 
 def _count(step, op_table):
-    op = _resolve(step.op, op_table)
+    op = resolve(step.op, op_table)
     try:
         params = op.count_params(step.input_shape)
         flops = op.count_flops(step.input_shape)

@@ -15,33 +15,9 @@ import keras
 
 from keras_nas import architecture
 from keras_nas import ops as ops_module
+from keras_nas.task import head as task_head
 
-__all__ = ["build_model", "TASKS", "head_for"]
-
-#: Tasks and their heads: (activation, loss).
-TASKS = {
-    "multiclass": ("softmax", "sparse_categorical_crossentropy"),
-    "binary": ("sigmoid", "binary_crossentropy"),
-    "regression": ("linear", "mse"),
-}
-
-
-def head_for(task, num_classes=None, num_targets=1):
-    """Units and activation of the head for a task."""
-    if task not in TASKS:
-        raise ValueError(
-            f"`task` must be one of {sorted(TASKS)}. Received: task={task!r}."
-        )
-    if task == "multiclass":
-        if num_classes is None or int(num_classes) < 2:
-            raise ValueError(
-                "A multiclass task needs `num_classes` of at least 2. "
-                f"Received: num_classes={num_classes!r}."
-            )
-        return int(num_classes), "softmax"
-    if task == "binary":
-        return 1, "sigmoid"
-    return int(num_targets), "linear"
+__all__ = ["build_model", "build_from_plan"]
 
 
 def build_model(
@@ -80,7 +56,7 @@ def build_model(
     >>> model.count_params()
     2730
     """
-    units, activation = head_for(task, num_classes, num_targets)
+    units, activation = task_head(task, num_classes, num_targets)
     plan = architecture.plan(
         ops, input_shape, output_units=units, head=head, op_table=op_table
     )
@@ -104,9 +80,9 @@ def build_from_plan(plan, activation, op_table=None, name=None):
                 )
             )
         else:
-            op = architecture._resolve(step.op, op_table)
+            op = architecture.resolve(step.op, op_table)
             layer = op.make_layer(step.input_shape)
-            if op.name in ops_module._BUILTIN_NAMES:
+            if ops_module.is_builtin(op.name):
                 # Readable names in summaries and TensorBoard graphs.
                 layer.name = ops_module.layer_name(step.index, step.op)
             layers.append(layer)

@@ -1,105 +1,40 @@
-"""Input checks, task inference and the built-in digits data.
+"""Input checks, task inference, data preparation and the digits data.
 
 Everything here runs before any training, so a bad input costs nothing but
 the error: a `ValueError` that names the argument, what was received and
-what is accepted.
+what is accepted. `prepare()` turns what `NASSearch.fit` received into one
+`Prepared` value: the task, the input shape, and the training and
+validation data as the candidates will see them.
 """
 
 import dataclasses
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
 from keras_nas.ops import RANK_KINDS
+from keras_nas.task import Task, check_task_argument, finite_float
 
 __all__ = [
+    "Prepared",
     "Task",
-    "infer_task",
     "check_features",
+    "check_lengths",
     "check_split",
-    "split",
+    "encode_for_evaluation",
+    "infer_task",
+    "is_dataset",
     "load_digits",
+    "prepare",
+    "split",
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class Task:
-    """What the models predict.
-
-    Attributes:
-        kind: `"multiclass"`, `"binary"` or `"regression"`.
-        classes: The original class labels, in the order of the model's
-            outputs (classification), or `None`.
-        num_targets: Outputs of a regression.
-    """
-
-    kind: str
-    classes: Optional[Tuple] = None
-    num_targets: int = 1
-
-    @property
-    def num_classes(self):
-        return None if self.classes is None else len(self.classes)
-
-    @property
-    def output_units(self):
-        if self.kind == "multiclass":
-            return len(self.classes)
-        return 1 if self.kind == "binary" else self.num_targets
-
-    def encode(self, y, arg="y"):
-        """Labels as the model's targets: class indices, or float targets."""
-        y = np.asarray(y)
-        if self.kind == "regression":
-            y = _finite_float(y, arg)
-            if y.ndim == 1 and self.num_targets == 1:
-                return y
-            return y.reshape(len(y), -1)
-        if y.ndim == 2 and y.shape[1] == len(self.classes) > 2:
-            y = np.argmax(y, axis=1)  # One-hot rows.
-            return y.astype("int32")
-        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
-        lookup = {c: i for i, c in enumerate(self.classes)}
-        try:
-            return np.array([lookup[v] for v in y.tolist()], dtype="int32")
-        except KeyError as e:
-            raise ValueError(
-                f"`{arg}` holds the label {e.args[0]!r}, which the search "
-                f"never saw. Accepted: the training classes "
-                f"{list(self.classes)}."
-            ) from None
-        except TypeError:
-            raise ValueError(
-                f"`{arg}` must hold one label per sample. Received an array "
-                f"of shape {y.shape}."
-            ) from None
-
-    def to_config(self):
-        classes = None
-        if self.classes is not None:
-            classes = [c.item() if hasattr(c, "item") else c for c in self.classes]
-        return {
-            "kind": self.kind,
-            "classes": classes,
-            "num_targets": self.num_targets,
-        }
-
-
-def _finite_float(a, arg):
-    try:
-        a = np.asarray(a, dtype="float32")
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"`{arg}` must be numeric. Received an array of dtype "
-            f"{np.asarray(a).dtype}."
-        ) from None
-    if not np.all(np.isfinite(a)):
-        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        raise ValueError(
-            f"`{arg}` holds {bad} NaN or infinite value(s). Accepted: finite "
-            "numbers only; impute or drop those samples first."
-        )
-    return a
+def is_dataset(x):
+    """Whether `x` is a `tf.data.Dataset` (without importing TensorFlow)."""
+    return type(x).__module__.startswith("tensorflow") and hasattr(
+        x, "element_spec"
+    )
 
 
 def check_features(x, arg="x"):
@@ -119,10 +54,10 @@ def check_features(x, arg="x"):
             f"shape {x.shape}. For grayscale images add a channel axis: "
             "x[..., None]."
         )
-    return _finite_float(x, arg)
+    return finite_float(x, arg)
 
 
-def infer_task(y, task=None):
+def infer_task(y, task=None, one_hot=False):
     """The `Task` of labels `y`.
 
     Integer, boolean and string labels are classes: two make a binary task,
@@ -134,18 +69,14 @@ def infer_task(y, task=None):
         raise ValueError(
             f"`y` is empty. Received an array of shape {y.shape}."
         )
-    if task not in (None, "multiclass", "binary", "regression", "classification"):
-        raise ValueError(
-            "`task` must be None (inferred), 'classification', 'multiclass', "
-            f"'binary' or 'regression'. Received: task={task!r}."
-        )
+    check_task_argument(task)
     if y.ndim > 2:
         raise ValueError(
             "`y` must be of shape (samples,) or (samples, targets). Received: "
             f"shape {y.shape}."
         )
     if task == "regression" or (task is None and y.dtype.kind in "fc"):
-        y = _finite_float(y, "y")
+        y = finite_float(y, "y")
         return Task("regression", None, 1 if y.ndim == 1 else y.shape[1])
     if y.ndim == 2 and y.shape[1] > 1:
         if not (np.isin(y, (0, 1)).all() and np.all(y.sum(axis=1) == 1)):
@@ -158,7 +89,7 @@ def infer_task(y, task=None):
     else:
         y = y.reshape(-1)
         if y.dtype.kind == "f":
-            y = _finite_float(y, "y")
+            y = finite_float(y, "y")
             if not np.all(y == np.round(y)):
                 raise ValueError(
                     f"task={task!r} needs class labels, but `y` holds "
@@ -189,7 +120,7 @@ def infer_task(y, task=None):
             f"task='binary' needs 2 classes, but `y` holds {len(classes)}."
         )
     kind = "binary" if len(classes) == 2 and task != "multiclass" else "multiclass"
-    return Task(kind, classes)
+    return Task(kind, classes, one_hot=one_hot)
 
 
 def check_split(validation_split):
@@ -238,3 +169,166 @@ def load_digits(test_fraction=0.2, seed=0):
     x = (digits.images / 16.0).astype("float32")[..., None]
     y = digits.target.astype("int64")
     return split(x, y, test_fraction, seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """The data of a search, checked and encoded.
+
+    Attributes:
+        task: The `Task`.
+        input_shape: The shape of one sample.
+        x, y: The training data (`y` is `None` for a dataset, which yields
+            both).
+        validation: `(x_val, y_val)` for arrays, or a dataset.
+        is_dataset: Whether the data are `tf.data.Dataset`s.
+    """
+
+    task: Task
+    input_shape: Tuple[int, ...]
+    x: Any
+    y: Optional[Any]
+    validation: Any
+    is_dataset: bool = False
+
+    def fit_arguments(self, batch_size):
+        """Keyword arguments for `keras.Model.fit` besides the epochs."""
+        if self.is_dataset:
+            # A dataset is batched, and shuffles itself or not.
+            return {"x": self.x, "validation_data": self.validation,
+                    "batch_size": None, "shuffle": False}
+        return {"x": self.x, "y": self.y, "validation_data": self.validation,
+                "batch_size": batch_size}
+
+    def all_data(self):
+        """Training and validation data together (for a final retrain):
+        `(x, y)` arrays, or `(dataset, None)`."""
+        if self.is_dataset:
+            return self.x.concatenate(self.validation), None
+        x_val, y_val = self.validation
+        return np.concatenate([self.x, x_val]), np.concatenate([self.y, y_val])
+
+
+def prepare(x, y=None, *, validation_split=None, validation_data=None,
+            task=None, one_hot=False, seed=None):
+    """Check and encode the data of `NASSearch.fit`.
+
+    Args:
+        x: Samples (an array), or a `tf.data.Dataset` of `(x, y)` batches.
+        y: Labels, or `None` with a dataset.
+        validation_split: Fraction of `x` held out, shuffled with `seed`,
+            when there is no `validation_data`. Defaults to `0.2`.
+        validation_data: `(x_val, y_val)`, or a dataset.
+        task: As `NASSearch(task=...)`.
+        one_hot: Encode class targets as one-hot rows.
+        seed: Seed of the validation split. Defaults to `0`.
+
+    Returns:
+        A `Prepared`.
+    """
+    if validation_data is not None and validation_split is not None:
+        raise ValueError(
+            "Pass `validation_split` or `validation_data`, not both. "
+            f"Received: validation_split={validation_split!r} and "
+            "validation_data."
+        )
+    if is_dataset(x):
+        return _prepare_dataset(x, y, validation_split, validation_data,
+                                task, one_hot)
+    return _prepare_arrays(x, y, validation_split, validation_data, task,
+                           one_hot, seed)
+
+
+def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
+                    seed):
+    if y is None:
+        raise ValueError(
+            "`y` is required when `x` is an array. Received: y=None. "
+            "Pass labels, or a tf.data.Dataset of (x, y) batches as `x`."
+        )
+    x = check_features(x, "x")
+    check_lengths(x, y)
+    task = infer_task(y, task, one_hot=one_hot)
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(
+            validation_data
+        ) != 2:
+            raise ValueError(
+                "`validation_data` must be a tuple (x_val, y_val). "
+                f"Received: {type(validation_data).__name__}."
+            )
+        x_val = check_features(validation_data[0], "validation_data[0]")
+        check_lengths(x_val, validation_data[1], "validation_data[0]",
+                      "validation_data[1]")
+        if x_val.shape[1:] != x.shape[1:]:
+            raise ValueError(
+                "`validation_data[0]` must have the samples' shape of "
+                f"`x`, {x.shape[1:]}. Received: {x_val.shape[1:]}."
+            )
+        y_val = validation_data[1]
+        x_train, y_train = x, y
+    else:
+        fraction = check_split(
+            0.2 if validation_split is None else validation_split)
+        (x_train, y_train), (x_val, y_val) = split(
+            x, np.asarray(y), fraction, seed=seed or 0)
+    return Prepared(
+        task=task,
+        input_shape=tuple(int(d) for d in x.shape[1:]),
+        x=x_train,
+        y=task.encode(y_train, "y"),
+        validation=(x_val, task.encode(y_val, "validation_data[1]")),
+    )
+
+
+def _prepare_dataset(x, y, validation_split, validation_data, task, one_hot):
+    from keras_nas import tf_only
+
+    if y is not None:
+        raise ValueError(
+            "`y` must be None when `x` is a tf.data.Dataset of (x, y) "
+            "batches."
+        )
+    if validation_split is not None:
+        raise ValueError(
+            "`validation_split` cannot split a tf.data.Dataset; pass "
+            "`validation_data=` a dataset instead."
+        )
+    input_shape, labels = tf_only.inspect_dataset(x, "x")
+    if validation_data is None or not is_dataset(validation_data):
+        raise ValueError(
+            "With a tf.data.Dataset as `x`, `validation_data` must be a "
+            f"tf.data.Dataset too. Received: {type(validation_data).__name__}."
+        )
+    val_shape, val_labels = tf_only.inspect_dataset(
+        validation_data, "validation_data")
+    if val_shape != input_shape:
+        raise ValueError(
+            "`validation_data` must yield samples of shape "
+            f"{input_shape}, like `x`. Received: {val_shape}."
+        )
+    task = infer_task(labels, task, one_hot=one_hot)
+    for arg, y_seen in (("x", labels), ("validation_data", val_labels)):
+        task.encode(y_seen, arg)  # Unknown labels fail here.
+    return Prepared(
+        task=task,
+        input_shape=tuple(input_shape),
+        x=tf_only.encode_labels(x, task),
+        y=None,
+        validation=tf_only.encode_labels(validation_data, task),
+        is_dataset=True,
+    )
+
+
+def encode_for_evaluation(x, y, task):
+    """`(x, y)` of `evaluate()`, encoded as in training."""
+    if y is not None:
+        x = check_features(x, "x")
+        check_lengths(x, y)
+        return x, task.encode(y, "y")
+    if is_dataset(x):
+        from keras_nas import tf_only
+
+        return tf_only.encode_labels(x, task), None
+    raise ValueError(
+        "`y` is required when `x` is an array. Received: y=None.")

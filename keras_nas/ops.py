@@ -46,6 +46,7 @@ __all__ = [
     "get",
     "names",
     "default_ops",
+    "is_builtin",
     "make_op",
 ]
 
@@ -478,3 +479,9 @@ def default_ops(rank):
 def layer_name(index, op_name):
     """A Keras layer name for the op at `index`, e.g. `op2_conv3x3-32`."""
     return f"op{index}_" + re.sub(r"[^0-9A-Za-z_.-]", "_", op_name)
+
+
+def is_builtin(name):
+    """Whether `name` is one of the ops keras_nas ships (not a registered
+    or space-local custom op)."""
+    return name in _BUILTIN_NAMES

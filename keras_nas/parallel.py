@@ -28,10 +28,20 @@ import sys
 import time
 from concurrent import futures
 
-from keras_tuner.src.engine import conditions as kt_conditions
-from keras_tuner.src.engine import oracle as oracle_module
+import keras_tuner
 
-__all__ = ["serve", "in_local_worker", "chief_environment", "WORKER_FLAG"]
+from keras_nas import _compat
+
+__all__ = [
+    "RECYCLE_EXIT",
+    "WORKER_FLAG",
+    "chief_environment",
+    "finish_worker",
+    "in_local_worker",
+    "in_worker",
+    "run_chief",
+    "serve",
+]
 
 #: Set in the workers that `serve()` starts.
 WORKER_FLAG = "KERAS_NAS_LOCAL_WORKER"
@@ -41,38 +51,21 @@ _KT_VARS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP",
             "KERASTUNER_ORACLE_PORT")
 
 
-def _parent_to_proto(self):
-    """Keras Tuner 1.4's `Parent.to_proto`, without its stray debug print,
-    which writes a line to stdout for every conditional hyperparameter sent
-    between the chief and a worker."""
-    from keras_tuner.src import protos
-
-    proto = protos.get_proto()
-    first = self.values[0]
-    if isinstance(first, str):
-        values = [proto.Value(string_value=v) for v in self.values]
-    elif isinstance(first, bool):
-        values = [proto.Value(boolean_value=v) for v in self.values]
-    elif isinstance(first, int):
-        values = [proto.Value(int_value=v) for v in self.values]
-    else:
-        values = [proto.Value(float_value=v) for v in self.values]
-    return proto.Condition(
-        parent=proto.Condition.Parent(name=self.name, values=values))
-
-
-kt_conditions.Parent.to_proto = _parent_to_proto
-
-
 def in_local_worker():
     """Whether this process is a worker started by `serve()`."""
     return os.environ.get(WORKER_FLAG) == "1"
 
 
-def in_keras_tuner_worker():
+def in_worker():
     """Whether this process is any Keras Tuner worker (not the chief)."""
-    tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "")
-    return "KERASTUNER_ORACLE_IP" in os.environ and "chief" not in tuner_id
+    return _compat.is_worker()
+
+
+def finish_worker():
+    """End a worker started by `serve()` once its search is done, so that
+    the code after `fit` runs once, in the chief. Other processes go on."""
+    if in_local_worker():
+        sys.exit(0)
 
 
 def _free_port():
@@ -126,20 +119,21 @@ def _command():
     return [sys.executable] + list(getattr(sys, "orig_argv", sys.argv)[1:])
 
 
-@oracle_module.synchronized
+@keras_tuner.synchronized
 def _requeue(oracle, tuner_id):
     """The trial of a dead worker goes back to the queue."""
-    trial = oracle.ongoing_trials.pop(tuner_id, None)
+    trial = _compat.ongoing_trials(oracle).pop(tuner_id, None)
     oracle.tuner_ids.discard(tuner_id)
-    if trial is not None and trial.trial_id not in oracle._retry_queue:
-        oracle._retry_queue.append(trial.trial_id)
+    queue = _compat.retry_queue(oracle)
+    if trial is not None and trial.trial_id not in queue:
+        queue.append(trial.trial_id)
         oracle.save()
     return trial
 
 
-@oracle_module.synchronized
+@keras_tuner.synchronized
 def _unfinished(oracle):
-    if oracle._retry_queue or oracle.ongoing_trials:
+    if _compat.retry_queue(oracle) or _compat.ongoing_trials(oracle):
         return True
     done = {t.trial_id for t in oracle.trials.values()
             if t.status in ("COMPLETED", "FAILED")}
@@ -164,13 +158,11 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
         on_trial_end: Optional callable, given each trial as it ends.
     """
     import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
     os.makedirs(log_dir, exist_ok=True)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    protos.get_service_grpc().add_OracleServicer_to_server(
-        OracleServicer(oracle), server)
+    servicer, add_servicer = _compat.oracle_servicer(oracle)
+    add_servicer(servicer, server)
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     gpus = _gpu_count()
@@ -199,11 +191,11 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
             start(k)
         spares = workers  # Replacement workers allowed, in all.
         handled = set()
-        reported = len(oracle.end_order)
+        reported = len(_compat.end_order(oracle))
         while True:
             time.sleep(0.2)
             if on_trial_end is not None:
-                ended = list(oracle.end_order)
+                ended = list(_compat.end_order(oracle))
                 for trial_id in ended[reported:]:
                     on_trial_end(oracle.trials[trial_id])
                 reported = len(ended)
@@ -242,3 +234,34 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
     if not any(t.status == "COMPLETED" for t in oracle.trials.values()):
         raise RuntimeError(
             f"No trial completed on the workers; their logs are in {log_dir}.")
+
+
+def run_chief(make_tuner, workers, log_dir, timeout=None, verbose=1,
+              on_trial_end=None):
+    """Run a search in local worker processes, this process as the chief.
+
+    Args:
+        make_tuner: A callable that makes the search's tuner; it is called
+            under the chief's Keras Tuner environment.
+        workers, log_dir, timeout, verbose, on_trial_end: As in `serve()`;
+            `on_trial_end` is called with `(tuner, trial)`.
+
+    Returns:
+        The chief's tuner, with every trial the workers ran.
+    """
+    chief = chief_environment()
+    with chief:
+        tuner = make_tuner()
+        tuner.save()
+        serve(
+            tuner.oracle,
+            workers=workers,
+            port=chief.port,
+            log_dir=log_dir,
+            timeout=timeout,
+            verbose=verbose,
+            on_trial_end=None if on_trial_end is None
+            else (lambda trial: on_trial_end(tuner, trial)),
+        )
+        tuner.save()
+    return tuner

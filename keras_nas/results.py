@@ -11,6 +11,7 @@ from typing import List, Optional
 
 from keras_nas import architecture
 from keras_nas.space import other_values
+from keras_nas.tuner import reason_of
 
 __all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of"]
 
@@ -47,19 +48,6 @@ class TrialRecord:
 
     def to_dict(self):
         return dataclasses.asdict(self)
-
-
-def reason_of(message):
-    """The one-line reason in a Keras Tuner trial message (a traceback)."""
-    if not message:
-        return None
-    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
-    last = lines[-1] if lines else ""
-    # "keras_tuner.errors.FailedTrialError: invalid architecture: ..."
-    head, sep, rest = last.partition(": ")
-    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
-        return rest
-    return last
 
 
 def _metric(trial, name):

@@ -165,7 +165,7 @@ class SearchSpace:
         return rates
 
     def _bind(self, input_shape):
-        shape = architecture._check_input_shape(input_shape)
+        shape = architecture.check_input_shape(input_shape)
         rank = len(shape)
         if self._op_table is None:
             self._op_table = {
@@ -191,19 +191,56 @@ class SearchSpace:
         """A copy of this space bound to an input shape (and a head size).
 
         Binding resolves `ops=None` to the default vocabulary of the input's
-        kind and checks that at least one sequence is valid for it.
+        kind and checks that at least one sequence is valid for it. The copy
+        keeps this space's op table, custom factories included.
         """
-        return SearchSpace(
-            ops=self._ops_arg if self._op_table is None else self._op_table,
-            min_depth=self.min_depth,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rates or False,
-            input_shape=input_shape,
-            max_params=max_params if max_params is not None else self.max_params,
-            output_units=(
-                output_units if output_units is not None else self.output_units
-            ),
-        )
+        config = self.get_config()
+        config["input_shape"] = input_shape
+        if output_units is not None:
+            config["output_units"] = output_units
+        if max_params is not None:
+            config["max_params"] = max_params
+        return self.from_config(config, op_table=self._op_table)
+
+    # -- config -----------------------------------------------------------
+
+    def get_config(self):
+        """The arguments that rebuild this space (`from_config`).
+
+        Ops are listed by name (`None` for a default vocabulary not yet
+        resolved); custom factories are not serialized, so a space with
+        custom ops is rebuilt from its names only where they are registered,
+        or with `from_config(config, op_table=...)`.
+        """
+        return {
+            "ops": None if self._op_table is None else list(self._op_table),
+            "min_depth": self.min_depth,
+            "max_depth": self.max_depth,
+            "learning_rate": self.learning_rates or False,
+            "input_shape": None if self.input_shape is None
+            else list(self.input_shape),
+            "max_params": self.max_params,
+            "output_units": self.output_units,
+        }
+
+    @classmethod
+    def from_config(cls, config, op_table=None):
+        """The space of `get_config()`.
+
+        Args:
+            config: A dict from `get_config()`.
+            op_table: Optional mapping from op name to `ops.Op` for the
+                space's custom ops (those not in the registry).
+        """
+        config = dict(config)
+        if op_table is not None and config.get("ops") is not None:
+            missing = [n for n in config["ops"] if n not in op_table]
+            if missing:
+                raise ValueError(
+                    f"`op_table` lacks the ops {missing} of the config. "
+                    f"Received: op_table with {sorted(op_table)}.")
+            config["ops"] = {n: op_table[n] for n in config["ops"]}
+        return cls(**config)
 
     # -- the vocabulary ---------------------------------------------------
 
@@ -223,10 +260,6 @@ class SearchSpace:
         """Mapping from op name to `Op`."""
         self.ops  # Raises the helpful error when unbound.
         return dict(self._op_table)
-
-    @property
-    def is_bound(self):
-        return self.input_shape is not None
 
     # -- Keras Tuner ------------------------------------------------------
 

@@ -13,7 +13,9 @@ import os
 
 import numpy as np
 
+from keras_nas.callbacks import tensorboards, trial_run_dir
 from keras_nas.space import is_architecture_key, other_values
+from keras_nas.task import metric_name
 
 try:
     import tensorflow as tf
@@ -28,7 +30,6 @@ __all__ = [
     "inspect_dataset",
     "encode_labels",
     "with_tensorboard",
-    "point_tensorboard_at_trial",
     "SearchSummaryWriter",
 ]
 
@@ -60,8 +61,10 @@ def inspect_dataset(dataset, arg):
     return tuple(int(d) for d in shape[1:]), np.concatenate(labels)
 
 
-def encode_labels(dataset, task, one_hot=False):
-    """The dataset with its labels as the model's targets."""
+def encode_labels(dataset, task):
+    """The dataset with its labels as the model's targets (`task.one_hot`
+    decides between class indices and one-hot rows)."""
+    one_hot = task.one_hot
     if task.kind == "regression":
         return dataset.map(lambda x, y: (x, tf.cast(y, "float32")))
     classes = list(task.classes)
@@ -89,12 +92,6 @@ def encode_labels(dataset, task, one_hot=False):
 # ---------------------------------------------------------------------------
 # TensorBoard.
 
-_TENSORBOARD = "TensorBoard"
-
-
-def _tensorboards(callbacks):
-    return [c for c in callbacks if type(c).__name__ == _TENSORBOARD]
-
 
 def with_tensorboard(callbacks, log_dir):
     """`callbacks` with a `keras.callbacks.TensorBoard` writing to `log_dir`,
@@ -102,20 +99,9 @@ def with_tensorboard(callbacks, log_dir):
     import keras
 
     callbacks = list(callbacks)
-    if not _tensorboards(callbacks):
+    if not tensorboards(callbacks):
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
     return callbacks
-
-
-def trial_run_dir(log_dir, trial_id):
-    return os.path.join(str(log_dir), f"trial_{trial_id}")
-
-
-def point_tensorboard_at_trial(callbacks, trial_id):
-    """Each trial writes its epoch scalars into its own run,
-    `<log_dir>/trial_<id>/{train,validation}`."""
-    for callback in _tensorboards(callbacks):
-        callback.log_dir = trial_run_dir(callback.log_dir, trial_id)
 
 
 class SearchSummaryWriter:
@@ -129,32 +115,28 @@ class SearchSummaryWriter:
     - `<log_dir>`: the HParams experiment, with the objective and the
       epoch metrics of each trial's `validation` and `train` runs.
 
+    It reads the space, the head and the metrics from the tuner's
+    hypermodel (`tuner.NASHyperModel`), so it needs nothing else.
+
     Args:
-        search: The `NASSearch`.
         log_dir: The TensorBoard log directory.
     """
 
-    def __init__(self, search, log_dir):
-        self.search = search
+    def __init__(self, log_dir):
         self.log_dir = str(log_dir)
         self._config_written = False
 
-    @classmethod
-    def for_callbacks(cls, search, callbacks):
-        boards = _tensorboards(callbacks)
-        return cls(search, boards[0].log_dir) if boards else None
-
-    def _hparams(self):
+    def _hparams(self, tuner):
         from tensorboard.plugins.hparams import api as hp
 
-        space = self.search.space_
+        space = tuner.hypermodel.space
         positions = [
             hp.HParam(f"op_{i}", hp.Discrete(space.ops + ["-"]))
             for i in range(space.max_depth)
         ]
         extra = [
             hp.HParam(p.name)
-            for p in self.search.tuner.oracle.get_space().space
+            for p in tuner.oracle.get_space().space
             if not is_architecture_key(p.name)
         ]
         return (
@@ -169,13 +151,11 @@ class SearchSummaryWriter:
             + extra
         )
 
-    def _write_config(self, objective):
+    def _write_config(self, tuner, objective):
         from tensorboard.plugins.hparams import api as hp
 
         metric_names = ["loss"] + [
-            m if isinstance(m, str) else getattr(m, "name", str(m))
-            for m in self.search._all_metrics()
-        ]
+            metric_name(m) for m in tuner.hypermodel.metrics]
         metrics = [hp.Metric("objective", display_name=objective.name)]
         for group in ("validation", "train"):
             metrics += [
@@ -184,7 +164,7 @@ class SearchSummaryWriter:
                 for name in metric_names
             ]
         with tf.summary.create_file_writer(self.log_dir).as_default():
-            hp.hparams_config(hparams=self._hparams(), metrics=metrics)
+            hp.hparams_config(hparams=self._hparams(tuner), metrics=metrics)
         self._config_written = True
 
     def __call__(self, tuner, trial):
@@ -194,11 +174,11 @@ class SearchSummaryWriter:
         # The oracle's record: on a worker, only the chief scored the trial.
         trial = tuner.oracle.get_trial(trial.trial_id)
         if not self._config_written:
-            self._write_config(objective)
-        space = self.search.space_
+            self._write_config(tuner, objective)
+        space = tuner.hypermodel.space
         ops = space.decode(trial.hyperparameters)
         try:
-            plan = space.plan(ops, head=self.search.head)
+            plan = space.plan(ops, head=tuner.hypermodel.head)
             params, flops = float(plan.params), float(plan.flops)
         except ValueError:
             params = flops = -1.0

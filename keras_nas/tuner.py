@@ -5,32 +5,45 @@
 chief/worker protocol) stays Keras Tuner's own. What this module adds is what
 a NAS search needs of each trial:
 
-- a failed trial is recorded with its reason and the search goes on: an
-  invalid architecture, a NaN or infinite loss, an exception (in a user
-  callback or an op factory), or running out of memory, after one retry at
-  half the batch size;
 - early stopping on the objective and `TerminateOnNaN`, unless the user
-  passed their own;
-- the best epoch's weights, kept in memory and written once, atomically, at
-  the end of the trial; Keras Tuner's own state files are written atomically
-  too (`_atomic`), so a kill at any moment leaves a project that resumes;
-- one progress line per trial;
+  passed their own, and the best epoch's weights (`callbacks.KeepBestWeights`)
+  written once, atomically, at the end of the trial;
+- out of memory: one retry at half the batch size;
+- a failure policy that fits architecture search (`FailurePolicy`);
+- hooks run after each trial (progress lines, TensorBoard);
 - the backend session cleared (and garbage collected) before each trial.
 """
 
 import math
-import os
 import sys
 import time
 
 import keras
 import keras_tuner
-from keras_tuner.src.engine.tuner import maybe_distribute
+from keras_tuner.engine.trial import TrialStatus
+from keras_tuner.engine.tuner import maybe_distribute
 
-from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
+from keras_nas import _compat
 from keras_nas import builder
+from keras_nas import callbacks as callbacks_module
+from keras_nas._atomic import write_atomic
+from keras_nas.task import metric_name
 
-__all__ = ["NASHyperModel", "NASTuner", "is_out_of_memory"]
+__all__ = [
+    "ArchitectureFailure",
+    "FailurePolicy",
+    "NASHyperModel",
+    "NASTuner",
+    "is_out_of_memory",
+    "reason_of",
+]
+
+
+class ArchitectureFailure(keras_tuner.errors.FailedTrialError):
+    """A trial failed because of its architecture, not the user's setup: an
+    invalid sequence, a NaN or infinite loss, an objective that was never
+    finite, or out of memory after the retry. Searching means meeting
+    these; they do not stop a search that has completed trials."""
 
 
 class NASHyperModel(keras_tuner.HyperModel):
@@ -38,43 +51,36 @@ class NASHyperModel(keras_tuner.HyperModel):
 
     Args:
         space: A bound `SearchSpace`.
-        task: A `data.Task`.
-        loss: The loss to compile with.
+        task: A `task.Task`: the head, and the loss unless `loss` is given.
         metrics: Metrics (names, or Keras metric objects that are cloned for
             every model).
         optimizer: An optimizer name or instance (cloned for every model).
-        head: `"auto"`, `"flatten"` or `"gap"`.
+            Defaults to `"adam"`.
+        head: `"auto"`, `"flatten"` or `"gap"`. Defaults to `"auto"`.
+        loss: Optional loss to use instead of the task's.
     """
 
-    def __init__(self, space, task, loss, metrics, optimizer="adam", head="auto"):
+    def __init__(self, space, task, metrics, optimizer="adam", head="auto",
+                 loss=None):
         super().__init__(name="keras_nas")
         self.space = space
         self.task = task
-        self.loss = loss
         self.metrics = list(metrics)
         self.optimizer = optimizer
         self.head = head
-
-    def declare_hyperparameters(self, hp):
-        self.space.declare(hp)
+        self.loss = loss
 
     def build(self, hp):
         ops = self.space.decode(hp)
         reason = self.space.check(ops)
         if reason is not None:
-            raise keras_tuner.errors.FailedTrialError(
-                f"invalid architecture: {reason}"
-            )
+            raise ArchitectureFailure(f"invalid architecture: {reason}")
         plan = self.space.plan(ops, head=self.head)
-        _, activation = builder.head_for(
-            self.task.kind, self.task.num_classes, self.task.num_targets
-        )
         model = builder.build_from_plan(
-            plan, activation, op_table=self.space.op_table
-        )
+            plan, self.task.activation, op_table=self.space.op_table)
         model.compile(
             optimizer=self._make_optimizer(hp),
-            loss=self.loss,
+            loss=self.loss if self.loss is not None else self.task.loss,
             metrics=[_clone_metric(m) for m in self.metrics],
         )
         return model
@@ -88,6 +94,10 @@ class NASHyperModel(keras_tuner.HyperModel):
         if "learning_rate" in hp.values:
             optimizer.learning_rate = float(hp.values["learning_rate"])
         return optimizer
+
+    @property
+    def metric_names(self):
+        return [metric_name(m) for m in self.metrics]
 
 
 def _clone_metric(metric):
@@ -107,36 +117,41 @@ def is_out_of_memory(error):
     )
 
 
-class KeepBestWeights(keras.callbacks.Callback):
-    """Keeps the best epoch's weights and logs in memory; restores them at the
-    end. Resets in `on_train_begin`, so one instance serves many fits."""
+class FailurePolicy:
+    """When failed trials stop a search.
 
-    def __init__(self, objective):
-        super().__init__()
-        self.objective = objective
+    Failures that belong to one architecture (`ArchitectureFailure`) are
+    part of searching: they never stop a search that has completed a
+    trial, and stop one only when its first `limit` trials all failed.
+    Other failures come from the user's setup (an exception in a callback,
+    the loss, a metric, the data): `limit` of them in a row stop the search,
+    whatever happened in between, because the next trial will meet them too.
 
-    def on_train_begin(self, logs=None):
-        self.best_value = None
-        self.best_logs = None
-        self.best_weights = None
-        self.best_epoch = None
+    Args:
+        limit: The `max_consecutive_failed_trials` of the search.
+    """
 
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        value = logs.get(self.objective.name)
-        if value is None or not math.isfinite(float(value)):
-            return
-        if self.best_value is None or self.objective.better_than(
-            float(value), self.best_value
-        ):
-            self.best_value = float(value)
-            self.best_logs = {k: float(v) for k, v in logs.items()}
-            self.best_epoch = epoch
-            self.best_weights = self.model.get_weights()
+    def __init__(self, limit):
+        self.limit = int(limit)
+        self.completed = 0
+        self.failed = 0
+        self.setup_in_a_row = 0
 
-    def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+    def record(self, completed, architecture):
+        """Count one ended trial; return why the search must stop, or
+        `None`."""
+        if completed:
+            self.completed += 1
+            self.setup_in_a_row = 0
+            return None
+        self.failed += 1
+        if not architecture:
+            self.setup_in_a_row += 1
+            if self.setup_in_a_row >= self.limit:
+                return f"{self.setup_in_a_row} trials in a row failed"
+        if not self.completed and self.failed >= self.limit:
+            return f"the first {self.failed} trials all failed"
+        return None
 
 
 class NASTuner(keras_tuner.Tuner):
@@ -146,11 +161,15 @@ class NASTuner(keras_tuner.Tuner):
         oracle: Any `keras_tuner.Oracle`.
         hypermodel: A `NASHyperModel`.
         patience: Epochs without improvement before early stopping.
+            Defaults to `3`.
         seed: Optional seed; each trial trains under `seed + trial number`.
+        max_consecutive_failed_trials: The limit of the `FailurePolicy`.
+            Defaults to `3`.
         trial_hooks: Callables `(tuner, trial)` run after each trial is
             recorded (progress lines, TensorBoard).
         trials_per_process: Optional number of trials after which the
             process exits with `recycle_exit_code` (local workers only).
+        recycle_exit_code: Exit status of a process that trained its share.
         **kwargs: As for `keras_tuner.Tuner`.
     """
 
@@ -160,6 +179,7 @@ class NASTuner(keras_tuner.Tuner):
         hypermodel,
         patience=3,
         seed=None,
+        max_consecutive_failed_trials=3,
         trial_hooks=(),
         trials_per_process=None,
         recycle_exit_code=75,
@@ -168,10 +188,16 @@ class NASTuner(keras_tuner.Tuner):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.patience = patience
         self.seed = seed
+        self.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.trial_hooks = list(trial_hooks)
         self.trials_per_process = trials_per_process
         self.recycle_exit_code = recycle_exit_code
         self.verbose = 1  # `NASSearch.fit` sets it for each search.
+        self._trials_run = 0
+        self._policy = FailurePolicy(max_consecutive_failed_trials)
+        self._architecture_failed = False
+
+    # -- Keras Tuner hooks (see `_compat.OVERRIDDEN_HOOKS`) ----------------
 
     def _populate_initial_space(self):
         # Declare the space without building a model for each condition, as
@@ -180,36 +206,51 @@ class NASTuner(keras_tuner.Tuner):
         hp.merge(self.hypermodel.space.hyperparameters.space, overwrite=False)
         self.oracle.update_space(hp)
 
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        # Each trial is its own TensorBoard run; our HParams are written by
+        # `tf_only.SearchSummaryWriter` after the trial, instead of Keras
+        # Tuner's (which knows neither the ops' sizes nor failed trials).
+        callbacks_module.point_tensorboards_at_trial(callbacks, trial.trial_id)
+
+    def _try_build(self, hp):
+        # Keras Tuner's own clears the session and then collects garbage a
+        # second time; `clear_session()` already collects, and each pass costs
+        # a fifth of a second with TensorFlow loaded.
+        keras.backend.clear_session()
+        return _compat.build_model(self, hp)
+
+    # -- one trial --------------------------------------------------------
+
     def _callbacks(self, user_callbacks, trial):
-        callbacks = self._deepcopy_callbacks(list(user_callbacks or []))
+        callbacks = _compat.deepcopy_callbacks(self, list(user_callbacks or []))
         self._configure_tensorboard_dir(callbacks, trial)
         objective = self.oracle.objective
-        if not any(isinstance(c, keras.callbacks.EarlyStopping) for c in callbacks):
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor=objective.name,
-                    mode=objective.direction,
-                    patience=self.patience,
-                )
-            )
-        if not any(isinstance(c, keras.callbacks.TerminateOnNaN) for c in callbacks):
+        if not any(isinstance(c, keras.callbacks.EarlyStopping)
+                   for c in callbacks):
+            callbacks.append(keras.callbacks.EarlyStopping(
+                monitor=objective.name, mode=objective.direction,
+                patience=self.patience))
+        if not any(isinstance(c, keras.callbacks.TerminateOnNaN)
+                   for c in callbacks):
             callbacks.append(keras.callbacks.TerminateOnNaN())
-        keep = KeepBestWeights(objective)
+        keep = callbacks_module.KeepBestWeights(objective)
         callbacks.append(keep)
         return callbacks, keep
 
-    def run_trial(
-        self,
-        trial,
-        x=None,
-        y=None,
-        validation_data=None,
-        epochs=1,
-        batch_size=None,
-        callbacks=None,
-        keras_verbose=0,
-        **fit_kwargs,
-    ):
+    def run_trial(self, trial, x=None, y=None, validation_data=None,
+                  epochs=1, batch_size=None, callbacks=None, keras_verbose=0,
+                  **fit_kwargs):
+        self._architecture_failed = False
+        try:
+            return self._run_trial(trial, x, y, validation_data, epochs,
+                                   batch_size, callbacks, keras_verbose,
+                                   fit_kwargs)
+        except ArchitectureFailure:
+            self._architecture_failed = True
+            raise
+
+    def _run_trial(self, trial, x, y, validation_data, epochs, batch_size,
+                   callbacks, keras_verbose, fit_kwargs):
         hp = trial.hyperparameters
         initial_epoch = 0
         if "tuner/epochs" in hp.values:  # Hyperband's rounds.
@@ -223,110 +264,110 @@ class NASTuner(keras_tuner.Tuner):
             callbacks_, keep = self._callbacks(callbacks, trial)
             model = self._try_build(hp)
             if "tuner/trial_id" in hp.values:
-                with maybe_distribute(self.distribution_strategy):
-                    _load_weights(model, self._get_checkpoint_fname(
-                        hp.values["tuner/trial_id"]))
+                self._load_weights(model, hp.values["tuner/trial_id"])
             try:
                 history = model.fit(
-                    x,
-                    y,
-                    validation_data=validation_data,
-                    epochs=epochs,
-                    initial_epoch=initial_epoch,
-                    batch_size=batch_size,
-                    callbacks=callbacks_,
-                    verbose=keras_verbose,
-                    **fit_kwargs,
-                )
+                    x, y, validation_data=validation_data, epochs=epochs,
+                    initial_epoch=initial_epoch, batch_size=batch_size,
+                    callbacks=callbacks_, verbose=keras_verbose, **fit_kwargs)
                 break
             except Exception as e:
                 if not is_out_of_memory(e):
                     raise
                 if batch_size is None or batch_size < 2 or retried:
-                    raise keras_tuner.errors.FailedTrialError(
+                    raise ArchitectureFailure(
                         f"out of memory at batch size {batch_size}: "
-                        f"{type(e).__name__}"
-                    ) from e
+                        f"{type(e).__name__}") from e
                 retried = True
                 batch_size //= 2
                 if self.verbose:
                     print(f"Trial {trial.trial_id} ran out of memory; "
-                          f"retrying once with batch size {batch_size}.")
+                          f"retrying once with batch size {batch_size}.",
+                          flush=True)
         seconds = time.perf_counter() - start
-        losses = history.history.get("loss", [])
-        for epoch, loss in enumerate(losses):
+        for epoch, loss in enumerate(history.history.get("loss", [])):
             if loss is None or not math.isfinite(float(loss)):
-                raise keras_tuner.errors.FailedTrialError(
-                    f"loss became {loss} at epoch {initial_epoch + epoch + 1}"
-                )
+                raise ArchitectureFailure(
+                    f"loss became {loss} at epoch {initial_epoch + epoch + 1}")
         if keep.best_logs is None:
-            raise keras_tuner.errors.FailedTrialError(
-                f"the objective {self.oracle.objective.name!r} was never finite"
-            )
+            raise ArchitectureFailure(
+                f"the objective {self.oracle.objective.name!r} was never "
+                "finite")
         self._save_checkpoint(trial.trial_id, model)
         metrics = dict(keep.best_logs)
         metrics["epochs"] = float(len(history.epoch))
         metrics["seconds"] = float(seconds)
         return metrics
 
+    # -- weights ----------------------------------------------------------
+
     def _save_checkpoint(self, trial_id, model):
-        """Write the weights beside, then rename: a kill leaves no half file."""
-        path = self._get_checkpoint_fname(trial_id)
-        tmp = path[: -len(".weights.h5")] + f".tmp{os.getpid()}.weights.h5"
-        model.save_weights(tmp)
-        os.replace(tmp, path)
+        write_atomic(_compat.checkpoint_path(self, trial_id),
+                     model.save_weights)
 
-    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-        # Each trial is its own TensorBoard run; our HParams are written by
-        # `tf_only.SearchSummaryWriter` after the trial, instead of Keras
-        # Tuner's (which knows neither the ops' sizes nor failed trials).
-        if any(type(c).__name__ == "TensorBoard" for c in callbacks):
-            from keras_nas import tf_only
+    def _load_weights(self, model, trial_id):
+        with maybe_distribute(self.distribution_strategy):
+            # The checkpoint holds the optimizer's variables too; build it
+            # first so they load instead of being skipped with a warning.
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)
+            model.load_weights(_compat.checkpoint_path(self, trial_id))
 
-            tf_only.point_tensorboard_at_trial(callbacks, trial.trial_id)
+    def load_model(self, trial):
+        model = self._try_build(trial.hyperparameters)
+        self._load_weights(model, trial.trial_id)
+        return model
 
-    def _try_build(self, hp):
-        # Keras Tuner's own clears the session and then collects garbage a
-        # second time; `clear_session()` already collects, and each pass costs
-        # a fifth of a second with TensorFlow loaded.
-        keras.backend.clear_session()
-        return self._build_hypermodel(hp)
+    # -- the search -------------------------------------------------------
 
     def reload(self):
         super().reload()
-        if self._is_worker():
+        if _compat.is_worker():
             return
         # A kill between a trial's own file and the oracle's leaves a finished
         # trial listed as ongoing, which Keras Tuner would run again.
         oracle = self.oracle
         finished = {t for t, trial in oracle.trials.items()
-                    if trial.status in ("COMPLETED", "FAILED")}
-        oracle._retry_queue = [t for t in oracle._retry_queue
-                               if t not in finished]
-        for trial_id in sorted(finished - set(oracle.end_order), key=int):
-            oracle.end_order.append(trial_id)
+                    if trial.status in (TrialStatus.COMPLETED,
+                                        TrialStatus.FAILED)}
+        queue = _compat.retry_queue(oracle)
+        queue[:] = [t for t in queue if t not in finished]
+        order = _compat.end_order(oracle)
+        for trial_id in sorted(finished - set(order), key=int):
+            order.append(trial_id)
 
-    def load_model(self, trial):
-        model = self._try_build(trial.hyperparameters)
-        with maybe_distribute(self.distribution_strategy):
-            _load_weights(model, self._get_checkpoint_fname(trial.trial_id))
-        return model
+    def on_search_begin(self):
+        super().on_search_begin()
+        self._policy = FailurePolicy(self.max_consecutive_failed_trials)
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         for hook in self.trial_hooks:
             hook(self, trial)
-        self.trials_run = getattr(self, "trials_run", 0) + 1
-        if self.trials_per_process and self.trials_run >= self.trials_per_process:
+        stop = self._policy.record(
+            completed=trial.status == TrialStatus.COMPLETED,
+            architecture=self._architecture_failed)
+        if stop is not None:
+            reason = reason_of(trial.message)
+            raise RuntimeError(
+                f"The search stopped: {stop}. Last reason: {reason}. "
+                "Raise `max_consecutive_failed_trials` to tolerate more.")
+        self._trials_run += 1
+        if self.trials_per_process and (
+                self._trials_run >= self.trials_per_process):
             # A worker that has trained its share exits, and the chief starts
             # a fresh process: the backend's memory goes with this one.
             sys.exit(self.recycle_exit_code)
 
 
-
-def _load_weights(model, path):
-    # The checkpoint holds the optimizer's variables too; build it first so
-    # they load instead of being skipped with a warning.
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    model.load_weights(path)
+def reason_of(message):
+    """The one-line reason in a Keras Tuner trial message (a traceback)."""
+    if not message:
+        return None
+    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    # "keras_tuner.errors.FailedTrialError: invalid architecture: ..."
+    head, sep, rest = last.partition(": ")
+    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
+        return rest
+    return last

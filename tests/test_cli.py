@@ -28,7 +28,7 @@ def test_search_with_no_data_runs_on_digits(searched):
     cwd, out = searched
     assert out.returncode == 0, out.stderr[-2000:]
     assert "scikit-learn digits" in out.stdout
-    assert "[1/2]" in out.stdout and "[2/2]" in out.stdout
+    assert "[1/2 " in out.stdout and "[2/2 " in out.stdout
     assert "Test: " in out.stdout and "accuracy" in out.stdout
     best = cwd / "runs" / "digits" / "best.keras"
     assert f"Best model: {os.path.join('runs', 'digits', 'best.keras')}" in out.stdout

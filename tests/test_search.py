@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -200,8 +201,12 @@ def test_progress_lines(tmp_path, capsys):
     x, y = tabular(100)
     make(tmp_path, max_trials=2).fit(x, y, epochs=1, verbose=1)
     out = capsys.readouterr().out
-    assert "[1/2] " in out and "[2/2] " in out
+    lines = [ln for ln in out.splitlines() if ln.startswith("[")]
+    # Trials done of the budget, elapsed, and (until the last) time left.
+    assert re.match(r"\[1/2 0:\d\d ~0:\d\d left\] trial 0: ", lines[0])
+    assert re.match(r"\[2/2 0:\d\d\] trial 1: ", lines[1])
     assert "params | val_accuracy" in out and "| best " in out
+    assert "\x1b" not in out and "\r" not in out  # Reads in a log file.
     make(tmp_path, max_trials=2, overwrite=True).fit(x, y, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
 

@@ -13,7 +13,7 @@ import time
 import keras
 import pytest
 
-from keras_nas import NASSearch, _atomic
+from keras_nas import NASSearch, _compat
 
 from .conftest import tabular
 
@@ -105,17 +105,17 @@ def test_killed_mid_trial_resumes_without_retraining_or_duplicates(tmp_path):
 
 def test_state_files_are_replaced_whole(tmp_path):
     path = tmp_path / "oracle.json"
-    _atomic.save_json_atomic(str(path), {"a": 1})
+    _compat.save_json_atomic(str(path), {"a": 1})
     inode = os.stat(path).st_ino
     with open(path) as reader:  # A reader holding the old file...
-        _atomic.save_json_atomic(str(path), {"a": 2, "b": [1] * 1000})
+        _compat.save_json_atomic(str(path), {"a": 2, "b": [1] * 1000})
         assert json.load(reader) == {"a": 1}  # ...still reads it whole.
     assert os.stat(path).st_ino != inode
     assert json.loads(path.read_text())["a"] == 2
     assert os.listdir(tmp_path) == ["oracle.json"]
     from keras_tuner.src import utils as kt_utils
 
-    assert kt_utils.save_json is _atomic.save_json_atomic
+    assert kt_utils.save_json is _compat.save_json_atomic
 
 
 class OOMBelow(keras.callbacks.Callback):

@@ -4,8 +4,14 @@ Keras Tuner's own `RandomSearchOracle`, `BayesianOptimizationOracle` and
 `HyperbandOracle` search a `SearchSpace` unchanged. This package adds the
 strategy Keras Tuner lacks, `EvolutionOracle` (regularized evolution), and
 subclasses of those three that only propose sequences valid for the input.
+
+`get()` is the one place that turns a strategy name into an oracle, as
+`keras.optimizers.get` does for optimizers.
 """
 
+import keras_tuner
+
+from keras_nas import _compat
 from keras_nas.oracles.evolution import MUTATIONS, EvolutionOracle
 from keras_nas.oracles.keras_tuner_oracles import (
     BayesianOptimizationOracle,
@@ -19,4 +25,94 @@ __all__ = [
     "RandomSearchOracle",
     "BayesianOptimizationOracle",
     "HyperbandOracle",
+    "STRATEGIES",
+    "check_strategy",
+    "get",
+    "name_of",
 ]
+
+#: The strategies `get()` knows by name.
+STRATEGIES = ("evolution", "random", "bayesian", "hyperband")
+
+_CLASSES = {
+    "evolution": EvolutionOracle,
+    "random": RandomSearchOracle,
+    "bayesian": BayesianOptimizationOracle,
+    "hyperband": HyperbandOracle,
+}
+
+
+def check_strategy(strategy):
+    """`strategy` if `get()` accepts it, else a `ValueError`."""
+    if isinstance(strategy, keras_tuner.Oracle) or strategy in STRATEGIES:
+        return strategy
+    raise ValueError(
+        f"Unknown `strategy`: {strategy!r}. Accepted: one of {STRATEGIES}, "
+        "or a `keras_tuner.Oracle` instance."
+    )
+
+
+def name_of(oracle):
+    """The strategy name of `oracle` if `get()` makes its class, else
+    `None` (a user's own oracle)."""
+    for name, cls in _CLASSES.items():
+        if type(oracle) is cls:
+            return name
+    return None
+
+
+def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
+        options=None):
+    """The oracle of a strategy, over a bound `SearchSpace`.
+
+    Args:
+        strategy: A name in `STRATEGIES`, or a `keras_tuner.Oracle`. An
+            oracle made without a space, an objective or `max_trials` gets
+            the search's.
+        space: The bound `SearchSpace`.
+        objective: The `keras_tuner.Objective`.
+        max_trials: The search's budget of trials.
+        seed: Optional seed.
+        epochs: The most epochs a trial trains (Hyperband's `max_epochs`).
+        options: Optional dict of extra constructor arguments for a named
+            strategy, e.g. `{"population_size": 10}` for evolution.
+
+    Returns:
+        A `keras_tuner.Oracle`. Its own limit on consecutive failed trials
+        is turned off: the tuner applies the search's failure policy, which
+        tells a failing architecture from a failing setup.
+    """
+    check_strategy(strategy)
+    if isinstance(strategy, keras_tuner.Oracle):
+        oracle = strategy
+        if getattr(oracle, "space", False) is None:
+            if isinstance(oracle, EvolutionOracle):
+                oracle.set_space(space)
+            else:
+                oracle.space = space
+        if _compat.has_default_objective(oracle):
+            oracle.objective = objective
+        if oracle.max_trials is None:
+            oracle.max_trials = max_trials
+    else:
+        options = dict(options or {})
+        common = dict(space=space, objective=objective, seed=seed)
+        if strategy == "evolution":
+            # Small budgets get a small population, so that evolution, not
+            # the random seeding, spends most of them.
+            population = options.pop(
+                "population_size", max(4, min(20, max_trials // 4)))
+            options.setdefault("sample_size", max(2, population // 4))
+            oracle = EvolutionOracle(max_trials=max_trials,
+                                     population_size=population,
+                                     **common, **options)
+        elif strategy == "hyperband":
+            oracle = HyperbandOracle(
+                max_epochs=options.pop("max_epochs", epochs or 10),
+                **common, **options)
+            oracle.max_trials = max_trials
+        else:
+            oracle = _CLASSES[strategy](max_trials=max_trials, **common,
+                                        **options)
+    oracle.max_consecutive_failed_trials = None
+    return oracle

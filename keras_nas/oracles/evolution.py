@@ -11,12 +11,12 @@ search from resting on one lucky early model.
 
 import math
 
+import keras_tuner
 import numpy as np
-from keras_tuner.src.engine import hyperparameters as hp_module
-from keras_tuner.src.engine import oracle as oracle_module
-from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.engine import hyperparameters as hp_module
+from keras_tuner.engine.trial import TrialStatus
 
-from keras_nas import _atomic  # noqa: F401  Atomic Keras Tuner state files.
+from keras_nas import _compat
 from keras_nas._checks import check_int
 from keras_nas.space import SearchSpace
 from keras_nas.space import is_architecture_key as _is_arch_key
@@ -29,15 +29,15 @@ __all__ = ["EvolutionOracle", "MUTATIONS"]
 #: a plain `HyperParameters` space) drawn anew.
 MUTATIONS = ("replace", "insert", "delete", "swap", "resample")
 
-_RUNNING = trial_module.TrialStatus.RUNNING
-_STOPPED = trial_module.TrialStatus.STOPPED
-_COMPLETED = trial_module.TrialStatus.COMPLETED
+_RUNNING = TrialStatus.RUNNING
+_STOPPED = TrialStatus.STOPPED
+_COMPLETED = TrialStatus.COMPLETED
 
 # Largest space enumerated to find the last untried candidates.
 _MAX_ENUMERATED = 20000
 
 
-class EvolutionOracle(oracle_module.Oracle):
+class EvolutionOracle(keras_tuner.Oracle):
     """Aging evolution over op sequences or any `HyperParameters` space.
 
     Args:
@@ -315,7 +315,7 @@ class EvolutionOracle(oracle_module.Oracle):
         return self._complete({})
 
     def _acceptable(self, values):
-        if values is None or self._duplicate(values):
+        if values is None or _compat.is_duplicate(self, values):
             return False
         return self.space is None or self.space.check(
             self.space.decode(values)) is None
@@ -359,7 +359,7 @@ class EvolutionOracle(oracle_module.Oracle):
 
     # -- bookkeeping -------------------------------------------------------
 
-    @oracle_module.synchronized
+    @keras_tuner.synchronized
     def end_trial(self, trial):
         super().end_trial(trial)
         self._admit(self.trials[trial.trial_id])
@@ -380,7 +380,7 @@ class EvolutionOracle(oracle_module.Oracle):
         super().reload()
         # A kill between the trial's own save and ours leaves a completed
         # trial outside the population: admit it now, in end order.
-        for trial_id in self.end_order:
+        for trial_id in _compat.end_order(self):
             self._admit(self.trials[trial_id])
 
     def get_state(self):

@@ -9,7 +9,9 @@ of the budget is spent on a model that cannot be built.
 """
 
 import keras_tuner
-from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.engine.trial import TrialStatus
+
+from keras_nas import _compat
 
 __all__ = [
     "RandomSearchOracle",
@@ -45,15 +47,15 @@ class _ValidProposals:
 
     def populate_space(self, trial_id):
         response = super().populate_space(trial_id)
-        if response["status"] != trial_module.TrialStatus.RUNNING:
+        if response["status"] != TrialStatus.RUNNING:
             return response
         values = response["values"]
-        if self._valid(values) and not self._duplicate(values):
+        if self._valid(values) and not _compat.is_duplicate(self, values):
             return response
         values = self._random_values()
         if values is None:
-            return {"status": trial_module.TrialStatus.STOPPED, "values": None}
-        return {"status": trial_module.TrialStatus.RUNNING, "values": values}
+            return {"status": TrialStatus.STOPPED, "values": None}
+        return {"status": TrialStatus.RUNNING, "values": values}
 
 
 class RandomSearchOracle(_ValidProposals, keras_tuner.oracles.RandomSearchOracle):

@@ -1,0 +1,176 @@
+"""The one door to Keras Tuner's internals.
+
+keras_nas builds on Keras Tuner's exported names (`keras_tuner.Oracle`,
+`keras_tuner.synchronized`, `keras_tuner.engine.trial.TrialStatus`,
+`keras_tuner.engine.tuner.maybe_distribute`, ...). What it needs beyond them
+is here, and only here, each with why it is needed and what breaks without
+it. `tests/test_compat.py` pins every assumption, so a Keras Tuner release
+that moves one fails in CI, by name, instead of silently for users. The
+supported range is bounded in `setup.cfg`.
+
+Two patches are installed on import:
+
+- `save_json` is made atomic. Keras Tuner writes `oracle.json`,
+  `trial.json` and the tuner's JSON by opening the file and writing into it,
+  so a process killed mid-write leaves a truncated file and the project no
+  longer reloads. Without the patch, resume after `kill -9` can fail.
+- `Parent.to_proto` loses a stray debug `print` (Keras Tuner 1.4), which
+  otherwise writes a line to stdout for every conditional hyperparameter
+  sent between the chief and a worker: our op sequences are conditional,
+  so worker logs and the chief's output fill with noise.
+"""
+
+import json
+
+import keras_tuner
+from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.distribute import utils as dist_utils
+from keras_tuner.src.engine import conditions as kt_conditions
+
+from keras_nas._atomic import write_text_atomic
+
+__all__ = [
+    "OVERRIDDEN_HOOKS",
+    "SUPPORTED",
+    "build_model",
+    "checkpoint_path",
+    "deepcopy_callbacks",
+    "end_order",
+    "has_default_objective",
+    "install",
+    "is_duplicate",
+    "is_worker",
+    "ongoing_trials",
+    "oracle_servicer",
+    "retry_queue",
+    "save_json_atomic",
+]
+
+#: The Keras Tuner releases this module was checked against (setup.cfg).
+SUPPORTED = ">=1.4.7,<1.5"
+
+#: Private methods that keras_nas overrides, by the class that defines them.
+#: Renamed upstream, an override would silently stop being called; the test
+#: checks that each still exists.
+OVERRIDDEN_HOOKS = {
+    keras_tuner.Tuner: (
+        # Declare our space without building a model per condition.
+        "_populate_initial_space",
+        # Our own TensorBoard run per trial instead of Keras Tuner's.
+        "_configure_tensorboard_dir",
+        # One `clear_session()` per trial instead of two garbage collections.
+        "_try_build",
+    ),
+    keras_tuner.Oracle: (
+        # Redraw random proposals that our space rejects.
+        "_random_values",
+    ),
+}
+
+_ORIGINAL_SAVE_JSON = kt_utils.save_json
+
+
+# -- state of an oracle -------------------------------------------------------
+# Resume and the local chief need these lists; Keras Tuner has no accessor.
+
+def retry_queue(oracle):
+    """The ids of trials waiting to run again (a list, mutable in place)."""
+    return oracle._retry_queue
+
+
+def end_order(oracle):
+    """The ids of ended trials, in the order they ended (mutable)."""
+    return oracle.end_order
+
+
+def ongoing_trials(oracle):
+    """Mapping from tuner id to the trial it is running (mutable)."""
+    return oracle.ongoing_trials
+
+
+def is_duplicate(oracle, values):
+    """Whether `values` were proposed before by `oracle`."""
+    return oracle._duplicate(values)
+
+
+def has_default_objective(oracle):
+    """Whether `oracle` was made without an objective.
+
+    Keras Tuner then uses a placeholder objective, which a search replaces
+    with its own.
+    """
+    return oracle.objective.name == "default_objective"
+
+
+# -- a tuner's helpers -----------------------------------------------------
+
+def checkpoint_path(tuner, trial_id):
+    """Where Keras Tuner keeps a trial's weights (`load_model` reads it)."""
+    return tuner._get_checkpoint_fname(trial_id)
+
+
+def deepcopy_callbacks(tuner, callbacks):
+    """Keras Tuner's copy of the user's callbacks, one set per trial, with
+    its clear error for callbacks that cannot be copied."""
+    return tuner._deepcopy_callbacks(callbacks)
+
+
+def build_model(tuner, hp):
+    """The hypermodel's model for `hp`, built under the tuner's
+    distribution strategy, with its compile overrides."""
+    return tuner._build_hypermodel(hp)
+
+
+def is_worker():
+    """Whether this process is a Keras Tuner worker (of a chief elsewhere),
+    read from `KERASTUNER_*` as Keras Tuner reads it."""
+    return dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
+
+
+def oracle_servicer(oracle):
+    """Keras Tuner's gRPC service for `oracle`, and the function that adds it
+    to a `grpc.server` (the chief's side of its distributed engine)."""
+    from keras_tuner.src import protos
+    from keras_tuner.src.distribute.oracle_chief import OracleServicer
+
+    add = protos.get_service_grpc().add_OracleServicer_to_server
+    return OracleServicer(oracle), add
+
+
+# -- the patches ---------------------------------------------------------
+
+def save_json_atomic(path, obj):
+    """`keras_tuner`'s `save_json`, written whole or not at all."""
+    path = str(path)
+    if "://" in path:  # Remote (gs://...) paths keep Keras Tuner's writer.
+        return _ORIGINAL_SAVE_JSON(path, obj)
+    text = json.dumps(obj)
+    write_text_atomic(path, text)
+    return text
+
+
+def _parent_to_proto(self):
+    """Keras Tuner 1.4's `Parent.to_proto`, without its debug print."""
+    from keras_tuner.src import protos
+
+    proto = protos.get_proto()
+    first = self.values[0]
+    if isinstance(first, str):
+        values = [proto.Value(string_value=v) for v in self.values]
+    elif isinstance(first, bool):
+        values = [proto.Value(boolean_value=v) for v in self.values]
+    elif isinstance(first, int):
+        values = [proto.Value(int_value=v) for v in self.values]
+    else:
+        values = [proto.Value(float_value=v) for v in self.values]
+    return proto.Condition(
+        parent=proto.Condition.Parent(name=self.name, values=values))
+
+
+def install():
+    """Install both patches for this process (done on import)."""
+    kt_utils.save_json = save_json_atomic
+    kt_conditions.Parent.to_proto = _parent_to_proto
+
+
+install()

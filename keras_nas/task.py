@@ -1,0 +1,261 @@
+"""What the models predict, and every rule that follows from it.
+
+A `Task` is the one owner of the rules a task implies: the head (units and
+activation), the loss, the default metrics and objective, and how labels
+become the model's targets. The builder, the data checks and the search
+all ask the task; none keeps a table of its own.
+
+Objective directions are inferred here too, by Keras Tuner's own
+`infer_metric_direction`, corrected for the metrics that Keras added after
+Keras Tuner's table was written (it would minimize an F1 score).
+"""
+
+import dataclasses
+from typing import Optional, Tuple
+
+import keras
+import keras_tuner
+import numpy as np
+from keras_tuner.engine.metrics_tracking import infer_metric_direction
+
+__all__ = [
+    "Task",
+    "KINDS",
+    "TASK_ARGUMENTS",
+    "check_task_argument",
+    "head",
+    "finite_float",
+    "metric_name",
+    "needs_one_hot",
+    "objective_direction",
+]
+
+#: The kinds of task, each with its head's activation and its loss (for
+#: integer class targets; one-hot targets use the categorical loss).
+KINDS = {
+    "multiclass": ("softmax", "sparse_categorical_crossentropy"),
+    "binary": ("sigmoid", "binary_crossentropy"),
+    "regression": ("linear", "mse"),
+}
+
+#: What `task=` accepts: `None` infers it, "classification" lets the labels
+#: decide between binary and multiclass.
+TASK_ARGUMENTS = (None, "classification", "multiclass", "binary", "regression")
+
+# Metrics Keras Tuner's direction table does not know, or gets wrong.
+_MAXIMIZED = ("f1_score", "fbeta_score", "r2_score", "iou", "mean_iou",
+              "one_hot_iou", "binary_iou", "top_k_categorical_accuracy")
+
+
+def check_task_argument(task):
+    """`task` if `task=` accepts it, else a `ValueError` that says what does."""
+    if task not in TASK_ARGUMENTS:
+        raise ValueError(
+            "`task` must be None (inferred), 'classification', 'multiclass', "
+            f"'binary' or 'regression'. Received: task={task!r}."
+        )
+    return task
+
+
+def head(kind, num_classes=None, num_targets=1):
+    """Units and activation of the head of a task kind."""
+    if kind not in KINDS:
+        raise ValueError(
+            f"`task` must be one of {sorted(KINDS)}. Received: task={kind!r}."
+        )
+    if kind == "multiclass":
+        if num_classes is None or int(num_classes) < 2:
+            raise ValueError(
+                "A multiclass task needs `num_classes` of at least 2. "
+                f"Received: num_classes={num_classes!r}."
+            )
+        return int(num_classes), KINDS[kind][0]
+    if kind == "binary":
+        return 1, KINDS[kind][0]
+    return int(num_targets), KINDS[kind][0]
+
+
+def metric_name(metric):
+    """The name under which Keras logs a metric (a string or an object)."""
+    if isinstance(metric, str):
+        return metric
+    if hasattr(metric, "name"):
+        return metric.name
+    return getattr(metric, "__name__", str(metric))
+
+
+def objective_direction(name):
+    """`"max"`, `"min"`, or `None` when the direction of metric `name`
+    cannot be told."""
+    base = name[len("val_"):] if name.startswith("val_") else name
+    if base in _MAXIMIZED:
+        return "max"
+    return infer_metric_direction(name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What the models predict.
+
+    Attributes:
+        kind: `"multiclass"`, `"binary"` or `"regression"`.
+        classes: The original class labels, in the order of the model's
+            outputs (classification), or `None`.
+        num_targets: Outputs of a regression.
+        one_hot: Whether targets are one-hot rows (or float columns for a
+            binary task) rather than class indices: some Keras metrics
+            (`F1Score`, `FBetaScore`) need them.
+
+    >>> task = Task("multiclass", classes=("cat", "dog", "eel"))
+    >>> task.output_units, task.activation, task.loss
+    (3, 'softmax', 'sparse_categorical_crossentropy')
+    >>> task.encode(["dog", "eel"]).tolist()
+    [1, 2]
+    """
+
+    kind: str
+    classes: Optional[Tuple] = None
+    num_targets: int = 1
+    one_hot: bool = False
+
+    # -- the model's head and training --------------------------------------
+
+    @property
+    def num_classes(self):
+        return None if self.classes is None else len(self.classes)
+
+    @property
+    def output_units(self):
+        return head(self.kind, self.num_classes, self.num_targets)[0]
+
+    @property
+    def activation(self):
+        return head(self.kind, self.num_classes, self.num_targets)[1]
+
+    @property
+    def loss(self):
+        if self.kind == "multiclass" and self.one_hot:
+            return "categorical_crossentropy"
+        return KINDS[self.kind][1]
+
+    def metrics(self, extra=()):
+        """The metrics every candidate reports: the task's default (accuracy,
+        or MAE for a regression) unless `extra` has it, then `extra`."""
+        extra = list(extra)
+        default = "mae" if self.kind == "regression" else "accuracy"
+        names = {metric_name(m) for m in extra}
+        return ([default] if default not in names else []) + extra
+
+    def objective(self, objective=None, metrics=()):
+        """The `keras_tuner.Objective` of a search.
+
+        Args:
+            objective: `None` for the task's default (`val_accuracy`, or
+                `val_loss` for a regression), a metric name, or a
+                `keras_tuner.Objective`.
+            metrics: The metrics the candidates report (see `metrics()`).
+
+        Raises:
+            ValueError: the direction of a named metric cannot be told, or
+                the candidates never report the objective.
+        """
+        produced = ["loss"] + [metric_name(m) for m in self.metrics(metrics)]
+        produced += ["val_" + n for n in produced]
+        if objective is None:
+            objective = ("val_loss" if self.kind == "regression"
+                         else "val_accuracy")
+        if isinstance(objective, str):
+            direction = objective_direction(objective)
+            if direction is None:
+                raise ValueError(
+                    f"Cannot tell whether to maximize or minimize the "
+                    f"objective {objective!r}. Pass "
+                    f"`keras_tuner.Objective({objective!r}, direction=...)`."
+                )
+            objective = keras_tuner.Objective(objective, direction)
+        if objective.name not in produced:
+            raise ValueError(
+                f"The objective {objective.name!r} is never produced by the "
+                f"candidates, which report {sorted(produced)}. Accepted: one "
+                "of those, or add the metric with `metrics=[...]`."
+            )
+        return objective
+
+    # -- labels ---------------------------------------------------------------
+
+    def encode(self, y, arg="y"):
+        """Labels as the model's targets: class indices (or one-hot rows),
+        or float targets."""
+        y = np.asarray(y)
+        if self.kind == "regression":
+            y = finite_float(y, arg)
+            if y.ndim == 1 and self.num_targets == 1:
+                return y
+            return y.reshape(len(y), -1)
+        indices = self._class_indices(y, arg)
+        if not self.one_hot:
+            return indices
+        if self.kind == "multiclass":
+            return keras.utils.to_categorical(indices, self.num_classes)
+        return indices.reshape(-1, 1).astype("float32")
+
+    def _class_indices(self, y, arg):
+        if y.ndim == 2 and y.shape[1] == len(self.classes) > 2:
+            return np.argmax(y, axis=1).astype("int32")  # One-hot rows.
+        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+        lookup = {c: i for i, c in enumerate(self.classes)}
+        try:
+            return np.array([lookup[v] for v in y.tolist()], dtype="int32")
+        except KeyError as e:
+            raise ValueError(
+                f"`{arg}` holds the label {e.args[0]!r}, which the search "
+                f"never saw. Accepted: the training classes "
+                f"{list(self.classes)}."
+            ) from None
+        except TypeError:
+            raise ValueError(
+                f"`{arg}` must hold one label per sample. Received an array "
+                f"of shape {y.shape}."
+            ) from None
+
+    # -- config -------------------------------------------------------------
+
+    def get_config(self):
+        classes = None
+        if self.classes is not None:
+            classes = [c.item() if hasattr(c, "item") else c
+                       for c in self.classes]
+        return {"kind": self.kind, "classes": classes,
+                "num_targets": self.num_targets, "one_hot": self.one_hot}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("classes") is not None:
+            config["classes"] = tuple(config["classes"])
+        return cls(**config)
+
+
+def finite_float(a, arg):
+    """`a` as float32, or a `ValueError` naming `arg` if it is not numeric or
+    not finite."""
+    try:
+        a = np.asarray(a, dtype="float32")
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`{arg}` must be numeric. Received an array of dtype "
+            f"{np.asarray(a).dtype}."
+        ) from None
+    if not np.all(np.isfinite(a)):
+        bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+        raise ValueError(
+            f"`{arg}` holds {bad} NaN or infinite value(s). Accepted: finite "
+            "numbers only; impute or drop those samples first."
+        )
+    return a
+
+
+def needs_one_hot(metrics):
+    """Whether `metrics` need one-hot class targets (Keras' `F1Score` and
+    `FBetaScore` do)."""
+    return any(isinstance(m, keras.metrics.FBetaScore) for m in metrics)
