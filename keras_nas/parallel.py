@@ -41,6 +41,7 @@ __all__ = [
     "in_worker",
     "run_chief",
     "serve",
+    "shared_deadline",
 ]
 
 #: Set in the workers that `serve()` starts.
@@ -59,6 +60,22 @@ def in_local_worker():
 def in_worker():
     """Whether this process is any Keras Tuner worker (not the chief)."""
     return _compat.is_worker()
+
+
+#: The time budget's end, shared by the chief with its local workers.
+DEADLINE_VAR = "KERAS_NAS_DEADLINE"
+
+
+def shared_deadline(max_time):
+    """The `time.time()` at which a search of `max_time` seconds ends, or
+    `None`. Local workers take the chief's, so all stop together."""
+    if max_time is None:
+        return None
+    if in_local_worker() and DEADLINE_VAR in os.environ:
+        return float(os.environ[DEADLINE_VAR])
+    deadline = time.time() + float(max_time)
+    os.environ[DEADLINE_VAR] = repr(deadline)  # For workers started later.
+    return deadline
 
 
 def finish_worker():

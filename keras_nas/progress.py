@@ -90,6 +90,8 @@ class Progress:
         params = "invalid" if r.params is None else f"{r.params:,} params"
         if r.status == "COMPLETED":
             outcome = f"{oracle.objective.name} {r.value:.4f}"
+            if r.stopped:
+                outcome += f" (stopped at rung {r.rung}, {r.epochs} epochs)"
         else:
             outcome = f"{r.status}: {(r.reason or r.status)[:80]}"
         best = oracle.get_best_trials(1)

@@ -33,6 +33,10 @@ class TrialRecord:
         seconds: Wall time of the trial's training.
         hyperparameters: Values other than the op sequence (the learning
             rate, Hyperband's bookkeeping).
+        rung: Under successive halving, the last rung the trial reached
+            (0 is the first), or `None`.
+        stopped: Whether successive halving stopped the trial at `rung`
+            (its `value` is then its best value up to that rung).
     """
 
     trial_id: str
@@ -45,6 +49,8 @@ class TrialRecord:
     epochs: Optional[int]
     seconds: Optional[float]
     hyperparameters: dict
+    rung: Optional[int] = None
+    stopped: bool = False
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -84,6 +90,9 @@ def record(trial, space, head="auto"):
         epochs=None if epochs is None else int(epochs),
         seconds=_metric(trial, "seconds"),
         hyperparameters=other_values(values),
+        rung=None if _metric(trial, "rung") is None
+        else int(_metric(trial, "rung")),
+        stopped=bool(_metric(trial, "stopped")),
     )
 
 
@@ -116,8 +125,9 @@ def format_table(records, objective_name, direction="max"):
         epochs = "-" if r.epochs is None else str(r.epochs)
         seconds = "-" if r.seconds is None else f"{r.seconds:.1f}"
         mark = "*" if r.trial_id == best else " "
+        status = f"STOPPED@{r.rung}" if r.stopped else r.status
         line = (
-            f"{mark}{r.trial_id:>4}  {r.status:<9} {value:>12} {params:>9} "
+            f"{mark}{r.trial_id:>4}  {status:<9} {value:>12} {params:>9} "
             f"{epochs:>6} {seconds:>6}  {_fmt_ops(r.ops)}"
         )
         if r.reason:

@@ -27,6 +27,7 @@ from keras_nas._atomic import write_atomic, write_text_atomic
 from keras_nas._checks import check_int
 from keras_nas.architecture import HEADS
 from keras_nas.callbacks import tensorboards
+from keras_nas.halving import Halving
 from keras_nas.progress import Progress, keras_verbosity
 from keras_nas.space import SearchSpace, other_values
 from keras_nas.task import Task, check_task_argument, needs_one_hot
@@ -100,6 +101,19 @@ class NASSearch:
             memory on TensorFlow, which keeps about 5 MB of every traced
             training step until its process ends. Defaults to `None` (no
             limit).
+        halving: Successive halving (asynchronous, ASHA) of every
+            candidate's epochs: a candidate trains `min_epochs`, and at each
+            rung (`min_epochs * reduction_factor**k` epochs) goes on only if
+            it is in the top `1 / reduction_factor` of the candidates that
+            reached that rung. `None` turns it on for every strategy but
+            `"hyperband"` (which halves on its own). Defaults to `None`.
+        min_epochs: Epochs of the first rung. Defaults to `None`:
+            `max(1, epochs // reduction_factor**2)`.
+        reduction_factor: The `eta` of successive halving. Defaults to `3`.
+        max_time: Optional time budget in seconds for `fit`. When it runs
+            out, the trial in flight ends at its next epoch and is recorded,
+            no new trial starts, and the search is as usable as after
+            `max_trials`. Defaults to `None`.
     """
 
     def __init__(
@@ -127,6 +141,10 @@ class NASSearch:
         workers=0,
         worker_timeout=None,
         trials_per_process=None,
+        halving=None,
+        min_epochs=None,
+        reduction_factor=3,
+        max_time=None,
     ):
         if space is not None and not isinstance(space, SearchSpace):
             raise TypeError(
@@ -161,6 +179,22 @@ class NASSearch:
                     "since only worker processes can be replaced. Received: "
                     f"trials_per_process={trials_per_process!r}, "
                     f"workers={workers!r}.")
+        if halving not in (None, True, False):
+            raise ValueError(
+                "`halving` must be None (on unless the strategy is "
+                f"'hyperband'), True or False. Received: halving={halving!r}.")
+        if halving and strategy == "hyperband":
+            raise ValueError(
+                "`halving=True` cannot be combined with strategy='hyperband', "
+                "which halves epochs itself. Received: halving=True, "
+                "strategy='hyperband'.")
+        self._halving = Halving(min_epochs, reduction_factor)  # Checks them.
+        if max_time is not None and (
+                isinstance(max_time, bool)
+                or not isinstance(max_time, (int, float)) or max_time <= 0):
+            raise ValueError(
+                "`max_time` must be a positive number of seconds or None. "
+                f"Received: max_time={max_time!r}.")
         self.space = space or SearchSpace()
         self.strategy = strategy
         self.objective = objective
@@ -183,6 +217,10 @@ class NASSearch:
         self.workers = int(workers)
         self.worker_timeout = worker_timeout
         self.trials_per_process = trials_per_process
+        self.halving = halving
+        self.min_epochs = min_epochs
+        self.reduction_factor = int(reduction_factor)
+        self.max_time = max_time
         self.tuner = None
         self.task_ = None  # The `Task` that `fit` inferred.
         self._data = None  # The `data.Prepared` of the last `fit`.
@@ -239,6 +277,10 @@ class NASSearch:
             "workers": self.workers,
             "worker_timeout": self.worker_timeout,
             "trials_per_process": self.trials_per_process,
+            "halving": self.halving,
+            "min_epochs": self.min_epochs,
+            "reduction_factor": self.reduction_factor,
+            "max_time": self.max_time,
         }
 
     @classmethod
@@ -303,11 +345,12 @@ class NASSearch:
         self.task_ = data.task
         self._data = data
         self._best_model = self._final_model = None
-        progress = Progress(self.max_trials, verbose)
+        deadline = parallel.shared_deadline(self.max_time)
+        progress = Progress(self.max_trials, verbose, max_time=self.max_time)
         if self.workers and not parallel.in_worker():
             self.tuner = parallel.run_chief(
                 lambda: self._make_tuner(data.input_shape, data.task, epochs,
-                                         verbose),
+                                         verbose, deadline=deadline),
                 workers=self.workers,
                 log_dir=os.path.join(self.project_dir, "workers"),
                 timeout=self.worker_timeout, verbose=verbose,
@@ -316,6 +359,7 @@ class NASSearch:
             if self.tuner is None:
                 self.tuner = self._make_tuner(data.input_shape, data.task,
                                               epochs, verbose)
+            self.tuner.deadline = deadline
             self.tuner.trial_hooks = [progress] + _summary_writers(callbacks)
             self.tuner.verbose = verbose
             try:
@@ -333,7 +377,14 @@ class NASSearch:
             self.summary()
         return self
 
-    def _make_tuner(self, input_shape, task, epochs, verbose, objective=None):
+    def _uses_halving(self):
+        if self.halving is None:
+            return self.strategy != "hyperband" and not isinstance(
+                self.strategy, keras_tuner.oracles.HyperbandOracle)
+        return self.halving
+
+    def _make_tuner(self, input_shape, task, epochs, verbose, objective=None,
+                    deadline=None):
         """The tuner of this search for data of `input_shape` and `task`;
         a `reopen` passes the `objective` it ran with."""
         space = self.space.bind(input_shape, output_units=task.output_units,
@@ -363,6 +414,8 @@ class NASSearch:
                 trials_per_process=self.trials_per_process
                 if parallel.in_local_worker() else None,
                 recycle_exit_code=parallel.RECYCLE_EXIT,
+                halving=self._halving if self._uses_halving() else None,
+                deadline=deadline,
             )
         tuner.oracle.verbose = 0  # Our own line per trial instead.
         if not reopen and not parallel.in_worker():

@@ -15,6 +15,7 @@ a NAS search needs of each trial:
 """
 
 import math
+import os
 import sys
 import time
 
@@ -26,6 +27,7 @@ from keras_tuner.engine.tuner import maybe_distribute
 from keras_nas import _compat
 from keras_nas import builder
 from keras_nas import callbacks as callbacks_module
+from keras_nas import halving as halving_module
 from keras_nas._atomic import write_atomic
 from keras_nas.task import metric_name
 
@@ -34,6 +36,7 @@ __all__ = [
     "FailurePolicy",
     "NASHyperModel",
     "NASTuner",
+    "TimeBudgetExhausted",
     "is_out_of_memory",
     "reason_of",
 ]
@@ -44,6 +47,28 @@ class ArchitectureFailure(keras_tuner.errors.FailedTrialError):
     invalid sequence, a NaN or infinite loss, an objective that was never
     finite, or out of memory after the retry. Searching means meeting
     these; they do not stop a search that has completed trials."""
+
+
+class TimeBudgetExhausted(Exception):
+    """The search's `max_time` ran out before the next trial."""
+
+
+class _StopAtDeadline(keras.callbacks.Callback):
+    """Ends the trial in flight at the end of the epoch in which the time
+    budget runs out; the trial is recorded with what it reached."""
+
+    def __init__(self, deadline):
+        super().__init__()
+        self.deadline = deadline
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.stopped = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.time() >= self.deadline:
+            self.stopped = True
+            self.model.stop_training = True
 
 
 class NASHyperModel(keras_tuner.HyperModel):
@@ -170,6 +195,10 @@ class NASTuner(keras_tuner.Tuner):
         trials_per_process: Optional number of trials after which the
             process exits with `recycle_exit_code` (local workers only).
         recycle_exit_code: Exit status of a process that trained its share.
+        halving: Optional `halving.Halving`: successive halving of each
+            trial's epochs.
+        deadline: Optional time (`time.time()`) after which no trial starts
+            and the one in flight ends at its next epoch end.
         **kwargs: As for `keras_tuner.Tuner`.
     """
 
@@ -183,9 +212,13 @@ class NASTuner(keras_tuner.Tuner):
         trial_hooks=(),
         trials_per_process=None,
         recycle_exit_code=75,
+        halving=None,
+        deadline=None,
         **kwargs,
     ):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.halving = halving
+        self.deadline = deadline
         self.patience = patience
         self.seed = seed
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
@@ -265,6 +298,12 @@ class NASTuner(keras_tuner.Tuner):
             model = self._try_build(hp)
             if "tuner/trial_id" in hp.values:
                 self._load_weights(model, hp.values["tuner/trial_id"])
+            extra = self._budget_callbacks(trial, model, epochs)
+            if extra["resume_epoch"]:
+                initial_epoch = extra["resume_epoch"]
+            # Ours come first, so that a stop decided at this epoch's end is
+            # seen by the others' bookkeeping in the same epoch.
+            callbacks_ = extra["callbacks"] + callbacks_
             try:
                 history = model.fit(
                     x, y, validation_data=validation_data, epochs=epochs,
@@ -295,9 +334,40 @@ class NASTuner(keras_tuner.Tuner):
                 "finite")
         self._save_checkpoint(trial.trial_id, model)
         metrics = dict(keep.best_logs)
-        metrics["epochs"] = float(len(history.epoch))
+        metrics["epochs"] = float(initial_epoch + len(history.epoch))
         metrics["seconds"] = float(seconds)
+        if extra["rungs"] is not None:
+            metrics.update(extra["rungs"].metrics())
+            _remove(extra["rungs"].checkpoint)
+        if extra["deadline"] is not None and extra["deadline"].stopped:
+            metrics["time_up"] = 1.0
         return metrics
+
+    def _budget_callbacks(self, trial, model, epochs):
+        """The callbacks of successive halving and of the time budget, and
+        the epoch a trial killed between rungs resumes from."""
+        extra = {"callbacks": [], "rungs": None, "deadline": None,
+                 "resume_epoch": 0}
+        if self.halving is not None:
+            checkpoint = os.path.join(self.get_trial_dir(trial.trial_id),
+                                      "rung.weights.h5")
+            reached = None
+            saved = halving_module.resume_point(checkpoint)
+            if saved is not None:
+                extra["resume_epoch"], reached = saved
+                self._load_weights(model, checkpoint=checkpoint)
+            objective = self.oracle.objective
+            extra["rungs"] = halving_module.RungCallback(
+                halving_module.RungTable(
+                    self.project_dir, objective.direction,
+                    self.halving.reduction_factor),
+                trial.trial_id, objective, self.halving.rungs(epochs),
+                checkpoint, reached=reached)
+            extra["callbacks"].append(extra["rungs"])
+        if self.deadline is not None:
+            extra["deadline"] = _StopAtDeadline(self.deadline)
+            extra["callbacks"].append(extra["deadline"])
+        return extra
 
     # -- weights ----------------------------------------------------------
 
@@ -305,13 +375,15 @@ class NASTuner(keras_tuner.Tuner):
         write_atomic(_compat.checkpoint_path(self, trial_id),
                      model.save_weights)
 
-    def _load_weights(self, model, trial_id):
+    def _load_weights(self, model, trial_id=None, checkpoint=None):
+        if checkpoint is None:
+            checkpoint = _compat.checkpoint_path(self, trial_id)
         with maybe_distribute(self.distribution_strategy):
             # The checkpoint holds the optimizer's variables too; build it
             # first so they load instead of being skipped with a warning.
             if model.optimizer is not None and not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)
-            model.load_weights(_compat.checkpoint_path(self, trial_id))
+            model.load_weights(checkpoint)
 
     def load_model(self, trial):
         model = self._try_build(trial.hyperparameters)
@@ -340,6 +412,19 @@ class NASTuner(keras_tuner.Tuner):
         super().on_search_begin()
         self._policy = FailurePolicy(self.max_consecutive_failed_trials)
 
+    def pre_create_trial(self):
+        super().pre_create_trial()
+        if self.deadline is not None and time.time() >= self.deadline:
+            raise TimeBudgetExhausted()
+
+    def search(self, *fit_args, **fit_kwargs):
+        """Keras Tuner's search, ending cleanly when the time budget is
+        spent: the trial in flight is finished and recorded first."""
+        try:
+            super().search(*fit_args, **fit_kwargs)
+        except TimeBudgetExhausted:
+            self.on_search_end()
+
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         for hook in self.trial_hooks:
@@ -358,6 +443,12 @@ class NASTuner(keras_tuner.Tuner):
             # A worker that has trained its share exits, and the chief starts
             # a fresh process: the backend's memory goes with this one.
             sys.exit(self.recycle_exit_code)
+
+
+def _remove(checkpoint):
+    for path in (checkpoint, checkpoint + ".json"):
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def reason_of(message):

@@ -17,6 +17,7 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
+from keras_nas.halving import compare
 from keras_nas._checks import check_int
 from keras_nas.space import SearchSpace
 from keras_nas.space import is_architecture_key as _is_arch_key
@@ -179,8 +180,13 @@ class EvolutionOracle(keras_tuner.Oracle):
         size = min(self.sample_size, len(self._population))
         picks = self._rng.choice(len(self._population), size, replace=False)
         members = [self.trials[self._population[int(i)]] for i in picks]
-        best = max if self.objective.direction == "max" else min
-        winner = best(members, key=lambda t: t.score)
+        # Like with like: under successive halving, two members are compared
+        # at the highest rung both reached (`halving.compare`); otherwise on
+        # their scores.
+        winner = members[0]
+        for member in members[1:]:
+            if compare(member, winner, self.objective.direction):
+                winner = member
         return dict(winner.hyperparameters.values)
 
     def _mutate(self, values):
