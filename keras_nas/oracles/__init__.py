@@ -13,6 +13,7 @@ import keras_tuner
 
 from keras_nas import _compat
 from keras_nas.oracles.evolution import MUTATIONS, EvolutionOracle
+from keras_nas.oracles.queue import enqueue, queued
 from keras_nas.oracles.keras_tuner_oracles import (
     BayesianOptimizationOracle,
     HyperbandOracle,
@@ -27,8 +28,10 @@ __all__ = [
     "HyperbandOracle",
     "STRATEGIES",
     "check_strategy",
+    "enqueue",
     "get",
     "name_of",
+    "queued",
 ]
 
 #: The strategies `get()` knows by name.

@@ -150,7 +150,10 @@ class EvolutionOracle(keras_tuner.Oracle):
     # -- the algorithm -----------------------------------------------------
 
     def populate_space(self, trial_id):
-        if self._num_proposed < self.population_size or not self._population:
+        # Trials proposed from a queue (`oracles.queue`) seed the population
+        # too, so they count towards its random initialization.
+        seeded = max(self._num_proposed, len(self.trials))
+        if seeded < self.population_size or not self._population:
             values = self._random_untried()
         else:
             values = self._evolve()

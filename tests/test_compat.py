@@ -1,0 +1,115 @@
+"""Each assumption `keras_nas._compat` makes about Keras Tuner's internals,
+pinned, so that an upgrade that breaks one fails here by name."""
+
+import io
+import contextlib
+
+import keras_tuner
+import pytest
+from keras_tuner.engine.metrics_tracking import infer_metric_direction
+from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.engine import conditions as kt_conditions
+
+import keras_nas
+from keras_nas import _compat
+
+
+def oracle(tmp_path, **kwargs):
+    o = keras_tuner.oracles.RandomSearchOracle(max_trials=3, seed=0, **kwargs)
+    o._set_project_dir(str(tmp_path), "p")
+    return o
+
+
+def test_supported_range_holds_the_installed_release():
+    from packaging.specifiers import SpecifierSet
+
+    assert keras_tuner.__version__ in SpecifierSet(_compat.SUPPORTED)
+
+
+@pytest.mark.parametrize("cls,name", [
+    (cls, name) for cls, names in _compat.OVERRIDDEN_HOOKS.items()
+    for name in names])
+def test_every_overridden_hook_still_exists(cls, name):
+    assert callable(getattr(cls, name, None)), (
+        f"{cls.__name__}.{name} is gone: keras_nas's override is dead code")
+
+
+def test_oracle_state_lists(tmp_path):
+    o = oracle(tmp_path, objective=keras_tuner.Objective("score", "max"))
+    o.update_space(keras_tuner.HyperParameters())
+    hp = o.get_space()
+    hp.Int("a", 0, 10)
+    o.update_space(hp)
+    assert _compat.retry_queue(o) == [] and _compat.end_order(o) == []
+    trial = o.create_trial("tuner0")
+    assert _compat.ongoing_trials(o) == {"tuner0": trial}
+    assert _compat.is_duplicate(o, dict(trial.hyperparameters.values))
+    assert not _compat.is_duplicate(o, {"a": -1})
+    # update_trial returns the trial: early stopping reads its status.
+    assert o.update_trial(trial.trial_id, {"score": 1.0}).trial_id == (
+        trial.trial_id)
+    trial.status = "COMPLETED"
+    o.end_trial(trial)
+    assert _compat.end_order(o) == [trial.trial_id]
+
+
+def test_default_objective_placeholder(tmp_path):
+    assert _compat.has_default_objective(oracle(tmp_path))
+    assert not _compat.has_default_objective(
+        oracle(tmp_path, objective=keras_tuner.Objective("x", "min")))
+
+
+def test_tuner_helpers(tmp_path):
+    def build(hp):
+        import keras
+
+        hp.Int("u", 1, 2)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile("adam", "mse")
+        return model
+
+    tuner = keras_tuner.RandomSearch(build, objective="val_loss",
+                                     max_trials=1, directory=str(tmp_path))
+    assert _compat.checkpoint_path(tuner, "0").endswith(".weights.h5")
+    assert _compat.build_model(tuner, keras_tuner.HyperParameters()).built
+    with pytest.raises(keras_tuner.errors.FatalValueError):
+        _compat.deepcopy_callbacks(tuner, [_Uncopyable()])
+
+
+class _Uncopyable:
+    def __deepcopy__(self, memo):
+        raise TypeError("no")
+
+
+def test_is_worker_reads_keras_tuner_variables(monkeypatch):
+    monkeypatch.delenv("KERASTUNER_TUNER_ID", raising=False)
+    monkeypatch.delenv("KERASTUNER_ORACLE_IP", raising=False)
+    monkeypatch.delenv("KERASTUNER_ORACLE_PORT", raising=False)
+    assert not _compat.is_worker()
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+    assert _compat.is_worker()
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    assert not _compat.is_worker()
+
+
+def test_the_servicer_is_keras_tuners(tmp_path):
+    servicer, add = _compat.oracle_servicer(oracle(tmp_path))
+    assert type(servicer).__name__ == "OracleServicer" and callable(add)
+
+
+def test_both_patches_are_installed():
+    assert kt_utils.save_json is _compat.save_json_atomic
+    assert kt_conditions.Parent.to_proto is _compat._parent_to_proto
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        kt_conditions.Parent("depth", [2, 3]).to_proto()
+    assert out.getvalue() == ""  # Keras Tuner 1.4's own prints here.
+
+
+def test_keras_tuner_minimizes_f1_which_keras_nas_corrects():
+    # Keras Tuner's direction table predates Keras' F1Score; if this starts
+    # failing, Keras Tuner fixed it and our override can go.
+    assert infer_metric_direction("val_f1_score") == "min"
+    assert keras_nas.task.objective_direction("val_f1_score") == "max"

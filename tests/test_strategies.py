@@ -1,0 +1,115 @@
+"""One contract for every strategy `oracles.get` makes, and for a plain
+Keras Tuner oracle: run through Keras Tuner's trial protocol without
+training (as Optuna's `test_samplers.py` does for its samplers)."""
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+import keras_nas
+from keras_nas import oracles
+
+MAX = keras_tuner.Objective("score", "max")
+STRATEGIES = ["evolution", "random", "bayesian", "plain-random"]
+
+
+def space():
+    return keras_nas.SearchSpace(
+        ["conv3x3-16", "maxpool", "dense-16", "dropout"], max_depth=4
+    ).bind((4, 4, 1), output_units=3)
+
+
+def make(strategy, tmp_path, seed=0, max_trials=8, name="p"):
+    if strategy == "plain-random":
+        strategy = keras_tuner.oracles.RandomSearchOracle(
+            seed=seed, max_trials=max_trials)
+    oracle = oracles.get(strategy, space=space(), objective=MAX,
+                         max_trials=max_trials, seed=seed,
+                         options={"population_size": 4}
+                         if strategy == "evolution" else None)
+    oracle._set_project_dir(str(tmp_path), name)
+    oracle.verbose = 0
+    # What `NASTuner` does for an oracle that does not know the space.
+    oracle.update_space(space().hyperparameters)
+    return oracle
+
+
+def drive(oracle, n):
+    bound = space()
+    proposals = []
+    for _ in range(n):
+        trial = oracle.create_trial("tuner0")
+        if trial.status != "RUNNING":
+            break
+        ops = bound.decode(trial.hyperparameters)
+        proposals.append(ops)
+        oracle.update_trial(trial.trial_id, {"score": float(len(ops))})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    return proposals
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_proposals_are_valid_and_stop_at_max_trials(strategy, tmp_path):
+    oracle = make(strategy, tmp_path)
+    proposals = drive(oracle, 20)
+    assert len(proposals) == 8
+    bound = space()
+    if strategy != "plain-random":  # Ours only propose valid sequences.
+        assert all(bound.check(ops) is None for ops in proposals)
+    assert oracle.max_consecutive_failed_trials is None  # The tuner's policy.
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_same_seed_same_trials(strategy, tmp_path):
+    if strategy == "bayesian":
+        pytest.skip("Keras Tuner's Gaussian process is not seeded end to end")
+    a = drive(make(strategy, tmp_path / "a", seed=1), 6)
+    b = drive(make(strategy, tmp_path / "b", seed=1), 6)
+    c = drive(make(strategy, tmp_path / "c", seed=2), 6)
+    assert a == b and a != c
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_state_round_trips(strategy, tmp_path):
+    oracle = make(strategy, tmp_path)
+    drive(oracle, 3)
+    oracle.save()
+    again = make(strategy, tmp_path)
+    again.reload()
+    assert sorted(again.trials) == sorted(oracle.trials)
+    assert len(drive(again, 20)) == 5
+
+
+@pytest.mark.parametrize("strategy", ["evolution", "random", "bayesian"])
+def test_queue_comes_first_then_the_strategy(strategy, tmp_path):
+    oracle = make(strategy, tmp_path)
+    first = [["dense-16"], ["conv3x3-16", "maxpool"]]
+    oracles.enqueue(oracle, [space().encode(ops) for ops in first])
+    proposals = drive(oracle, 4)
+    assert proposals[:2] == first
+    assert all(p not in first for p in proposals[2:])
+    assert oracles.queued(oracle) == []
+
+
+def test_queue_counts_towards_the_evolution_population(tmp_path):
+    oracle = make("evolution", tmp_path)
+    oracles.enqueue(oracle, [space().encode(["dense-16"])] * 1 + [
+        space().encode(ops) for ops in
+        (["dropout", "dense-16"], ["maxpool"], ["conv3x3-16"])])
+    drive(oracle, 5)
+    # 4 queued = the whole population: the fifth is already a child.
+    assert oracle._num_proposed == 1 and len(oracle.population) == 5 - 1
+
+
+def test_hyperband_takes_no_queue(tmp_path):
+    oracle = oracles.get("hyperband", space=space(), objective=MAX,
+                         max_trials=4, epochs=3)
+    with pytest.raises(ValueError, match="Hyperband"):
+        oracles.enqueue(oracle, [space().encode(["dense-16"])])
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="Unknown `strategy`"):
+        oracles.check_strategy("annealing")
