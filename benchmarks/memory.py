@@ -41,14 +41,28 @@ def slope(values):
     return float(np.polyfit(x, np.asarray(values, float), 1)[0])
 
 
+class RSS(keras.callbacks.Callback):
+    """The process's memory after each trial. Searches copy callbacks per
+    trial; the copies share the trace through the class."""
+
+    trace = None
+
+    def __init__(self, trace):
+        super().__init__()
+        RSS.trace = trace
+
+    def on_train_end(self, logs=None):
+        RSS.trace.append(rss_mb())
+
+
 def search_trace(x, y, trials, directory):
     trace = []
     search = keras_nas.NASSearch(
         strategy="random", max_trials=trials, seed=0, directory=directory,
-        project_name="memory", overwrite=True,
-        space=keras_nas.SearchSpace(max_depth=4))
-    search._progress = lambda tuner, trial: trace.append(rss_mb())
-    search.fit(x, y, epochs=1, batch_size=64, verbose=0)
+        project_name="memory", overwrite=True, warm_start=False,
+        halving=False, space=keras_nas.SearchSpace(max_depth=4))
+    search.fit(x, y, epochs=1, batch_size=64, verbose=0,
+               callbacks=[RSS(trace)])
     return trace
 
 

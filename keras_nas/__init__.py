@@ -2,8 +2,12 @@
 
 The pipeline, one module a stage; a module imports only from those before it:
 
-    ops -> architecture -> space -> oracles -> builder -> data -> tf_only
-        -> parallel -> tuner -> results -> search -> report -> cli
+    ops -> architecture -> space -> task -> halving -> oracles -> builder
+        -> proxies -> data -> callbacks -> tf_only -> parallel -> tuner
+        -> results -> progress -> warmstart -> search -> report -> cli
+
+(`_atomic` and `_compat`, the one door to Keras Tuner's internals, serve
+them all.)
 
 The names below load on first use, so `keras-nas --help` answers without
 starting a deep-learning backend.
@@ -22,11 +26,15 @@ _EXPORTS = {
     "Plan": "keras_nas.architecture",
     "InvalidArchitectureError": "keras_nas.ops",
     "load_digits": "keras_nas.data",
+    "Task": "keras_nas.task",
+    "WarmStart": "keras_nas.warmstart",
 }
-_MODULES = ("ops", "oracles", "architecture", "space", "builder", "data",
-            "tuner", "results", "search", "report", "parallel", "cli")
+_MODULES = ("ops", "architecture", "space", "task", "halving", "oracles",
+            "builder", "proxies", "data", "callbacks", "tf_only", "parallel",
+            "tuner", "results", "progress", "warmstart", "search", "report",
+            "cli")
 
-__all__ = sorted(_EXPORTS) + ["ops", "oracles"]
+__all__ = sorted(_EXPORTS) + ["ops", "oracles", "proxies"]
 
 
 def __getattr__(name):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["check_int"]
+__all__ = ["check_int", "check_seconds"]
 
 
 def check_int(name, value, minimum):
@@ -15,3 +15,15 @@ def check_int(name, value, minimum):
             f"{name}={value!r}."
         )
     return int(value)
+
+
+def check_seconds(name, value):
+    """`value` as positive seconds, `None` kept, or a `ValueError`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not value > 0:
+        raise ValueError(
+            f"`{name}` must be a positive number of seconds or None. "
+            f"Received: {name}={value!r}.")
+    return float(value)

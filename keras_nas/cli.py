@@ -13,7 +13,7 @@ import csv
 import os
 import sys
 
-__all__ = ["main"]
+__all__ = ["UsageError", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +62,13 @@ def _parser():
     search.add_argument("--workers", type=int, default=0,
                         help="run N local worker processes (Keras Tuner's "
                         "chief/worker engine)")
+    search.add_argument("--time-budget", type=float, default=None,
+                        metavar="SECONDS",
+                        help="stop cleanly after this many seconds (the "
+                        "trial in flight is finished and kept)")
+    search.add_argument("--no-warm-start", action="store_true",
+                        help="do not rank candidates by zero-cost proxies "
+                        "before training")
     search.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
 
     report = sub.add_parser(
@@ -143,6 +150,10 @@ def _search(args):
                     "max-params")
     if args.workers < 0:
         raise UsageError(f"--workers must be 0 or more, got {args.workers}")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise UsageError(
+            f"--time-budget must be a positive number of seconds, got "
+            f"{args.time_budget:g}")
     if args.data is not None and not os.path.exists(args.data):
         raise UsageError(f"--data: no such file: {args.data}")
     import keras_nas
@@ -161,7 +172,8 @@ def _search(args):
         strategy=args.strategy, max_trials=args.max_trials,
         directory=args.directory, project_name=args.project,
         overwrite=args.overwrite, seed=args.seed, max_params=args.max_params,
-        log_dir=args.log_dir, workers=args.workers)
+        log_dir=args.log_dir, workers=args.workers,
+        max_time=args.time_budget, warm_start=not args.no_warm_start)
     search.fit(train[0], train[1], epochs=args.epochs,
                batch_size=args.batch_size, verbose=args.verbose)
     if test is not None:

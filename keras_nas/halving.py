@@ -26,6 +26,7 @@ both reached.
 
 import contextlib
 import json
+import logging
 import math
 import os
 import threading
@@ -43,6 +44,8 @@ __all__ = [
     "resume_point",
     "rung_epochs",
 ]
+
+_logger = logging.getLogger(__name__)
 
 _TABLE = "rungs.json"
 _LOCK = "rungs.lock"
@@ -71,7 +74,8 @@ class Halving:
 
     Args:
         min_epochs: Epochs of the first rung. `None` picks
-            `max(1, epochs // reduction_factor**2)`. Defaults to `None`.
+            `max(1, epochs // reduction_factor)`: one rung below the top for
+            short trainings, more for long ones. Defaults to `None`.
         reduction_factor: `eta`: the top `1/eta` of each rung trains on.
             Defaults to `3`.
     """
@@ -85,7 +89,9 @@ class Halving:
 
     def rungs(self, epochs):
         eta = self.reduction_factor
-        first = self.min_epochs or max(1, epochs // (eta * eta))
+        # A first rung of one epoch on a 10-epoch search judges candidates
+        # mostly by how fast they start, not where they end.
+        first = self.min_epochs or max(1, epochs // eta)
         return rung_epochs(first, epochs, eta)
 
     def get_config(self):
@@ -149,8 +155,13 @@ class RungTable:
         keep = max(1, len(values) // self.reduction_factor)
         threshold = values[keep - 1]
         if self.direction == "max":
-            return value >= threshold
-        return value <= threshold
+            goes_on = value >= threshold
+        else:
+            goes_on = value <= threshold
+        _logger.debug("trial %s at rung %s: %.4f against the top %d of %d "
+                      "(%.4f): %s", trial_id, rung, value, keep, len(values),
+                      threshold, "goes on" if goes_on else "stops")
+        return goes_on
 
 
 class RungCallback(keras.callbacks.Callback):

@@ -47,6 +47,7 @@ __all__ = [
     "names",
     "default_ops",
     "is_builtin",
+    "layer_name",
     "make_op",
 ]
 

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from keras_nas import architecture
 from keras_nas.space import other_values
-from keras_nas.tuner import reason_of
+from keras_nas.failures import reason_of
 
 __all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of"]
 

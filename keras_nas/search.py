@@ -10,40 +10,33 @@ it stopped, and `NASSearch.load` reopens it from its config.
 """
 
 import contextlib
-import importlib
 import io
-import json
 import os
 
 import keras
 import keras_tuner
-import numpy as np
 
 from keras_nas import data as data_module
 from keras_nas import oracles
 from keras_nas import parallel
-from keras_nas import results as results_module
-from keras_nas._atomic import write_atomic, write_text_atomic
-from keras_nas._checks import check_int
+from keras_nas import project
+from keras_nas._checks import check_int, check_seconds
 from keras_nas.architecture import HEADS
 from keras_nas.callbacks import tensorboards
+from keras_nas.found import SearchResults
 from keras_nas.halving import Halving
 from keras_nas.progress import Progress, keras_verbosity
-from keras_nas.space import SearchSpace, other_values
+from keras_nas.space import SearchSpace
 from keras_nas.task import Task, check_task_argument, needs_one_hot
 from keras_nas.tuner import NASHyperModel, NASTuner
+from keras_nas import warmstart
 from keras_nas.warmstart import WarmStart, seed_search
 
 __all__ = ["NASSearch", "STRATEGIES"]
 
 STRATEGIES = oracles.STRATEGIES
 
-#: The search's description in its project folder: its config and what
-#: `fit` learned of the data.
-_META = "keras_nas.json"
-
-
-class NASSearch:
+class NASSearch(SearchResults):
     """Neural architecture search that reads like `keras.Model.fit`.
 
     Args:
@@ -109,20 +102,24 @@ class NASSearch:
             reached that rung. `None` turns it on for every strategy but
             `"hyperband"` (which halves on its own). Defaults to `None`.
         min_epochs: Epochs of the first rung. Defaults to `None`:
-            `max(1, epochs // reduction_factor**2)`.
+            `max(1, epochs // reduction_factor)`.
         reduction_factor: The `eta` of successive halving. Defaults to `3`.
         max_time: Optional time budget in seconds for `fit`. When it runs
             out, the trial in flight ends at its next epoch and is recorded,
             no new trial starts, and the search is as usable as after
             `max_trials`. Defaults to `None`.
-        initial_architectures: Optional op lists you already trust, trained
-            first, in order (like Optuna's `enqueue_trial`).
+        initial_architectures: Op lists you already trust, trained first,
+            in order (like Optuna's `enqueue_trial`). `None` trains the
+            conventional models of the data's kind first
+            (`warmstart.DEFAULT_ARCHITECTURES`, those the space can run);
+            `[]` none. Defaults to `None`.
         warm_start: Rank a pool of candidates without training, by
             zero-cost proxies on one batch of the training data, and train
             the best first (for evolution, its initial population). `True`,
             `False`, or a `warmstart.WarmStart` with options. Its cost is
             bounded by about a tenth of the expected search time. Arrays
-            only; not with `"hyperband"`. Defaults to `True`.
+            only; not with `"hyperband"`. Defaults to `None`: on wherever
+            it applies.
     """
 
     def __init__(
@@ -155,7 +152,7 @@ class NASSearch:
         reduction_factor=3,
         max_time=None,
         initial_architectures=None,
-        warm_start=True,
+        warm_start=None,
     ):
         if space is not None and not isinstance(space, SearchSpace):
             raise TypeError(
@@ -200,29 +197,9 @@ class NASSearch:
                 "which halves epochs itself. Received: halving=True, "
                 "strategy='hyperband'.")
         self._halving = Halving(min_epochs, reduction_factor)  # Checks them.
-        if max_time is not None and (
-                isinstance(max_time, bool)
-                or not isinstance(max_time, (int, float)) or max_time <= 0):
-            raise ValueError(
-                "`max_time` must be a positive number of seconds or None. "
-                f"Received: max_time={max_time!r}.")
-        if isinstance(warm_start, bool):
-            self._warm_start = WarmStart() if warm_start else None
-        elif isinstance(warm_start, WarmStart):
-            self._warm_start = warm_start
-        else:
-            raise ValueError(
-                "`warm_start` must be True, False or a "
-                "`keras_nas.warmstart.WarmStart`. Received: "
-                f"warm_start={warm_start!r}.")
-        if initial_architectures is not None and (
-                isinstance(initial_architectures, str)
-                or not all(isinstance(a, (list, tuple))
-                           for a in initial_architectures)):
-            raise ValueError(
-                "`initial_architectures` must be a list of op lists, e.g. "
-                "[['conv3x3-32', 'maxpool', 'dense-128']]. Received: "
-                f"initial_architectures={initial_architectures!r}.")
+        check_seconds("max_time", max_time)
+        self._warm_start = warmstart.from_argument(warm_start)
+        warmstart.check_initial_architectures(initial_architectures)
         self.space = space or SearchSpace()
         self.strategy = strategy
         self.objective = objective
@@ -243,14 +220,14 @@ class NASSearch:
         self.distribution_strategy = distribution_strategy
         self.log_dir = log_dir
         self.workers = int(workers)
-        self.worker_timeout = worker_timeout
+        self.worker_timeout = check_seconds("worker_timeout", worker_timeout)
         self.trials_per_process = trials_per_process
         self.halving = halving
         self.min_epochs = min_epochs
         self.reduction_factor = int(reduction_factor)
         self.max_time = max_time
-        self.initial_architectures = [
-            list(a) for a in initial_architectures or []]
+        self.initial_architectures = None if initial_architectures is None \
+            else [list(a) for a in initial_architectures]
         self.warm_start = warm_start
         self.tuner = None
         self.task_ = None  # The `Task` that `fit` inferred.
@@ -294,9 +271,9 @@ class NASSearch:
             "project_name": self.project_name,
             "overwrite": self.overwrite,
             "seed": self.seed,
-            "metrics": [_serialize(m) for m in self.metrics],
-            "optimizer": _serialize(self.optimizer),
-            "loss": _serialize(self.loss),
+            "metrics": [project.serialize(m) for m in self.metrics],
+            "optimizer": project.serialize(self.optimizer),
+            "loss": project.serialize(self.loss),
             "task": self.task,
             "patience": self.patience,
             "max_params": self.max_params,
@@ -313,8 +290,8 @@ class NASSearch:
             "reduction_factor": self.reduction_factor,
             "max_time": self.max_time,
             "initial_architectures": self.initial_architectures,
-            "warm_start": self.warm_start if isinstance(self.warm_start, bool)
-            else self.warm_start.get_config(),
+            "warm_start": self.warm_start.get_config()
+            if isinstance(self.warm_start, WarmStart) else self.warm_start,
         }
 
     @classmethod
@@ -330,14 +307,14 @@ class NASSearch:
         space_config = config.pop("space")
         config["space"] = space if space is not None else (
             SearchSpace.from_config(space_config))
-        config["strategy"] = _strategy_from_config(config["strategy"])
+        config["strategy"] = project.strategy_from_config(config["strategy"])
         objective = config.get("objective")
         if isinstance(objective, dict):
             config["objective"] = keras_tuner.Objective(
                 objective["name"], objective["direction"])
-        config["metrics"] = [_deserialize(m) for m in config["metrics"]]
-        config["optimizer"] = _deserialize(config["optimizer"])
-        config["loss"] = _deserialize(config["loss"])
+        config["metrics"] = [project.deserialize(m) for m in config["metrics"]]
+        config["optimizer"] = project.deserialize(config["optimizer"])
+        config["loss"] = project.deserialize(config["loss"])
         if isinstance(config.get("warm_start"), dict):
             config["warm_start"] = WarmStart(**config["warm_start"])
         return cls(**config)
@@ -391,7 +368,8 @@ class NASSearch:
                 else None,
                 max_trials=self.max_trials, epochs=epochs,
                 batch_size=batch_size, max_time=self.max_time,
-                seed=self.seed, head=self.head, progress=progress)
+                seed=self.seed, head=self.head, progress=progress,
+                asked=self.warm_start is not None)
             return tuner
 
         if self.workers and not parallel.in_worker():
@@ -476,158 +454,9 @@ class NASSearch:
             )
         tuner.oracle.verbose = 0  # Our own line per trial instead.
         if not reopen and not parallel.in_worker():
-            self._write_meta(input_shape, task, objective)
+            project.write_meta(self.project_dir, self.get_config(),
+                               input_shape, task, objective)
         return tuner
-
-    def _write_meta(self, input_shape, task, objective):
-        meta = {
-            "config": self.get_config(),
-            "input_shape": list(input_shape),
-            "task": task.get_config(),
-            "objective": {"name": objective.name,
-                          "direction": objective.direction},
-        }
-        os.makedirs(self.project_dir, exist_ok=True)
-        write_text_atomic(os.path.join(self.project_dir, _META),
-                          json.dumps(meta, indent=1), fsync=True)
-
-    # -- after the search -------------------------------------------------
-
-    def _require_tuner(self):
-        if self.tuner is None:
-            raise RuntimeError(
-                "No search yet: call `fit(x, y)` first, or "
-                "`NASSearch.load(directory, project_name)` for a saved one."
-            )
-        return self.tuner
-
-    def results(self):
-        """One `results.TrialRecord` per trial, in trial order."""
-        tuner = self._require_tuner()
-        return results_module.collect(tuner.oracle, self.space_, self.head)
-
-    def summary(self):
-        """Print the table of trials; the best is marked with `*`."""
-        tuner = self._require_tuner()
-        objective = tuner.oracle.objective
-        print(f"Search: {self.project_dir}  strategy: "
-              f"{type(tuner.oracle).__name__}  objective: {objective.name}")
-        print(results_module.format_table(
-            self.results(), objective.name, objective.direction))
-
-    def _best_trial(self):
-        tuner = self._require_tuner()
-        best = [t for t in tuner.oracle.get_best_trials(1)
-                if t.status == "COMPLETED"]
-        if not best:
-            raise RuntimeError(
-                "No trial of this search completed, so there is no best "
-                "model. See `summary()` for each trial's reason.")
-        return best[0]
-
-    def best_architecture(self):
-        """The op list of the best trial."""
-        return self.space_.decode(self._best_trial().hyperparameters)
-
-    def best_model(self):
-        """The best trial's trained `keras.Sequential`, with its best
-        weights, or the retrained one after `retrain()`."""
-        if self._final_model is not None:
-            return self._final_model
-        if self._best_model is None:
-            self._best_model = self.tuner.load_model(self._best_trial())
-        return self._best_model
-
-    def evaluate(self, x, y=None, **kwargs):
-        """`keras.Model.evaluate` of the best model; labels as in `fit`."""
-        model = self.best_model()
-        x, y = data_module.encode_for_evaluation(x, y, self.task_)
-        kwargs.setdefault("verbose", 0)
-        return model.evaluate(x, y, **kwargs)
-
-    def predict(self, x, **kwargs):
-        """`keras.Model.predict` of the best model."""
-        kwargs.setdefault("verbose", 0)
-        return self.best_model().predict(x, **kwargs)
-
-    def retrain(self, epochs=None, batch_size=32, verbose=0):
-        """Train the best architecture afresh on training and validation data.
-
-        Args:
-            epochs: Epochs to train. Defaults to the epochs the best trial ran.
-            batch_size: Defaults to `32`; ignored for datasets.
-            verbose: Keras verbosity. Defaults to `0`.
-
-        Returns:
-            The retrained `keras.Sequential`; `best_model()`, `evaluate`,
-            `predict` and `export` use it from now on.
-        """
-        if self._data is None:
-            raise RuntimeError(
-                "`retrain()` needs the data of `fit()` in this session.")
-        trial = self._best_trial()
-        if epochs is None:
-            epochs = int(trial.metrics.get_last_value("epochs") or 1)
-        model = self.tuner.hypermodel.build(trial.hyperparameters)
-        x, y = self._data.all_data()
-        model.fit(x, y, epochs=epochs, verbose=verbose,
-                  batch_size=None if y is None else batch_size)
-        self._final_model = model
-        return model
-
-    def export(self, path):
-        """Save the best model as a `.keras` file, and its architecture as
-        JSON beside it (`model.keras` and `model.json`).
-
-        Built-in ops load with plain `keras.models.load_model(path)`, no
-        `custom_objects`. Both files are written whole or not at all.
-
-        Returns:
-            The path of the JSON file.
-        """
-        path = os.fspath(path)
-        if not path.endswith(".keras"):
-            raise ValueError(
-                "`path` must end with '.keras', the Keras model format. "
-                f"Received: path={path!r}."
-            )
-        model = self.best_model()
-        trial = self._best_trial()
-        ops = self.best_architecture()
-        plan = self.space_.plan(ops, head=self.head)
-        write_atomic(path, model.save)
-        info = {
-            "ops": ops,
-            "input_shape": list(self.space_.input_shape),
-            "task": self.task_.get_config(),
-            "objective": self.tuner.oracle.objective.name,
-            "value": trial.score,
-            "trial_id": trial.trial_id,
-            "params": plan.params,
-            "flops": plan.flops,
-            "retrained": self._final_model is not None,
-            "hyperparameters": other_values(trial.hyperparameters.values),
-            "layers": [
-                {"op": s.op, "output_shape": list(s.output_shape),
-                 "params": s.params} for s in plan.steps],
-            "space": self.space_.get_config(),
-            "search": self.get_config(),
-        }
-        json_path = path[: -len(".keras")] + ".json"
-        write_text_atomic(json_path, json.dumps(info, indent=1), fsync=True)
-        return json_path
-
-    def plot_history(self, path=None):
-        """The objective per trial and the best so far; see `report`."""
-        from keras_nas import report
-
-        return report.plot_history(self, path)
-
-    def plot_tradeoff(self, path=None):
-        """The objective against params, Pareto front marked; see `report`."""
-        from keras_nas import report
-
-        return report.plot_tradeoff(self, path)
 
     # -- reopening a saved search -----------------------------------------
 
@@ -642,13 +471,8 @@ class NASSearch:
         custom op factories, which are not saved, and `strategy` if it ran
         with an oracle of your own that takes arguments.
         """
-        meta_path = os.path.join(directory, project_name, _META)
-        if not os.path.exists(meta_path):
-            raise FileNotFoundError(
-                f"No keras_nas search at {os.path.join(directory, project_name)}"
-                f" (missing {_META}).")
-        with open(meta_path) as f:
-            meta = _upgrade_meta(json.load(f))
+        meta = project.read_meta(directory, project_name,
+                                 cls().get_config())
         config = dict(meta["config"], directory=str(directory),
                       project_name=project_name, overwrite=False)
         if strategy is not None:
@@ -682,45 +506,3 @@ def _stdout_unless(verbose):
     if verbose:
         return contextlib.nullcontext()
     return contextlib.redirect_stdout(io.StringIO())
-
-
-def _serialize(obj):
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return keras.saving.serialize_keras_object(obj)
-
-
-def _deserialize(config):
-    if config is None or isinstance(config, (str, int, float, bool)):
-        return config
-    return keras.saving.deserialize_keras_object(config)
-
-
-def _strategy_from_config(strategy):
-    if not isinstance(strategy, dict):  # A name, or an oracle instance.
-        return strategy
-    module, _, name = strategy["class_name"].rpartition(".")
-    try:
-        return getattr(importlib.import_module(module), name)()
-    except Exception as e:  # Any failure to rebuild it means the same.
-        raise ValueError(
-            f"The search ran with the oracle {strategy['class_name']}, which "
-            f"cannot be rebuilt with its default arguments ({e}). Pass "
-            "`strategy=` an instance of it."
-        ) from None
-
-
-def _upgrade_meta(meta):
-    """A project written by keras_nas 0.1, whose meta file had no config:
-    the strategy was not recorded, so it reads as random search."""
-    if "config" in meta:
-        return meta
-    space = {"ops": meta["ops"], "min_depth": meta["min_depth"],
-             "max_depth": meta["max_depth"],
-             "learning_rate": meta["learning_rate"]}
-    config = NASSearch(space=SearchSpace.from_config(space),
-                       strategy="random", head=meta["head"],
-                       max_params=meta["max_params"]).get_config()
-    task = dict(meta["task"], one_hot=meta.get("one_hot", False))
-    return {"config": config, "input_shape": meta["input_shape"],
-            "task": task, "objective": meta["objective"]}

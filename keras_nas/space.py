@@ -82,7 +82,6 @@ class SearchSpace:
             )
         self.min_depth = int(min_depth)
         self.max_depth = int(max_depth)
-        self._ops_arg = ops
         self._op_table = self._make_op_table(ops)
         self.learning_rates = self._check_learning_rate(learning_rate)
         if max_params is not None and (

@@ -8,8 +8,9 @@ a NAS search needs of each trial:
 - early stopping on the objective and `TerminateOnNaN`, unless the user
   passed their own, and the best epoch's weights (`callbacks.KeepBestWeights`)
   written once, atomically, at the end of the trial;
+- successive halving (`halving`) and the time budget, per trial;
 - out of memory: one retry at half the batch size;
-- a failure policy that fits architecture search (`FailurePolicy`);
+- a failure policy that fits architecture search (`failures`);
 - hooks run after each trial (progress lines, TensorBoard);
 - the backend session cleared (and garbage collected) before each trial.
 """
@@ -29,24 +30,11 @@ from keras_nas import builder
 from keras_nas import callbacks as callbacks_module
 from keras_nas import halving as halving_module
 from keras_nas._atomic import write_atomic
+from keras_nas.failures import (ArchitectureFailure, FailurePolicy,
+                                is_out_of_memory, reason_of)
 from keras_nas.task import metric_name
 
-__all__ = [
-    "ArchitectureFailure",
-    "FailurePolicy",
-    "NASHyperModel",
-    "NASTuner",
-    "TimeBudgetExhausted",
-    "is_out_of_memory",
-    "reason_of",
-]
-
-
-class ArchitectureFailure(keras_tuner.errors.FailedTrialError):
-    """A trial failed because of its architecture, not the user's setup: an
-    invalid sequence, a NaN or infinite loss, an objective that was never
-    finite, or out of memory after the retry. Searching means meeting
-    these; they do not stop a search that has completed trials."""
+__all__ = ["NASHyperModel", "NASTuner", "TimeBudgetExhausted"]
 
 
 class TimeBudgetExhausted(Exception):
@@ -129,54 +117,6 @@ def _clone_metric(metric):
     if isinstance(metric, keras.metrics.Metric):
         return metric.__class__.from_config(metric.get_config())
     return metric
-
-
-def is_out_of_memory(error):
-    """Whether `error` is a backend's out-of-memory error."""
-    text = f"{type(error).__name__}: {error}"
-    return (
-        "ResourceExhausted" in text
-        or "RESOURCE_EXHAUSTED" in text
-        or "out of memory" in text.lower()
-        or isinstance(error, MemoryError)
-    )
-
-
-class FailurePolicy:
-    """When failed trials stop a search.
-
-    Failures that belong to one architecture (`ArchitectureFailure`) are
-    part of searching: they never stop a search that has completed a
-    trial, and stop one only when its first `limit` trials all failed.
-    Other failures come from the user's setup (an exception in a callback,
-    the loss, a metric, the data): `limit` of them in a row stop the search,
-    whatever happened in between, because the next trial will meet them too.
-
-    Args:
-        limit: The `max_consecutive_failed_trials` of the search.
-    """
-
-    def __init__(self, limit):
-        self.limit = int(limit)
-        self.completed = 0
-        self.failed = 0
-        self.setup_in_a_row = 0
-
-    def record(self, completed, architecture):
-        """Count one ended trial; return why the search must stop, or
-        `None`."""
-        if completed:
-            self.completed += 1
-            self.setup_in_a_row = 0
-            return None
-        self.failed += 1
-        if not architecture:
-            self.setup_in_a_row += 1
-            if self.setup_in_a_row >= self.limit:
-                return f"{self.setup_in_a_row} trials in a row failed"
-        if not self.completed and self.failed >= self.limit:
-            return f"the first {self.failed} trials all failed"
-        return None
 
 
 class NASTuner(keras_tuner.Tuner):
@@ -449,16 +389,3 @@ def _remove(checkpoint):
     for path in (checkpoint, checkpoint + ".json"):
         if os.path.exists(path):
             os.remove(path)
-
-
-def reason_of(message):
-    """The one-line reason in a Keras Tuner trial message (a traceback)."""
-    if not message:
-        return None
-    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
-    last = lines[-1] if lines else ""
-    # "keras_tuner.errors.FailedTrialError: invalid architecture: ..."
-    head, sep, rest = last.partition(": ")
-    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
-        return rest
-    return last

@@ -2,7 +2,8 @@
 best of a training-free ranking.
 
 - `initial_architectures`: op lists the user already trusts, trained first,
-  in order (like Optuna's `enqueue_trial`).
+  in order (like Optuna's `enqueue_trial`); by default, the conventional
+  model of the data's kind (`DEFAULT_ARCHITECTURES`).
 - The warm start: before the first trial, a pool of valid candidates is
   scored on one batch of the training data by zero-cost proxies
   (`proxies.rank`), and the best-ranked seed the search (for evolution,
@@ -15,21 +16,41 @@ so a resumed search trains the same candidates, without scoring again.
 """
 
 import json
+import logging
 import os
 import time
+import warnings
 
+import keras
 import numpy as np
 
+from keras_nas import builder
 from keras_nas import oracles
 from keras_nas import proxies as proxies_module
 from keras_nas._atomic import write_text_atomic
 
-__all__ = ["WarmStart", "check_initial_architectures", "seed_search"]
+__all__ = ["WarmStart", "check_initial_architectures", "from_argument",
+           "seed_search", "DEFAULT_ARCHITECTURES"]
+
+_logger = logging.getLogger(__name__)
 
 _FILE = "warm_start.json"
 
 #: The share of the expected search time a warm start may take.
 BUDGET_SHARE = 0.1
+
+#: What a Keras user writes by hand for each kind of input, by the rank of
+#: one sample: trained first unless `initial_architectures` is given, so a
+#: search is never worse than the conventional model for long. Those the
+#: space cannot run (other ops, a too small input) are skipped.
+DEFAULT_ARCHITECTURES = {
+    3: [["conv3x3-32", "maxpool", "conv3x3-64", "maxpool", "dense-128"],
+        ["conv3x3-32", "conv3x3-64", "maxpool", "dropout", "dense-128"]],
+    2: [["conv5-32", "maxpool", "conv3-64", "maxpool", "dense-64"],
+        ["conv3-32", "conv3-32", "maxpool", "dense-128"]],
+    1: [["dense-128", "dropout", "dense-64"],
+        ["dense-64"]],
+}
 
 
 class WarmStart:
@@ -64,9 +85,25 @@ class WarmStart:
                 "count": self.count}
 
 
-def check_initial_architectures(architectures, space):
-    """The op lists of `initial_architectures`, each valid for the bound
-    `space`, or a `ValueError` that names the first that is not."""
+def from_argument(warm_start):
+    """The `WarmStart` of `NASSearch(warm_start=...)`, or `None` (off).
+    `None` (the default) means on wherever it applies."""
+    if warm_start is None:
+        return WarmStart()
+    if isinstance(warm_start, bool):
+        return WarmStart() if warm_start else None
+    if isinstance(warm_start, WarmStart):
+        return warm_start
+    raise ValueError(
+        "`warm_start` must be True, False or a "
+        "`keras_nas.warmstart.WarmStart`. Received: "
+        f"warm_start={warm_start!r}.")
+
+
+def check_initial_architectures(architectures, space=None):
+    """The op lists of `initial_architectures`, or a `ValueError`. With a
+    bound `space`, each must be a valid candidate of it; the error names
+    the first that is not."""
     if architectures is None:
         return []
     if isinstance(architectures, str) or not all(
@@ -75,7 +112,7 @@ def check_initial_architectures(architectures, space):
             "`initial_architectures` must be a list of op lists, e.g. "
             "[['conv3x3-32', 'maxpool', 'dense-128']]. Received: "
             f"initial_architectures={architectures!r}.")
-    for i, ops in enumerate(architectures):
+    for i, ops in enumerate(architectures if space is not None else ()):
         reason = space.check(list(ops))
         if reason is not None:
             raise ValueError(
@@ -95,32 +132,54 @@ def _count(warm, oracle, max_trials):
     return max(1, max_trials // 4)
 
 
-def _time_limit(model_seconds, max_trials, epochs, steps, max_time):
-    """About a tenth of the expected search time: `max_time` when given,
-    else `max_trials` trials of `epochs` epochs of `steps` steps, each step
-    costing about a tenth of scoring one candidate (measured)."""
-    if max_time is not None:
-        return BUDGET_SHARE * max_time
-    expected = max_trials * model_seconds * (1 + epochs * steps / 10)
-    return BUDGET_SHARE * expected
+def _trial_seconds(space, data, task, ops, epochs, batch_size, head):
+    """A trial's expected seconds, measured on one candidate: its first
+    training step (tracing, the fixed cost of a trial) plus half its
+    `epochs` of steps (early stopping and halving end most trials early)."""
+    keras.backend.clear_session()
+    model = builder.build_from_plan(space.plan(ops, head=head),
+                                    task.activation, op_table=space.op_table)
+    model.compile("adam", task.loss)
+    x, y = data.x[:batch_size], data.y[:batch_size]
+    start = time.perf_counter()
+    model.train_on_batch(x, y)
+    traced = time.perf_counter()
+    model.train_on_batch(x, y)
+    step = time.perf_counter() - traced
+    steps = int(np.ceil(len(data.x) / batch_size))
+    keras.backend.clear_session()
+    return (traced - start) + 0.5 * epochs * steps * step
 
 
 def seed_search(tuner, data, *, initial_architectures, warm_start,
                 max_trials, epochs, batch_size, max_time=None, seed=None,
-                head="auto", progress=None):
+                head="auto", progress=None, asked=False):
     """Queue the initial architectures and the warm start on the tuner's
     oracle (for a fresh search, or the rest of them on resume).
+
+    A warm start cannot run on a `tf.data.Dataset`; if the user `asked`
+    for one explicitly, they are warned.
 
     Returns:
         The warm start's `proxies.Ranking`, or `None` when none ran now.
     """
     space = tuner.hypermodel.space
     oracle = tuner.oracle
-    queue = [space.encode(ops) for ops in
-             check_initial_architectures(initial_architectures, space)]
+    if initial_architectures is None:
+        initial = [ops for ops in DEFAULT_ARCHITECTURES.get(
+            len(space.input_shape), []) if space.check(ops) is None]
+    else:
+        initial = check_initial_architectures(initial_architectures, space)
+    queue = [space.encode(ops) for ops in initial]
     path = os.path.join(tuner.project_dir, _FILE)
     ranking = None
-    if warm_start is not None and not data.is_dataset:
+    if warm_start is not None and data.is_dataset:
+        if asked:
+            warnings.warn(
+                "The warm start scores candidates on a batch of array data; "
+                "with a tf.data.Dataset it is skipped. Pass warm_start=False "
+                "to say so.", stacklevel=3)
+    elif warm_start is not None:
         if os.path.exists(path):
             with open(path) as f:
                 ranked = json.load(f)["ops"]
@@ -135,6 +194,8 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
                 {"ops": ranked, "scored": ranking.scored,
                  "seconds": ranking.seconds,
                  "scores": ranking.scores[:len(ranked)]}))
+            _logger.info("warm start ranking: %s", list(zip(
+                ranked, ranking.scores[:len(ranked)])))
             if progress is not None:
                 progress.print(
                     f"warm start: scored {ranking.scored} candidates with "
@@ -150,14 +211,14 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
 def _rank(space, data, task, warm, max_trials, epochs, batch_size,
           max_time, seed, head):
     start = time.perf_counter()
-    first = proxies_module.rank(space, data.x, task, pool_size=2,
-                                proxies=warm.proxies, head=head, seed=seed)
-    per_model = first.seconds / max(1, first.scored)
-    steps = int(np.ceil(len(data.x) / batch_size))
-    limit = _time_limit(per_model, max_trials, epochs, steps, max_time)
+    probe = space.random_ops(np.random.default_rng(seed))
+    expected = max_trials * _trial_seconds(space, data, task, probe, epochs,
+                                           batch_size, head)
+    if max_time is not None:
+        expected = min(expected, max_time)
+    limit = BUDGET_SHARE * expected - (time.perf_counter() - start)
     ranking = proxies_module.rank(
         space, data.x, task, pool_size=warm.pool_size, proxies=warm.proxies,
-        head=head, seed=seed,
-        time_limit=max(0.0, limit - (time.perf_counter() - start)))
+        head=head, seed=seed, time_limit=max(0.0, limit))
     ranking.seconds = time.perf_counter() - start
     return ranking

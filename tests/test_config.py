@@ -5,7 +5,6 @@ import keras
 import keras_tuner
 import pytest
 
-import keras_nas
 from keras_nas import NASSearch, SearchSpace
 from keras_nas.warmstart import WarmStart
 

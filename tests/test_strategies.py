@@ -2,9 +2,7 @@
 Keras Tuner oracle: run through Keras Tuner's trial protocol without
 training (as Optuna's `test_samplers.py` does for its samplers)."""
 
-import keras
 import keras_tuner
-import numpy as np
 import pytest
 
 import keras_nas

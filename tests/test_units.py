@@ -7,13 +7,12 @@ import os
 
 import keras
 import keras_tuner
-import numpy as np
 import pytest
 
 from keras_nas import halving
 from keras_nas.callbacks import KeepBestWeights, point_tensorboards_at_trial
 from keras_nas.progress import Progress, format_seconds
-from keras_nas.tuner import FailurePolicy, reason_of
+from keras_nas.failures import FailurePolicy, reason_of
 
 MAX = keras_tuner.Objective("val_accuracy", "max")
 
@@ -54,14 +53,16 @@ def test_failure_policy_tells_architecture_from_setup():
 
 
 def test_reason_of_a_traceback():
-    message = ("Traceback...\n  File x\nkeras_nas.tuner.ArchitectureFailure: "
+    message = ("Traceback...\n  File x\nkeras_nas.failures.ArchitectureFailure: "
                "loss became nan at epoch 2\n")
     assert reason_of(message) == "loss became nan at epoch 2"
     assert reason_of(None) is None
 
 
 def test_rung_epochs_and_table(tmp_path):
-    assert halving.Halving(None, 3).rungs(10) == [1, 3, 9]
+    assert halving.Halving(None, 3).rungs(10) == [3, 9]
+    assert halving.Halving(None, 3).rungs(30) == [10]
+    assert halving.Halving(1, 3).rungs(10) == [1, 3, 9]
     assert halving.Halving(2, 2).rungs(10) == [2, 4, 8]
     assert halving.Halving(None, 3).rungs(1) == []
     with pytest.raises(ValueError, match="reduction_factor"):

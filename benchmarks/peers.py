@@ -1,0 +1,260 @@
+"""keras_nas against the searches a Keras user would write by hand.
+
+Side by side, in one run, on the same data, split, epochs and patience:
+scikit-learn digits (8x8x1), 75/25 train/test, 20% of train for validation
+(one seeded split, given to every system as `validation_data`), 10 epochs,
+early stopping with patience 3, 15 trials:
+
+- `nas`: `keras_nas.NASSearch` with its defaults;
+- `nas-no-defaults`: the same without the conventional models trained
+  first (`initial_architectures=[]`), to see what the search itself adds;
+- `nas-plain`: without halving, warm start or conventional models (what
+  keras_nas 0.1 did);
+- `kt-random`, `kt-bayes`: Keras Tuner's `RandomSearch` and
+  `BayesianOptimization` over a conventional conv/pool/dense hypermodel;
+- `optuna-tpe`: Optuna's TPE sampler over the same hypermodel;
+- `nas-half-time`: `NASSearch` with `max_time` set to half the peers' mean
+  wall time (and no trial limit to speak of): the target is that it reaches
+  the peers' mean test accuracy in that time.
+
+Per system and seed: wall time, time to its best validation score, and the
+test accuracy of the model it returns; per trial, the elapsed time and the
+best validation accuracy so far (the curve). Needs `pip install .[benchmarks]`.
+
+    python benchmarks/peers.py --seeds 3
+"""
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import keras_tuner  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_nas  # noqa: E402
+from keras_nas.data import split  # noqa: E402
+
+LOG = []  # (seconds since the search began, best val_accuracy of a trial)
+
+
+class TrialLog(keras.callbacks.Callback):
+    """Notes each trial's end and its best validation accuracy. Searches
+    copy their callbacks per trial, so the log is the module's list."""
+
+    start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.best = 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.best = max(self.best, float((logs or {}).get("val_accuracy", 0)))
+
+    def on_train_end(self, logs=None):
+        LOG.append((time.perf_counter() - TrialLog.start, self.best))
+
+
+def data(seed):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype("float32")[..., None]
+    y = digits.target.astype("int64")
+    (x_train, y_train), (x_test, y_test) = split(x, y, 0.25, seed=seed)
+    (x_fit, y_fit), (x_val, y_val) = split(x_train, y_train, 0.2, seed=seed)
+    return (x_fit, y_fit), (x_val, y_val), (x_test, y_test), (x_train, y_train)
+
+
+def conventional(hp):
+    """The hypermodel a Keras user writes for small images."""
+    model = keras.Sequential([keras.Input((8, 8, 1))])
+    for i in range(hp.Int("conv_blocks", 1, 2)):
+        model.add(keras.layers.Conv2D(
+            hp.Choice(f"filters_{i}", [16, 32, 64]),
+            hp.Choice(f"kernel_{i}", [3, 5]), padding="same",
+            activation="relu"))
+        if hp.Boolean(f"pool_{i}"):
+            model.add(keras.layers.MaxPooling2D())
+    model.add(keras.layers.Flatten())
+    if hp.Boolean("dropout"):
+        model.add(keras.layers.Dropout(0.25))
+    model.add(keras.layers.Dense(hp.Choice("units", [32, 64, 128, 256]),
+                                 activation="relu"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile(
+        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
+        "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def early_stopping(restore=False):
+    return keras.callbacks.EarlyStopping("val_accuracy", patience=3,
+                                         mode="max",
+                                         restore_best_weights=restore)
+
+
+def run_nas(d, seed, trials, epochs, workdir, max_time=None, **options):
+    (x, y), val, test, _ = d
+    search = keras_nas.NASSearch(
+        max_trials=trials, seed=seed, directory=workdir, overwrite=True,
+        max_time=max_time, **options)
+    search.fit(x, y, epochs=epochs, validation_data=val, verbose=0,
+               callbacks=[TrialLog()])
+    return search.evaluate(*test, return_dict=True)["accuracy"]
+
+
+def run_kt(d, seed, trials, epochs, workdir, cls):
+    (x, y), val, test, _ = d
+    tuner = cls(conventional, objective="val_accuracy", max_trials=trials,
+                seed=seed, directory=workdir, overwrite=True)
+    tuner.search(x, y, validation_data=val, epochs=epochs, verbose=0,
+                 callbacks=[early_stopping(), TrialLog()])
+    model = tuner.get_best_models(1)[0]
+    return float(model.evaluate(*test, verbose=0)[1])
+
+
+def run_optuna(d, seed, trials, epochs, workdir):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    (x, y), val, test, _ = d
+    best = {"value": -1.0, "weights": None, "hp": None}
+
+    class Suggest:  # The conventional hypermodel, fed by an Optuna trial.
+        def __init__(self, trial):
+            self.trial = trial
+
+        def Int(self, name, low, high):
+            return self.trial.suggest_int(name, low, high)
+
+        def Choice(self, name, values):
+            return self.trial.suggest_categorical(name, values)
+
+        def Boolean(self, name):
+            return self.trial.suggest_categorical(name, [False, True])
+
+        def Float(self, name, low, high, sampling=None):
+            return self.trial.suggest_float(name, low, high,
+                                            log=sampling == "log")
+
+    def objective(trial):
+        keras.backend.clear_session()
+        model = conventional(Suggest(trial))
+        history = model.fit(x, y, validation_data=val, epochs=epochs,
+                            verbose=0, batch_size=32,
+                            callbacks=[early_stopping(restore=True),
+                                       TrialLog()])
+        value = max(history.history["val_accuracy"])
+        if value > best["value"]:
+            best.update(value=value, weights=model.get_weights(),
+                        hp=dict(trial.params))
+        return value
+
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, n_trials=trials)
+    keras.backend.clear_session()
+    model = conventional(_Fixed(best["hp"]))
+    model.set_weights(best["weights"])
+    return float(model.evaluate(*test, verbose=0)[1])
+
+
+class _Fixed:
+    """Replays an Optuna trial's values through the hypermodel."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def Int(self, name, *args):
+        return self.values[name]
+
+    Choice = Boolean = Int
+
+    def Float(self, name, *args, **kwargs):
+        return self.values[name]
+
+
+def measure(name, run, seed, *args):
+    LOG.clear()
+    keras.backend.clear_session()
+    workdir = tempfile.mkdtemp(prefix=f"peers-{name}-")
+    TrialLog.start = time.perf_counter()
+    try:
+        test_acc = run(*args[:1], seed, *args[1:], workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    wall = time.perf_counter() - TrialLog.start
+    curve, best = [], -1.0
+    for t, v in LOG:
+        best = max(best, v)
+        curve.append((round(t, 2), round(best, 4)))
+    to_best = next(t for t, v in curve if v == round(best, 4)) if curve else wall
+    row = {"system": name, "seed": seed, "wall": wall, "to_best": to_best,
+           "test_accuracy": test_acc, "trials": len(LOG), "curve": curve}
+    print(f"{name:<14} seed {seed}: wall {wall:6.1f} s, best val at "
+          f"{to_best:6.1f} s, test {test_acc:.4f}, {len(LOG)} trials",
+          flush=True)
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--out", default=os.path.join(
+        os.path.dirname(__file__), "results", "peers_digits.json"))
+    args = parser.parse_args()
+    rows = []
+    peers = {
+        "kt-random": lambda d, s, w: run_kt(d, s, args.trials, args.epochs,
+                                            w, keras_tuner.RandomSearch),
+        "kt-bayes": lambda d, s, w: run_kt(
+            d, s, args.trials, args.epochs, w,
+            keras_tuner.BayesianOptimization),
+        "optuna-tpe": lambda d, s, w: run_optuna(d, s, args.trials,
+                                                 args.epochs, w),
+        "nas": lambda d, s, w: run_nas(d, s, args.trials, args.epochs, w),
+        "nas-no-defaults": lambda d, s, w: run_nas(
+            d, s, args.trials, args.epochs, w, initial_architectures=[]),
+        "nas-plain": lambda d, s, w: run_nas(
+            d, s, args.trials, args.epochs, w, initial_architectures=[],
+            halving=False, warm_start=False),
+    }
+    for seed in range(args.seeds):
+        d = data(seed)
+        for name, run in peers.items():  # Side by side, seed by seed.
+            rows.append(measure(name, run, seed, d))
+    peer_rows = [r for r in rows if not r["system"].startswith("nas")]
+    half = 0.5 * np.mean([r["wall"] for r in peer_rows])
+    for seed in range(args.seeds):
+        rows.append(measure(
+            "nas-half-time",
+            lambda d, s, w: run_nas(d, s, 1000, args.epochs, w,
+                                    max_time=half), seed, data(seed)))
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(rows, f, indent=1)
+    print(f"\n{'system':<14} {'wall s':>12} {'to best s':>12} "
+          f"{'test acc':>16} trials")
+    for name in list(peers) + ["nas-half-time"]:
+        mine = [r for r in rows if r["system"] == name]
+        w = [r["wall"] for r in mine]
+        b = [r["to_best"] for r in mine]
+        a = [r["test_accuracy"] for r in mine]
+        n = [r["trials"] for r in mine]
+        print(f"{name:<14} {np.mean(w):6.1f}±{np.std(w):4.1f} "
+              f"{np.mean(b):6.1f}±{np.std(b):4.1f} "
+              f"{np.mean(a):.4f}±{np.std(a):.4f} {np.mean(n):5.1f}")
+    print(f"\npeers' mean wall time {2 * half:.1f} s; nas-half-time ran with "
+          f"max_time={half:.1f} s; peers' mean test accuracy "
+          f"{np.mean([r['test_accuracy'] for r in peer_rows]):.4f}")
+
+
+if __name__ == "__main__":
+    main()

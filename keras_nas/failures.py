@@ -1,0 +1,82 @@
+"""Why a trial failed, and when failures stop a search.
+
+Searching means meeting architectures that fail: a sequence invalid for
+the input, a loss that diverges, a model too large for the memory. Those
+are `ArchitectureFailure`s, part of the search's results. A failure of the
+user's setup (an exception in a callback, the loss, a metric, the data)
+will meet every trial alike. `FailurePolicy` stops a search for the second
+kind, and for the first only when nothing has worked yet.
+"""
+
+import keras_tuner
+
+__all__ = ["ArchitectureFailure", "FailurePolicy", "is_out_of_memory",
+           "reason_of"]
+
+
+class ArchitectureFailure(keras_tuner.errors.FailedTrialError):
+    """A trial failed because of its architecture, not the user's setup: an
+    invalid sequence, a NaN or infinite loss, an objective that was never
+    finite, or out of memory after the retry. Searching means meeting
+    these; they do not stop a search that has completed trials."""
+
+
+def is_out_of_memory(error):
+    """Whether `error` is a backend's out-of-memory error."""
+    text = f"{type(error).__name__}: {error}"
+    return (
+        "ResourceExhausted" in text
+        or "RESOURCE_EXHAUSTED" in text
+        or "out of memory" in text.lower()
+        or isinstance(error, MemoryError)
+    )
+
+
+class FailurePolicy:
+    """When failed trials stop a search.
+
+    Failures that belong to one architecture (`ArchitectureFailure`) are
+    part of searching: they never stop a search that has completed a
+    trial, and stop one only when its first `limit` trials all failed.
+    Other failures come from the user's setup (an exception in a callback,
+    the loss, a metric, the data): `limit` of them in a row stop the search,
+    whatever happened in between, because the next trial will meet them too.
+
+    Args:
+        limit: The `max_consecutive_failed_trials` of the search.
+    """
+
+    def __init__(self, limit):
+        self.limit = int(limit)
+        self.completed = 0
+        self.failed = 0
+        self.setup_in_a_row = 0
+
+    def record(self, completed, architecture):
+        """Count one ended trial; return why the search must stop, or
+        `None`."""
+        if completed:
+            self.completed += 1
+            self.setup_in_a_row = 0
+            return None
+        self.failed += 1
+        if not architecture:
+            self.setup_in_a_row += 1
+            if self.setup_in_a_row >= self.limit:
+                return f"{self.setup_in_a_row} trials in a row failed"
+        if not self.completed and self.failed >= self.limit:
+            return f"the first {self.failed} trials all failed"
+        return None
+
+
+def reason_of(message):
+    """The one-line reason in a Keras Tuner trial message (a traceback)."""
+    if not message:
+        return None
+    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    # "keras_tuner.errors.FailedTrialError: invalid architecture: ..."
+    head, sep, rest = last.partition(": ")
+    if sep and head.replace(".", "").replace("_", "").isalnum() and " " not in head:
+        return rest
+    return last

@@ -1,0 +1,112 @@
+"""What a search leaves in its project folder, and what it exports.
+
+Keras Tuner keeps the trials; keras_nas adds `keras_nas.json`: the search's
+config (`NASSearch.get_config()`) and what `fit` learned of the data. From
+it, `NASSearch.load` rebuilds the search exactly as it ran. `export` writes
+the best model and its description. Everything is written whole or not at
+all.
+"""
+
+import importlib
+import json
+import os
+
+import keras
+
+from keras_nas._atomic import write_atomic, write_text_atomic
+
+__all__ = ["META", "deserialize", "export", "read_meta", "serialize",
+           "strategy_from_config", "write_meta"]
+
+#: The search's description in its project folder.
+META = "keras_nas.json"
+
+
+def serialize(obj):
+    """A constructor argument as JSON: as it is, or Keras' serialization."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return keras.saving.serialize_keras_object(obj)
+
+
+def deserialize(config):
+    """The inverse of `serialize`."""
+    if config is None or isinstance(config, (str, int, float, bool)):
+        return config
+    return keras.saving.deserialize_keras_object(config)
+
+
+def strategy_from_config(strategy):
+    """A strategy name, or the oracle of a `{"class_name": ...}` config."""
+    if not isinstance(strategy, dict):  # A name, or an oracle instance.
+        return strategy
+    module, _, name = strategy["class_name"].rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)()
+    except Exception as e:  # Any failure to rebuild it means the same.
+        raise ValueError(
+            f"The search ran with the oracle {strategy['class_name']}, which "
+            f"cannot be rebuilt with its default arguments ({e}). Pass "
+            "`strategy=` an instance of it."
+        ) from None
+
+
+def read_meta(directory, project_name, default_config):
+    """The description a search left in its project folder.
+
+    Args:
+        directory, project_name: The project folder.
+        default_config: `get_config()` of a default `NASSearch`, completed
+            for a project written by keras_nas 0.1, whose meta file had no
+            config (its strategy was not recorded: it reads as random).
+
+    Raises:
+        FileNotFoundError: no keras_nas search is there.
+    """
+    path = os.path.join(directory, project_name, META)
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No keras_nas search at {os.path.join(directory, project_name)}"
+            f" (missing {META}).")
+    with open(path) as f:
+        meta = json.load(f)
+    if "config" in meta:
+        return meta
+    config = dict(default_config, strategy="random", head=meta["head"],
+                  max_params=meta["max_params"])
+    config["space"] = dict(
+        config["space"], ops=meta["ops"], min_depth=meta["min_depth"],
+        max_depth=meta["max_depth"], learning_rate=meta["learning_rate"])
+    task = dict(meta["task"], one_hot=meta.get("one_hot", False))
+    return {"config": config, "input_shape": meta["input_shape"],
+            "task": task, "objective": meta["objective"]}
+
+
+def write_meta(project_dir, config, input_shape, task, objective):
+    """Describe a search in its project folder: its config, and what `fit`
+    learned of the data (the sample shape, the task, the objective)."""
+    meta = {
+        "config": config,
+        "input_shape": list(input_shape),
+        "task": task.get_config(),
+        "objective": {"name": objective.name,
+                      "direction": objective.direction},
+    }
+    os.makedirs(project_dir, exist_ok=True)
+    write_text_atomic(os.path.join(project_dir, META),
+                      json.dumps(meta, indent=1), fsync=True)
+
+
+def export(path, model, info):
+    """Write `model` to `path` (`.keras`) and `info` as JSON beside it,
+    each whole or not at all. Returns the JSON's path."""
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(
+            "`path` must end with '.keras', the Keras model format. "
+            f"Received: path={path!r}."
+        )
+    write_atomic(path, model.save)
+    json_path = path[: -len(".keras")] + ".json"
+    write_text_atomic(json_path, json.dumps(info, indent=1), fsync=True)
+    return json_path
