@@ -226,13 +226,15 @@ def main():
             d, s, args.trials, args.epochs, w, initial_architectures=[],
             halving=False, warm_start=False),
     }
-    for seed in range(args.seeds):
+    # Seeds from 1: Keras Tuner treats a seed of 0 as no seed.
+    seeds = range(1, args.seeds + 1)
+    for seed in seeds:
         d = data(seed)
         for name, run in peers.items():  # Side by side, seed by seed.
             rows.append(measure(name, run, seed, d))
     peer_rows = [r for r in rows if not r["system"].startswith("nas")]
     half = 0.5 * np.mean([r["wall"] for r in peer_rows])
-    for seed in range(args.seeds):
+    for seed in seeds:
         rows.append(measure(
             "nas-half-time",
             lambda d, s, w: run_nas(d, s, 1000, args.epochs, w,

@@ -37,14 +37,18 @@ class FailurePolicy:
 
     Failures that belong to one architecture (`ArchitectureFailure`) are
     part of searching: they never stop a search that has completed a
-    trial, and stop one only when its first `limit` trials all failed.
-    Other failures come from the user's setup (an exception in a callback,
-    the loss, a metric, the data): `limit` of them in a row stop the search,
-    whatever happened in between, because the next trial will meet them too.
+    trial, and stop one only when its first `ARCHITECTURE_FACTOR * limit`
+    trials all failed (a space where nothing trains). Other failures come
+    from the user's setup (an exception in a callback, the loss, a metric,
+    the data): `limit` of them in a row stop the search, whatever happened
+    in between, because the next trial will meet them too.
 
     Args:
         limit: The `max_consecutive_failed_trials` of the search.
     """
+
+    #: How many more architecture failures than setup failures it takes.
+    ARCHITECTURE_FACTOR = 3
 
     def __init__(self, limit):
         self.limit = int(limit)
@@ -64,7 +68,8 @@ class FailurePolicy:
             self.setup_in_a_row += 1
             if self.setup_in_a_row >= self.limit:
                 return f"{self.setup_in_a_row} trials in a row failed"
-        if not self.completed and self.failed >= self.limit:
+        if not self.completed and (
+                self.failed >= self.ARCHITECTURE_FACTOR * self.limit):
             return f"the first {self.failed} trials all failed"
         return None
 

@@ -7,10 +7,11 @@ in a log file (plain text, no escape codes, flushed at once):
 
 the trials done of the budget, the time elapsed and the estimated time
 left, then the trial's op sequence, size and outcome, and the best value so
-far. Keras' own per-epoch output appears only at `verbose=2`. `verbose=0`
-prints nothing.
+far. Keras' own output appears only at `verbose=2`: its progress bar in a
+terminal, a plain line per epoch in a pipe. `verbose=0` prints nothing.
 """
 
+import sys
 import time
 
 from keras_nas import results as results_module
@@ -18,9 +19,14 @@ from keras_nas import results as results_module
 __all__ = ["Progress", "format_seconds", "keras_verbosity"]
 
 
-def keras_verbosity(verbose):
-    """The `verbose` of `keras.Model.fit` for a search's `verbose`."""
-    return 1 if verbose >= 2 else 0
+def keras_verbosity(verbose, stream=None):
+    """The `verbose` of `keras.Model.fit` for a search's `verbose`: none
+    below 2; at 2, Keras' progress bar in a terminal, and its plain line per
+    epoch elsewhere (the bar is drawn with escape codes)."""
+    if verbose < 2:
+        return 0
+    stream = sys.stdout if stream is None else stream
+    return 1 if getattr(stream, "isatty", lambda: False)() else 2
 
 
 def format_seconds(seconds):

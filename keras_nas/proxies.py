@@ -23,6 +23,7 @@ The math is `keras.ops`, so every backend runs it; only the gradient of
 `synflow` needs the backend, in `_gradients()`.
 """
 
+import logging
 import math
 import time
 
@@ -33,6 +34,8 @@ from keras import ops as K
 from keras_nas import builder
 
 __all__ = ["PROXIES", "naswot", "synflow", "score", "rank", "Ranking"]
+
+_logger = logging.getLogger(__name__)
 
 #: The proxies `score()` knows.
 PROXIES = ("naswot", "synflow", "params")
@@ -219,12 +222,16 @@ def rank(space, x, task, *, pool_size=100, proxies=("naswot", "synflow"),
         if tuple(ops) in seen:
             continue
         seen.add(tuple(ops))
-        plan = space.plan(ops, head=head)
         keras.backend.clear_session()
-        model = builder.build_from_plan(plan, task.activation,
-                                        op_table=space.op_table)
+        try:
+            model = builder.build_from_plan(space.plan(ops, head=head),
+                                            task.activation,
+                                            op_table=space.op_table)
+            scores.append(score(model, batch, proxies))
+        except Exception as e:  # Its trial would fail too; not ours to stop.
+            _logger.debug("not scored: %s (%s: %s)", ops, type(e).__name__, e)
+            continue
         pool.append(ops)
-        scores.append(score(model, batch, proxies))
     keras.backend.clear_session()
     if not pool:
         return Ranking([], [], time.perf_counter() - start)

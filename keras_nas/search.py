@@ -73,7 +73,8 @@ class NASSearch(SearchResults):
         max_consecutive_failed_trials: Failures of the user's setup (an
             exception in a callback, the loss, a metric) in a row that stop
             the search; failures of an architecture (NaN loss, out of
-            memory, invalid) stop it only when no trial has completed yet.
+            memory, invalid) stop it only when none of the first three times
+            as many trials completed.
             Defaults to `3`.
         head: `"auto"`, `"flatten"` or `"gap"`: how spatial maps become flat
             before the head. Defaults to `"auto"`.

@@ -145,8 +145,10 @@ class SearchSummaryWriter:
             + [
                 hp.HParam("params", hp.RealInterval(0.0, 1e12)),
                 hp.HParam("flops", hp.RealInterval(0.0, 1e15)),
-                hp.HParam("status", hp.Discrete(["COMPLETED", "FAILED",
-                                                  "INVALID"])),
+                hp.HParam("status", hp.Discrete(["COMPLETED", "STOPPED",
+                                                  "FAILED", "INVALID"])),
+                # Successive halving: the last rung reached (-1: none).
+                hp.HParam("rung", hp.IntInterval(-1, 64)),
             ]
             + extra
         )
@@ -182,8 +184,10 @@ class SearchSummaryWriter:
             params, flops = float(plan.params), float(plan.flops)
         except ValueError:
             params = flops = -1.0
+        rung, stopped = _last(trial, "rung"), _last(trial, "stopped")
         values = {"depth": len(ops), "params": params, "flops": flops,
-                  "status": trial.status}
+                  "status": "STOPPED" if stopped else trial.status,
+                  "rung": -1 if rung is None else int(rung)}
         values.update({f"op_{i}": ops[i] if i < len(ops) else "-"
                        for i in range(space.max_depth)})
         values.update(other_values(trial.hyperparameters.values))
@@ -208,3 +212,9 @@ class SearchSummaryWriter:
             tf.summary.text("search/trial", f"trial {trial.trial_id}: "
                             f"{' > '.join(ops)} ({trial.status})", step=number)
         writer.flush()
+
+
+def _last(trial, name):
+    if trial.metrics.exists(name):
+        return trial.metrics.get_last_value(name)
+    return None

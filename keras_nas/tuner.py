@@ -15,10 +15,12 @@ a NAS search needs of each trial:
 - the backend session cleared (and garbage collected) before each trial.
 """
 
+import dataclasses
 import math
 import os
 import sys
 import time
+from typing import Optional
 
 import keras
 import keras_tuner
@@ -57,6 +59,16 @@ class _StopAtDeadline(keras.callbacks.Callback):
         if time.time() >= self.deadline:
             self.stopped = True
             self.model.stop_training = True
+
+
+@dataclasses.dataclass
+class _Budget:
+    """What successive halving and the time budget add to one trial."""
+
+    callbacks: list = dataclasses.field(default_factory=list)
+    rungs: Optional[halving_module.RungCallback] = None
+    deadline: Optional[_StopAtDeadline] = None
+    resume_epoch: int = 0
 
 
 class NASHyperModel(keras_tuner.HyperModel):
@@ -238,12 +250,11 @@ class NASTuner(keras_tuner.Tuner):
             model = self._try_build(hp)
             if "tuner/trial_id" in hp.values:
                 self._load_weights(model, hp.values["tuner/trial_id"])
-            extra = self._budget_callbacks(trial, model, epochs)
-            if extra["resume_epoch"]:
-                initial_epoch = extra["resume_epoch"]
+            budget = self._budget(trial, model, epochs)
+            initial_epoch = budget.resume_epoch or initial_epoch
             # Ours come first, so that a stop decided at this epoch's end is
             # seen by the others' bookkeeping in the same epoch.
-            callbacks_ = extra["callbacks"] + callbacks_
+            callbacks_ = budget.callbacks + callbacks_
             try:
                 history = model.fit(
                     x, y, validation_data=validation_data, epochs=epochs,
@@ -276,38 +287,37 @@ class NASTuner(keras_tuner.Tuner):
         metrics = dict(keep.best_logs)
         metrics["epochs"] = float(initial_epoch + len(history.epoch))
         metrics["seconds"] = float(seconds)
-        if extra["rungs"] is not None:
-            metrics.update(extra["rungs"].metrics())
-            _remove(extra["rungs"].checkpoint)
-        if extra["deadline"] is not None and extra["deadline"].stopped:
+        if budget.rungs is not None:
+            metrics.update(budget.rungs.metrics())
+            _remove(budget.rungs.checkpoint)
+        if budget.deadline is not None and budget.deadline.stopped:
             metrics["time_up"] = 1.0
         return metrics
 
-    def _budget_callbacks(self, trial, model, epochs):
+    def _budget(self, trial, model, epochs):
         """The callbacks of successive halving and of the time budget, and
         the epoch a trial killed between rungs resumes from."""
-        extra = {"callbacks": [], "rungs": None, "deadline": None,
-                 "resume_epoch": 0}
+        budget = _Budget()
         if self.halving is not None:
             checkpoint = os.path.join(self.get_trial_dir(trial.trial_id),
                                       "rung.weights.h5")
             reached = None
             saved = halving_module.resume_point(checkpoint)
             if saved is not None:
-                extra["resume_epoch"], reached = saved
+                budget.resume_epoch, reached = saved
                 self._load_weights(model, checkpoint=checkpoint)
             objective = self.oracle.objective
-            extra["rungs"] = halving_module.RungCallback(
+            budget.rungs = halving_module.RungCallback(
                 halving_module.RungTable(
                     self.project_dir, objective.direction,
                     self.halving.reduction_factor),
                 trial.trial_id, objective, self.halving.rungs(epochs),
                 checkpoint, reached=reached)
-            extra["callbacks"].append(extra["rungs"])
+            budget.callbacks.append(budget.rungs)
         if self.deadline is not None:
-            extra["deadline"] = _StopAtDeadline(self.deadline)
-            extra["callbacks"].append(extra["deadline"])
-        return extra
+            budget.deadline = _StopAtDeadline(self.deadline)
+            budget.callbacks.append(budget.deadline)
+        return budget
 
     # -- weights ----------------------------------------------------------
 
@@ -364,6 +374,12 @@ class NASTuner(keras_tuner.Tuner):
             super().search(*fit_args, **fit_kwargs)
         except TimeBudgetExhausted:
             self.on_search_end()
+        trials = [] if _compat.is_worker() else list(self.oracle.trials.values())
+        if trials and not any(t.status == TrialStatus.COMPLETED for t in trials):
+            last = max(trials, key=lambda t: int(t.trial_id))
+            raise RuntimeError(
+                f"The search ended without a completed trial: all "
+                f"{len(trials)} failed. Last reason: {reason_of(last.message)}.")
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)

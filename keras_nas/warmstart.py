@@ -22,6 +22,7 @@ import time
 import warnings
 
 import keras
+import keras_tuner
 import numpy as np
 
 from keras_nas import builder
@@ -132,23 +133,35 @@ def _count(warm, oracle, max_trials):
     return max(1, max_trials // 4)
 
 
-def _trial_seconds(space, data, task, ops, epochs, batch_size, head):
-    """A trial's expected seconds, measured on one candidate: its first
+def _trial_seconds(space, data, task, epochs, batch_size, head, rng):
+    """A trial's expected seconds, measured on a random candidate: its first
     training step (tracing, the fixed cost of a trial) plus half its
-    `epochs` of steps (early stopping and halving end most trials early)."""
-    keras.backend.clear_session()
-    model = builder.build_from_plan(space.plan(ops, head=head),
-                                    task.activation, op_table=space.op_table)
-    model.compile("adam", task.loss)
+    `epochs` of steps (early stopping and halving end most trials early).
+    `None` if no candidate of a few could be built."""
     x, y = data.x[:batch_size], data.y[:batch_size]
-    start = time.perf_counter()
-    model.train_on_batch(x, y)
-    traced = time.perf_counter()
-    model.train_on_batch(x, y)
-    step = time.perf_counter() - traced
-    steps = int(np.ceil(len(data.x) / batch_size))
-    keras.backend.clear_session()
-    return (traced - start) + 0.5 * epochs * steps * step
+    for _ in range(10):
+        ops = space.random_ops(rng)
+        if ops is None:
+            return None
+        keras.backend.clear_session()
+        try:
+            model = builder.build_from_plan(
+                space.plan(ops, head=head), task.activation,
+                op_table=space.op_table)
+            model.compile("adam", task.loss)
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            traced = time.perf_counter()
+            model.train_on_batch(x, y)
+            step = time.perf_counter() - traced
+        except Exception as e:  # This candidate's trial would fail too.
+            _logger.debug("no timing from %s: %s", ops, e)
+            continue
+        finally:
+            keras.backend.clear_session()
+        steps = int(np.ceil(len(data.x) / batch_size))
+        return (traced - start) + 0.5 * epochs * steps * step
+    return None
 
 
 def seed_search(tuner, data, *, initial_architectures, warm_start,
@@ -166,8 +179,11 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
     space = tuner.hypermodel.space
     oracle = tuner.oracle
     if initial_architectures is None:
-        initial = [ops for ops in DEFAULT_ARCHITECTURES.get(
-            len(space.input_shape), []) if space.check(ops) is None]
+        # Hyperband's brackets decide what runs: no defaults to queue.
+        hyperband = isinstance(oracle, keras_tuner.oracles.HyperbandOracle)
+        initial = [] if hyperband else [
+            ops for ops in DEFAULT_ARCHITECTURES.get(
+                len(space.input_shape), []) if space.check(ops) is None]
     else:
         initial = check_initial_architectures(initial_architectures, space)
     queue = [space.encode(ops) for ops in initial]
@@ -211,9 +227,11 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
 def _rank(space, data, task, warm, max_trials, epochs, batch_size,
           max_time, seed, head):
     start = time.perf_counter()
-    probe = space.random_ops(np.random.default_rng(seed))
-    expected = max_trials * _trial_seconds(space, data, task, probe, epochs,
-                                           batch_size, head)
+    trial = _trial_seconds(space, data, task, epochs, batch_size, head,
+                           np.random.default_rng(seed))
+    if trial is None:
+        return proxies_module.Ranking([], [], time.perf_counter() - start)
+    expected = max_trials * trial
     if max_time is not None:
         expected = min(expected, max_time)
     limit = BUDGET_SHARE * expected - (time.perf_counter() - start)

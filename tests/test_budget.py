@@ -126,6 +126,7 @@ def test_warm_start_seeds_the_population(tmp_path, capsys):
     (x, y), _ = digits(300)
     search = NASSearch(max_trials=3, seed=0, directory=str(tmp_path),
                        warm_start=WarmStart(pool_size=6, count=2),
+                       initial_architectures=[],
                        strategy_options={"population_size": 2})
     search.fit(x, y, epochs=1, verbose=1)
     out = capsys.readouterr().out

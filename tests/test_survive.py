@@ -228,5 +228,9 @@ def test_chief_and_two_workers_survive_a_killed_worker(tmp_path):
         f"trial_{i}" for i in range(6)]
     pids = {m.split("_")[1] for m in os.listdir(marks)}
     assert len(pids) >= 2  # Trained by more than one worker process.
+    # Successive halving decided every trial against one shared rung table.
+    with open(project / "rungs.json") as f:
+        assert sorted(json.load(f)["1"], key=int) == [str(i) for i in range(6)]
+    assert all(r.rung is not None for r in records)
     logs = sorted(p.name for p in (project / "workers").glob("worker_*.log"))
     assert logs[:2] == ["worker_0.log", "worker_1.log"]

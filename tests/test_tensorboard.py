@@ -106,7 +106,8 @@ def test_a_real_tensorboard_server_lists_trials_and_hparams(logged_search):
         experiment = _get(f"{base}/data/plugin/hparams/experiment",
                           {"experimentName": ""})
         names = {h["name"] for h in experiment["hparamInfos"]}
-        assert {"depth", "op_0", "op_2", "params", "flops", "status"} <= names
+        assert {"depth", "op_0", "op_2", "params", "flops", "status",
+                "rung"} <= names
         metrics = {m["name"]["tag"] for m in experiment["metricInfos"]}
         assert "objective" in metrics and "epoch_accuracy" in metrics
         groups = _get(f"{base}/data/plugin/hparams/session_groups", {

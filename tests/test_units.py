@@ -46,10 +46,10 @@ def test_failure_policy_tells_architecture_from_setup():
     assert policy.record(completed=False, architecture=True) is None
     assert policy.record(completed=False, architecture=False) is None
     assert "3 trials in a row" in policy.record(False, architecture=False)
-    fresh = FailurePolicy(3)
-    fresh.record(False, True)
-    fresh.record(False, True)
-    assert "first 3 trials all failed" in fresh.record(False, True)
+    fresh = FailurePolicy(2)
+    for _ in range(5):  # No trial has worked yet, but that is searching.
+        assert fresh.record(False, architecture=True) is None
+    assert "first 6 trials all failed" in fresh.record(False, True)
 
 
 def test_reason_of_a_traceback():
