@@ -48,7 +48,7 @@ def _parser():
     search.add_argument("--strategy", default="evolution",
                         choices=["evolution", "random", "bayesian", "hyperband"])
     search.add_argument("--max-trials", type=int, default=10)
-    search.add_argument("--epochs", type=int, default=5)
+    search.add_argument("--epochs", type=int, default=10)
     search.add_argument("--batch-size", type=int, default=32)
     search.add_argument("--max-depth", type=int, default=6)
     search.add_argument("--max-params", type=int, default=None)
