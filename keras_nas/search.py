@@ -401,6 +401,9 @@ class NASSearch:
         return cls(space=space, max_trials=self.max_trials, **common, **options)
 
     def _make_tuner(self, input_shape, epochs, reopen=False):
+        if self._train is not None:
+            # blocks: a text space infers its vocabulary size from the tokens.
+            self.space.adapt(self._train[0])
         space = self.space.bind(
             input_shape,
             output_units=self.task_.output_units,
