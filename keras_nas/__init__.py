@@ -10,6 +10,7 @@ starting a deep-learning backend.
 """
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -23,10 +24,18 @@ _EXPORTS = {
     "InvalidArchitectureError": "keras_nas.ops",
     "load_digits": "keras_nas.data",
 }
-_MODULES = ("ops", "oracles", "architecture", "space", "builder", "data",
+_MODULES = ("ops", "blocks", "oracles", "architecture", "space", "builder", "data",
             "tuner", "results", "search", "report", "parallel", "cli")
 
 __all__ = sorted(_EXPORTS) + ["ops", "oracles"]
+
+
+if "keras" in sys.modules:
+    # Keras is loaded already, so registering the block layers costs nothing
+    # more, and `keras.models.load_model` then finds them in safe mode. With
+    # Keras not yet loaded we stay lazy (the CLI's `--help` starts no
+    # backend); `import keras_nas.blocks` registers them in any order.
+    from keras_nas import blocks  # noqa: F401
 
 
 def __getattr__(name):
