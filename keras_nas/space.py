@@ -139,12 +139,11 @@ class SearchSpace:
             )
         if isinstance(ops, str):
             if ops not in ops_module.VOCABULARIES:
-                raise ValueError(
+                raise TypeError(
                     "`ops` must be None, the name of a vocabulary, a list of "
                     "op names or a mapping from op name to factory. Received "
-                    f"the string ops={ops!r}; accepted names: "
-                    f"{sorted(ops_module.VOCABULARIES)} (or wrap an op name "
-                    "in a list)."
+                    f"the string ops={ops!r}; wrap it in a list, or name a "
+                    f"vocabulary: {sorted(ops_module.VOCABULARIES)}."
                 )
             named = ops.rsplit("-", 1)[0]
             if kind is not None and kind != named:

@@ -84,7 +84,7 @@ def test_named_vocabularies_and_their_depths():
     assert SearchSpace().bind((8, 8, 1)).ops == ops.default_ops(3)
     with pytest.raises(ValueError, match="Accepted"):
         ops.vocabulary("photo-blocks")
-    with pytest.raises(ValueError, match="accepted names"):
+    with pytest.raises(TypeError, match="name a vocabulary"):
         SearchSpace("conv3x3-32")
     with pytest.raises(ValueError, match="must agree"):
         SearchSpace("image-blocks", kind="text")
