@@ -24,6 +24,20 @@ Built-in op names:
 | `dense-{u}`, u in 16, 32, 64, 128, 256, 512 | `Dense(u, activation="relu")`, after an automatic `Flatten` | any |
 | `dropout`, `dropout-0.5` | `Dropout(0.25)`, `Dropout(0.5)` | any |
 | `batchnorm` | `BatchNormalization()` | any |
+| `gmp` | global max pooling, to flat | 3, 2 |
+| `convbnrelu{k}x{k}-{f}[-s2]`, k in 3, 5 | `blocks.ConvBNReLU(f, k, strides)` | 3 |
+| `convbnrelu{k}-{f}[-s2]`, k in 3, 5 | the same, 1-D | 2 |
+| `resblock-{f}[-s2]` | `blocks.ResidualBlock(f, strides)`: identity or projection shortcut | 3 |
+| `mbconv{k}x{k}-e{e}[-se]-{f}[-s2]`, k in 3, 5; e in 1, 3, 6 | `blocks.InvertedResidual` (MBConv), optional squeeze-excite | 3 |
+| `lstm-{u}`, `bilstm-{u}`, `gru-{u}`, `bigru-{u}`, u in 16, 32, 64, 128 | `blocks.RecurrentBlock`, returns the sequence | 2 |
+| `transformer-h{h}-{d}`, h in 2, 4; d in 32, 64, 128 | `blocks.TransformerBlock(h, d)` | 2 |
+| `densebnrelu-{u}`, `resmlp-{u}`, u in 32 .. 512 | `blocks.DenseBNReLU`, `blocks.ResidualMLP`, after a `Flatten` | any |
+
+Block filters are 16, 32, 64 or 128; `-s2` halves the spatial size. Named
+vocabularies (`VOCABULARIES`, `vocabulary(name)`) group them per data kind:
+`image-blocks`, `sequence-blocks`, `text-blocks`, `tabular-blocks`, and the
+single-layer `*-layers` ones that `default_ops` gives. Text spaces prepend
+`embedding_op(...)`, which no vocabulary lists.
 
 Users add ops with `register(name, factory, ...)`. A custom op that does not
 say otherwise accepts any rank and keeps the shape.
