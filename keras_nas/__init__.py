@@ -14,6 +14,7 @@ starting a deep-learning backend.
 """
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -29,12 +30,20 @@ _EXPORTS = {
     "Task": "keras_nas.task",
     "WarmStart": "keras_nas.warmstart",
 }
-_MODULES = ("ops", "architecture", "space", "task", "halving", "oracles",
-            "builder", "proxies", "data", "callbacks", "tf_only", "parallel",
-            "tuner", "results", "progress", "warmstart", "search", "report",
-            "cli")
+_MODULES = ("ops", "blocks", "architecture", "space", "task", "halving",
+            "oracles", "builder", "proxies", "data", "callbacks", "tf_only",
+            "parallel", "tuner", "results", "progress", "warmstart", "search",
+            "report", "cli")
 
 __all__ = sorted(_EXPORTS) + ["ops", "oracles", "proxies"]
+
+
+if "keras" in sys.modules:
+    # Keras is loaded already, so registering the block layers costs nothing
+    # more, and `keras.models.load_model` then finds them in safe mode. With
+    # Keras not yet loaded we stay lazy (the CLI's `--help` starts no
+    # backend); `import keras_nas.blocks` registers them in any order.
+    from keras_nas import blocks  # noqa: F401
 
 
 def __getattr__(name):

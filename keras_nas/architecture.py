@@ -100,6 +100,7 @@ def plan(
     head="auto",
     op_table=None,
     count=True,
+    front=(),
 ):
     """Plan the model for an op sequence and an input shape.
 
@@ -142,6 +143,13 @@ def plan(
     if not ops:
         raise InvalidArchitectureError("the op sequence is empty")
     steps = []
+    for op in front:
+        # Fixed by the space, not proposed: a mismatch is the caller's error.
+        out = tuple(op.output_shape(shape))
+        steps.append(Step(op.name, None, shape, out,
+                          op.count_params(shape) if count else 0,
+                          op.count_flops(shape) if count else 0))
+        shape = out
     for index, name in enumerate(ops):
         op = resolve(name, op_table)
         if op.needs_flat and len(shape) > 1:
@@ -200,14 +208,14 @@ def _count(step, op_table):
     return dataclasses.replace(step, params=params, flops=flops)
 
 
-def check(ops, input_shape, op_table=None) -> Optional[str]:
+def check(ops, input_shape, op_table=None, front=()) -> Optional[str]:
     """Returns why `ops` is invalid for `input_shape`, or `None` if valid.
 
     >>> check(["dense-32", "conv3x3-16"], (8, 8, 1))
     "op 1 ('conv3x3-16') after 'dense-32' needs image input, but its input is tabular of shape (32,)"
     """
     try:
-        plan(ops, input_shape, op_table=op_table, count=False)
+        plan(ops, input_shape, op_table=op_table, count=False, front=front)
     except InvalidArchitectureError as e:
         return str(e)
     return None

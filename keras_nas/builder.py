@@ -29,6 +29,7 @@ def build_model(
     head="auto",
     op_table=None,
     name=None,
+    front=(),
 ):
     """Build the `keras.Sequential` of an op list.
 
@@ -44,6 +45,8 @@ def build_model(
         op_table: Optional mapping from op name to `Op` (a search space's
             own ops), looked up before the registry.
         name: Optional model name.
+        front: `Op`s applied before `ops` that the genotype does not list,
+            e.g. `ops.embedding_op(...)` for integer tokens. Defaults to `()`.
 
     Returns:
         An uncompiled, built `keras.Sequential`.
@@ -58,13 +61,20 @@ def build_model(
     """
     units, activation = task_head(task, num_classes, num_targets)
     plan = architecture.plan(
-        ops, input_shape, output_units=units, head=head, op_table=op_table
+        ops, input_shape, output_units=units, head=head, op_table=op_table,
+        front=front,
     )
+    if front:
+        op_table = {**(op_table or {}), **{op.name: op for op in front}}
     return build_from_plan(plan, activation, op_table=op_table, name=name)
 
 
 def build_from_plan(plan, activation, op_table=None, name=None):
-    """Build the model of a `Plan`; the head uses `activation`."""
+    """Build the model of a `Plan`; the head uses `activation`.
+
+    `op_table` must also hold the plan's front ops, if any (a search space's
+    `op_table` does).
+    """
     layers = [keras.Input(shape=plan.input_shape)]
     for i, step in enumerate(plan.steps):
         if step.op == "flatten":

@@ -24,6 +24,20 @@ Built-in op names:
 | `dense-{u}`, u in 16, 32, 64, 128, 256, 512 | `Dense(u, activation="relu")`, after an automatic `Flatten` | any |
 | `dropout`, `dropout-0.5` | `Dropout(0.25)`, `Dropout(0.5)` | any |
 | `batchnorm` | `BatchNormalization()` | any |
+| `gmp` | global max pooling, to flat | 3, 2 |
+| `convbnrelu{k}x{k}-{f}[-s2]`, k in 3, 5 | `blocks.ConvBNReLU(f, k, strides)` | 3 |
+| `convbnrelu{k}-{f}[-s2]`, k in 3, 5 | the same, 1-D | 2 |
+| `resblock-{f}[-s2]` | `blocks.ResidualBlock(f, strides)`: identity or projection shortcut | 3 |
+| `mbconv{k}x{k}-e{e}[-se]-{f}[-s2]`, k in 3, 5; e in 1, 3, 6 | `blocks.InvertedResidual` (MBConv), optional squeeze-excite | 3 |
+| `lstm-{u}`, `bilstm-{u}`, `gru-{u}`, `bigru-{u}`, u in 16, 32, 64, 128 | `blocks.RecurrentBlock`, returns the sequence | 2 |
+| `transformer-h{h}-{d}`, h in 2, 4; d in 32, 64, 128 | `blocks.TransformerBlock(h, d)` | 2 |
+| `densebnrelu-{u}`, `resmlp-{u}`, u in 32 .. 512 | `blocks.DenseBNReLU`, `blocks.ResidualMLP`, after a `Flatten` | any |
+
+Block filters are 16, 32, 64 or 128; `-s2` halves the spatial size. Named
+vocabularies (`VOCABULARIES`, `vocabulary(name)`) group them per data kind:
+`image-blocks`, `sequence-blocks`, `text-blocks`, `tabular-blocks`, and the
+single-layer `*-layers` ones that `default_ops` gives. Text spaces prepend
+`embedding_op(...)`, which no vocabulary lists.
 
 Users add ops with `register(name, factory, ...)`. A custom op that does not
 say otherwise accepts any rank and keeps the shape.
@@ -49,6 +63,10 @@ __all__ = [
     "is_builtin",
     "layer_name",
     "make_op",
+    "VOCABULARIES",
+    "vocabulary",
+    "vocabulary_depth",
+    "embedding_op",
 ]
 
 #: The input kinds, by rank of one sample.
@@ -422,7 +440,245 @@ def _register_builtins():
     )
 
 
+# ---------------------------------------------------------------------------
+# Block ops (layers in `blocks.py`). Flops count multiply-adds of the
+# convolutions, dense and recurrent kernels and attention products, plus one
+# per output element for each batch or layer normalization.
+
+
+def _strided_output(name, strides, filters):
+    def output_shape(shape):
+        spatial = _spatial(shape)
+        if strides > 1 and min(spatial) < 2:
+            raise InvalidArchitectureError(
+                f"{name} halves the spatial size, so it needs at least 2 in "
+                f"each spatial dimension, but its input is {_fmt(shape)}"
+            )
+        return tuple(-(-d // strides) for d in spatial) + (filters,)
+
+    return output_shape
+
+
+def _convbnrelu_rules(k, f, s):
+    def params(shape):
+        return k ** len(_spatial(shape)) * shape[-1] * f + 4 * f
+
+    def flops(shape):
+        out = math.prod(-(-d // s) for d in _spatial(shape))
+        return out * (k ** len(_spatial(shape)) * shape[-1] * f + f)
+
+    return params, flops
+
+
+def _resblock_rules(f, s):
+    def projects(shape):
+        return s != 1 or shape[-1] != f
+
+    def params(shape):
+        kernel, c = 3 ** len(_spatial(shape)), shape[-1]
+        short = c * f + 4 * f if projects(shape) else 0
+        return kernel * c * f + kernel * f * f + 8 * f + short
+
+    def flops(shape):
+        kernel, c = 3 ** len(_spatial(shape)), shape[-1]
+        out = math.prod(-(-d // s) for d in _spatial(shape))
+        short = c * f + f if projects(shape) else 0
+        return out * (kernel * c * f + kernel * f * f + 2 * f + short)
+
+    return params, flops
+
+
+def _mbconv_rules(k, e, f, s, se):
+    def params(shape):
+        c = shape[-1]
+        h = c * e
+        n = (c * h + 4 * h) if e != 1 else 0
+        n += k * k * h + 4 * h
+        if se:
+            r = max(1, c // 4)
+            n += h * r + r + r * h + h
+        return n + h * f + 4 * f
+
+    def flops(shape):
+        c = shape[-1]
+        h = c * e
+        p_in = math.prod(_spatial(shape))
+        p_out = math.prod(-(-d // s) for d in _spatial(shape))
+        n = p_in * (c * h + h) if e != 1 else 0
+        n += p_out * (k * k * h + h)
+        if se:
+            r = max(1, c // 4)
+            n += 2 * h * r + p_out * h
+        return n + p_out * (h * f + f)
+
+    return params, flops
+
+
+def _recurrent_rules(cell, u, directions):
+    # Keras' GRU resets after the matmul by default: two biases per gate.
+    gates, biases = (4, 1) if cell == "lstm" else (3, 2)
+
+    def params(shape):
+        return directions * gates * (shape[-1] * u + u * u + biases * u)
+
+    def flops(shape):
+        steps, c = shape
+        return directions * steps * gates * (c * u + u * u)
+
+    return params, flops
+
+
+def _transformer_rules(d):
+    def params(shape):
+        c = shape[-1]
+        projection = c * d + d if c != d else 0
+        # q, k, v and output kernels and biases; two layer norms; feed-forward.
+        return projection + 4 * d * d + 4 * d + 4 * d + 4 * d * d + 3 * d
+
+    def flops(shape):
+        steps, c = shape
+        projection = steps * c * d if c != d else 0
+        return (projection + steps * 8 * d * d + 2 * steps * steps * d
+                + 2 * steps * d)
+
+    return params, flops
+
+
+def _register_blocks():
+    from keras_nas import blocks
+
+    for rank, fmt in ((3, "{k}x{k}"), (2, "{k}")):
+        for k in (3, 5):
+            for f in (16, 32, 64, 128):
+                for s in (1, 2):
+                    name = f"convbnrelu{fmt.format(k=k)}-{f}" + (
+                        "-s2" if s == 2 else "")
+                    params, flops = _convbnrelu_rules(k, f, s)
+                    _add(Op(
+                        name=name,
+                        factory=lambda shape, f=f, k=k, s=s: blocks.ConvBNReLU(
+                            f, k, s),
+                        ranks=frozenset({rank}),
+                        output_shape=_strided_output(name, s, f),
+                        params=params, flops=flops,
+                        doc=f"{RANK_KINDS[rank]} conv {k}, {f} filters, "
+                        f"stride {s}, batch norm, relu",
+                    ))
+    for f in (16, 32, 64, 128):
+        for s in (1, 2):
+            name = f"resblock-{f}" + ("-s2" if s == 2 else "")
+            params, flops = _resblock_rules(f, s)
+            _add(Op(
+                name=name,
+                factory=lambda shape, f=f, s=s: blocks.ResidualBlock(f, s),
+                ranks=frozenset({3}),
+                output_shape=_strided_output(name, s, f),
+                params=params, flops=flops,
+                doc=f"residual basic block, {f} filters, stride {s}",
+            ))
+        for k in (3, 5):
+            for e in (1, 3, 6):
+                for se in (False, True):
+                    for s in (1, 2):
+                        name = (f"mbconv{k}x{k}-e{e}" + ("-se" if se else "")
+                                + f"-{f}" + ("-s2" if s == 2 else ""))
+                        params, flops = _mbconv_rules(k, e, f, s, se)
+                        _add(Op(
+                            name=name,
+                            factory=lambda shape, f=f, k=k, e=e, s=s, se=se: (
+                                blocks.InvertedResidual(f, k, e, s, se)),
+                            ranks=frozenset({3}),
+                            output_shape=_strided_output(name, s, f),
+                            params=params, flops=flops,
+                            doc=f"inverted residual, kernel {k}, expansion "
+                            f"{e}, {f} filters, stride {s}"
+                            + (", squeeze-excite" if se else ""),
+                        ))
+    for cell in ("lstm", "gru"):
+        for bidirectional in (False, True):
+            directions = 2 if bidirectional else 1
+            for u in (16, 32, 64, 128):
+                params, flops = _recurrent_rules(cell, u, directions)
+                _add(Op(
+                    name=("bi" if bidirectional else "") + f"{cell}-{u}",
+                    factory=lambda shape, u=u, c=cell, b=bidirectional: (
+                        blocks.RecurrentBlock(u, c, b)),
+                    ranks=frozenset({2}),
+                    output_shape=lambda shape, w=u * directions: (
+                        shape[0], w),
+                    params=params, flops=flops,
+                    doc=("bidirectional " if bidirectional else "")
+                    + f"{cell.upper()}, {u} units, returns the sequence",
+                ))
+    for h in (2, 4):
+        for d in (32, 64, 128):
+            params, flops = _transformer_rules(d)
+            _add(Op(
+                name=f"transformer-h{h}-{d}",
+                factory=lambda shape, h=h, d=d: blocks.TransformerBlock(h, d),
+                ranks=frozenset({2}),
+                output_shape=lambda shape, d=d: (shape[0], d),
+                params=params, flops=flops,
+                doc=f"Transformer encoder block, {h} heads, width {d}",
+            ))
+    _add(Op(
+        name="gmp",
+        factory=lambda s: (
+            keras.layers.GlobalMaxPooling2D()
+            if len(s) == 3
+            else keras.layers.GlobalMaxPooling1D()
+        ),
+        ranks=frozenset({2, 3}),
+        output_shape=lambda s: (s[-1],),
+        params=lambda s: 0,
+        flops=lambda s: math.prod(s),
+        doc="global max pooling, spatial (or over time) to flat",
+    ))
+    for u in (32, 64, 128, 256, 512):
+        _add(Op(
+            name=f"densebnrelu-{u}",
+            factory=lambda shape, u=u: blocks.DenseBNReLU(u),
+            output_shape=lambda s, u=u: (u,),
+            params=lambda s, u=u: s[-1] * u + 4 * u,
+            flops=lambda s, u=u: s[-1] * u + u,
+            needs_flat=True,
+            doc=f"dense {u} units without bias, batch norm, relu",
+        ))
+        _add(Op(
+            name=f"resmlp-{u}",
+            factory=lambda shape, u=u: blocks.ResidualMLP(u),
+            output_shape=lambda s, u=u: (u,),
+            params=lambda s, u=u: (s[-1] * u + u * u + 8 * u
+                                   + (s[-1] * u if s[-1] != u else 0)),
+            flops=lambda s, u=u: (s[-1] * u + u * u + 2 * u
+                                  + (s[-1] * u if s[-1] != u else 0)),
+            needs_flat=True,
+            doc=f"residual MLP block, {u} units",
+        ))
+
+
+def embedding_op(vocabulary_size, dim, sequence_length):
+    """The front op of a text space: token and position embedding.
+
+    Not part of any vocabulary: a text `SearchSpace` prepends it to every
+    genotype.
+    """
+    from keras_nas import blocks
+
+    v, d, t = int(vocabulary_size), int(dim), int(sequence_length)
+    return Op(
+        name=f"embedding-{v}-{d}",
+        factory=lambda shape: blocks.TokenEmbedding(v, d, t),
+        ranks=frozenset({1}),
+        output_shape=lambda shape: (shape[0], d),
+        params=lambda shape: v * d + shape[0] * d,
+        flops=lambda shape: shape[0] * d,
+        doc=f"token ({v} ids) and position embedding, width {d}",
+    )
+
+
 _register_builtins()
+_register_blocks()
 _BUILTIN_NAMES = frozenset(_REGISTRY)
 
 _DEFAULT_OPS = {
@@ -464,6 +720,90 @@ _DEFAULT_OPS = {
         "batchnorm",
     ],
 }
+
+
+_SEQUENCE_BLOCKS = [
+    "convbnrelu3-32",
+    "convbnrelu5-64",
+    "convbnrelu3-64-s2",
+    "lstm-32",
+    "bilstm-32",
+    "gru-64",
+    "transformer-h2-32",
+    "transformer-h4-64",
+    "maxpool",
+    "gap",
+    "dense-64",
+    "dropout",
+]
+
+#: Named vocabularies: name -> (op names, (min_depth, max_depth)). The
+#: `*-layers` ones are the single-layer defaults; the `*-blocks` ones are made
+#: of the block layers of `keras_nas.blocks`.
+VOCABULARIES = {
+    "image-layers": (_DEFAULT_OPS[3], (1, 8)),
+    "image-blocks": (
+        [
+            "convbnrelu3x3-16",
+            "convbnrelu3x3-32",
+            "resblock-32",
+            "resblock-64-s2",
+            "mbconv3x3-e1-16",
+            "mbconv3x3-e6-32",
+            "mbconv5x5-e3-32",
+            "mbconv3x3-e6-32-s2",
+            "mbconv5x5-e6-se-64-s2",
+            "mbconv3x3-e3-se-64",
+            "dropout",
+        ],
+        (1, 6),
+    ),
+    "sequence-layers": (_DEFAULT_OPS[2], (1, 8)),
+    "sequence-blocks": (_SEQUENCE_BLOCKS, (1, 4)),
+    # Text is a sequence of embedded tokens: the same ops, after the front.
+    "text-layers": (_DEFAULT_OPS[2], (1, 8)),
+    "text-blocks": (_SEQUENCE_BLOCKS, (1, 4)),
+    "tabular-layers": (_DEFAULT_OPS[1], (1, 8)),
+    "tabular-blocks": (
+        [
+            "densebnrelu-64",
+            "densebnrelu-128",
+            "densebnrelu-256",
+            "resmlp-64",
+            "resmlp-128",
+            "resmlp-256",
+            "dropout",
+            "dropout-0.5",
+        ],
+        (1, 4),
+    ),
+}
+
+
+def vocabulary(name):
+    """The op names of a named vocabulary, e.g. `"image-blocks"`.
+
+    Names are `"{kind}-{layers|blocks}"` for the kinds `image`, `sequence`,
+    `text` and `tabular`; `"{kind}-layers"` is the single-layer vocabulary
+    that `default_ops` gives.
+
+    >>> vocabulary("tabular-blocks")[:2]
+    ['densebnrelu-64', 'densebnrelu-128']
+    """
+    return list(_vocabulary_entry(name)[0])
+
+
+def vocabulary_depth(name):
+    """The `(min_depth, max_depth)` that suits a named vocabulary."""
+    return tuple(_vocabulary_entry(name)[1])
+
+
+def _vocabulary_entry(name):
+    if name not in VOCABULARIES:
+        raise ValueError(
+            f"Unknown vocabulary: {name!r}. Accepted: {sorted(VOCABULARIES)}."
+        )
+    return VOCABULARIES[name]
 
 
 def default_ops(rank):

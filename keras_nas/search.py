@@ -356,6 +356,9 @@ class NASSearch(SearchResults):
             from keras_nas import tf_only
 
             callbacks = tf_only.with_tensorboard(callbacks, self.log_dir)
+        if not data.is_dataset:
+            # A text space infers its vocabulary size from the tokens.
+            self.space.adapt(data.x)
         self.task_ = data.task
         self._data = data
         self._best_model = self._final_model = None

@@ -16,7 +16,11 @@ from keras_nas._checks import check_int
 from keras_nas import ops as ops_module
 
 __all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES", "is_architecture_key",
-           "other_values"]
+           "other_values", "KINDS"]
+
+#: The kinds of data a space can be for. `text` is integer tokens of shape
+#: `(steps,)`; the others follow from the rank of one sample.
+KINDS = ("image", "sequence", "text", "tabular")
 
 DEFAULT_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4)
 
@@ -39,13 +43,15 @@ class SearchSpace:
     """The space of op sequences a search may propose.
 
     Args:
-        ops: `None` for the default vocabulary of the data the space meets
-            (images, sequences or tabular), a list of op names from the
-            registry, or a mapping from op name to a factory (or `Op`). A
-            mapping may mix in registered names with the value `None`.
-            Defaults to `None`.
+        ops: `None` for the default (single-layer) vocabulary of the data
+            the space meets (images, sequences, text or tabular), the name of
+            a vocabulary in `ops.VOCABULARIES` (e.g. `"image-blocks"`), a list
+            of op names from the registry, or a mapping from op name to a
+            factory (or `Op`). A mapping may mix in registered names with the
+            value `None`. Defaults to `None`.
         min_depth: Fewest ops in a sequence, at least 1. Defaults to `1`.
-        max_depth: Most ops in a sequence. Defaults to `8`.
+        max_depth: Most ops in a sequence. Defaults to `None`: the named
+            vocabulary's own depth (`ops.vocabulary_depth`), otherwise `8`.
         learning_rate: `False` to train every candidate with the optimizer's
             own learning rate, `True` to search over
             `DEFAULT_LEARNING_RATES`, or a list of rates to search over.
@@ -56,6 +62,16 @@ class SearchSpace:
             candidates count as invalid. Defaults to `None` (no cap).
         output_units: Units of the model's head, used to count parameters
             against `max_params`. Defaults to `1`.
+        kind: One of `KINDS`, or `None` to follow the rank of the data (and
+            the vocabulary's name, if `ops` is one). `"text"` reads samples
+            of shape `(steps,)` as integer token ids: a token and position
+            embedding (`blocks.TokenEmbedding`) comes before every genotype,
+            and the vocabulary is that of sequences. Defaults to `None`.
+        vocabulary_size: For text, the number of token ids (max id + 1), or
+            `None` to infer it from the training data in `adapt`. Defaults
+            to `None`.
+        embedding_dim: For text, the width of the embedding. Defaults to
+            `32`.
 
     >>> space = SearchSpace(["conv3x3-16", "maxpool", "dense-32"], max_depth=3)
     >>> values = space.encode(["conv3x3-16", "dense-32"])
@@ -67,12 +83,26 @@ class SearchSpace:
         self,
         ops=None,
         min_depth=1,
-        max_depth=8,
+        max_depth=None,
         learning_rate=False,
         input_shape=None,
         max_params=None,
         output_units=1,
+        kind=None,
+        vocabulary_size=None,
+        embedding_dim=32,
     ):
+        self.kind = self._check_kind(ops, kind)
+        if max_depth is None:
+            max_depth = (ops_module.vocabulary_depth(ops)[1]
+                         if isinstance(ops, str) else 8)
+        if vocabulary_size is not None:
+            check_int("vocabulary_size", vocabulary_size, 1)
+        check_int("embedding_dim", embedding_dim, 1)
+        self.vocabulary_size = (None if vocabulary_size is None
+                                else int(vocabulary_size))
+        self.embedding_dim = int(embedding_dim)
+        self.front = ()
         check_int("min_depth", min_depth, 1)
         check_int("max_depth", max_depth, 1)
         if min_depth > max_depth:
@@ -100,15 +130,35 @@ class SearchSpace:
     # -- construction -----------------------------------------------------
 
     @staticmethod
+    def _check_kind(ops, kind):
+        if kind is not None and kind not in KINDS:
+            raise ValueError(
+                f"`kind` must be one of {KINDS} or None. Received: "
+                f"kind={kind!r}."
+            )
+        if isinstance(ops, str):
+            if ops not in ops_module.VOCABULARIES:
+                raise TypeError(
+                    "`ops` must be None, the name of a vocabulary, a list of "
+                    "op names or a mapping from op name to factory. Received "
+                    f"the string ops={ops!r}; wrap it in a list, or name a "
+                    f"vocabulary: {sorted(ops_module.VOCABULARIES)}."
+                )
+            named = ops.rsplit("-", 1)[0]
+            if kind is not None and kind != named:
+                raise ValueError(
+                    f"`kind` and the vocabulary's kind must agree. Received: "
+                    f"kind={kind!r}, ops={ops!r}."
+                )
+            return named
+        return kind
+
+    @staticmethod
     def _make_op_table(ops):
         if ops is None:
             return None
         if isinstance(ops, str):
-            raise TypeError(
-                "`ops` must be None, a list of op names or a mapping from op "
-                f"name to factory. Received the string ops={ops!r}; wrap it "
-                "in a list."
-            )
+            ops = ops_module.vocabulary(ops)
         table = {}
         if isinstance(ops, dict):
             items = ops.items()
@@ -166,9 +216,31 @@ class SearchSpace:
     def _bind(self, input_shape):
         shape = architecture.check_input_shape(input_shape)
         rank = len(shape)
+        kind = ops_module.RANK_KINDS[rank]
+        if self.kind == "text":
+            if rank != 1:
+                raise ValueError(
+                    "A text space reads samples of integer token ids, of "
+                    f"shape (steps,). Received: input_shape={shape}."
+                )
+            if self.vocabulary_size is None:
+                raise ValueError(
+                    "A text space needs its `vocabulary_size` (max token id "
+                    "+ 1). Received: vocabulary_size=None. Pass it, or call "
+                    "`space.adapt(x_train)` (`NASSearch.fit` does)."
+                )
+            self.front = (ops_module.embedding_op(
+                self.vocabulary_size, self.embedding_dim, shape[0]),)
+            kind = "text"
+        elif self.kind is not None and self.kind != kind:
+            raise ValueError(
+                f"This space is for {self.kind} data, but its input is "
+                f"{kind} of shape {shape}. Received: input_shape={shape}."
+            )
         if self._op_table is None:
             self._op_table = {
-                n: ops_module.get(n) for n in ops_module.default_ops(rank)
+                n: ops_module.get(n)
+                for n in ops_module.vocabulary(f"{kind}-layers")
             }
         self.input_shape = shape
         if not self._some_sequence_is_valid():
@@ -220,6 +292,9 @@ class SearchSpace:
             else list(self.input_shape),
             "max_params": self.max_params,
             "output_units": self.output_units,
+            "kind": self.kind,
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
         }
 
     @classmethod
@@ -241,6 +316,35 @@ class SearchSpace:
             config["ops"] = {n: op_table[n] for n in config["ops"]}
         return cls(**config)
 
+    def adapt(self, x):
+        """Learn what the space needs from training data; returns `self`.
+
+        A text space without a `vocabulary_size` takes `max(x) + 1` (token
+        ids count from 0); one with it checks that every id fits. Other
+        spaces, and data that is not an array (a `tf.data.Dataset`), are left
+        as they are.
+        """
+        if self.kind != "text" or not hasattr(x, "shape"):
+            return self
+        x = np.asarray(x)
+        if x.size == 0:
+            return self
+        low, high = float(x.min()), float(x.max())
+        if low < 0 or not np.all(np.mod(x, 1) == 0):
+            raise ValueError(
+                "A text space needs non-negative integer token ids. Received: "
+                f"x with values in [{low}, {high}]."
+            )
+        if self.vocabulary_size is None:
+            self.vocabulary_size = int(high) + 1
+        elif high >= self.vocabulary_size:
+            raise ValueError(
+                f"Token id {int(high)} does not fit the vocabulary. Received: "
+                f"vocabulary_size={self.vocabulary_size}; pass at least "
+                f"{int(high) + 1}, or None to infer it."
+            )
+        return self
+
     # -- the vocabulary ---------------------------------------------------
 
     @property
@@ -256,9 +360,10 @@ class SearchSpace:
 
     @property
     def op_table(self):
-        """Mapping from op name to `Op`."""
+        """Mapping from op name to `Op`, the front ops (text embedding)
+        included, so that a builder can make every step of a plan."""
         self.ops  # Raises the helpful error when unbound.
-        return dict(self._op_table)
+        return {**self._op_table, **{op.name: op for op in self.front}}
 
     # -- Keras Tuner ------------------------------------------------------
 
@@ -367,7 +472,8 @@ class SearchSpace:
         if self.input_shape is None:
             return None
         if self.max_params is None:
-            return architecture.check(ops, self.input_shape, self._op_table)
+            return architecture.check(ops, self.input_shape, self._op_table,
+                                      front=self.front)
         try:
             params = self.plan(ops).params
         except architecture.InvalidArchitectureError as e:
@@ -388,6 +494,7 @@ class SearchSpace:
             output_units=self.output_units,
             head=head,
             op_table=self._op_table,
+            front=self.front,
         )
 
     def next_shape(self, shape, name):
@@ -405,8 +512,16 @@ class SearchSpace:
                 return step.output_shape
         return None
 
+    @property
+    def _start_shape(self):
+        """The shape the genotype's first op sees: after the front ops."""
+        shape = self.input_shape
+        for op in self.front:
+            shape = tuple(op.output_shape(shape))
+        return shape
+
     def _some_sequence_is_valid(self):
-        shapes = {self.input_shape}
+        shapes = {self._start_shape}
         for _ in range(self.min_depth):
             shapes = {
                 out
@@ -435,7 +550,7 @@ class SearchSpace:
             depth = int(rng.integers(self.min_depth, self.max_depth + 1))
             if self.input_shape is None:
                 return [names[int(rng.integers(len(names)))] for _ in range(depth)]
-            ops, shape = [], self.input_shape
+            ops, shape = [], self._start_shape
             for _ in range(depth):
                 options = [
                     (n, out)
@@ -453,7 +568,9 @@ class SearchSpace:
 
     def __repr__(self):
         ops = self.ops if self._op_table is not None else "default"
+        kind = f", kind={self.kind!r}" if self.kind else ""
         return (
             f"SearchSpace(ops={ops}, min_depth={self.min_depth}, "
-            f"max_depth={self.max_depth}, input_shape={self.input_shape})"
+            f"max_depth={self.max_depth}, input_shape={self.input_shape}"
+            f"{kind})"
         )

@@ -29,6 +29,7 @@ from keras_nas import builder
 from keras_nas import oracles
 from keras_nas import proxies as proxies_module
 from keras_nas._atomic import write_text_atomic
+from keras_nas.ops import RANK_KINDS
 
 __all__ = ["WarmStart", "check_initial_architectures", "from_argument",
            "seed_search", "DEFAULT_ARCHITECTURES"]
@@ -40,16 +41,22 @@ _FILE = "warm_start.json"
 #: The share of the expected search time a warm start may take.
 BUDGET_SHARE = 0.1
 
-#: What a Keras user writes by hand for each kind of input, by the rank of
-#: one sample: trained first unless `initial_architectures` is given, so a
-#: search is never worse than the conventional model for long. Those the
-#: space cannot run (other ops, a too small input) are skipped.
+#: What a Keras user writes by hand for each kind of data: trained first
+#: unless `initial_architectures` is given, so a search is never worse than
+#: the conventional model for long. Those the space cannot run (other ops,
+#: a too small input) are skipped.
 DEFAULT_ARCHITECTURES = {
-    3: [["conv3x3-32", "maxpool", "conv3x3-64", "maxpool", "dense-128"],
+    "image": [
+        ["conv3x3-32", "maxpool", "conv3x3-64", "maxpool", "dense-128"],
         ["conv3x3-32", "conv3x3-64", "maxpool", "dropout", "dense-128"]],
-    2: [["conv5-32", "maxpool", "conv3-64", "maxpool", "dense-64"],
+    "sequence": [
+        ["conv5-32", "maxpool", "conv3-64", "maxpool", "dense-64"],
         ["conv3-32", "conv3-32", "maxpool", "dense-128"]],
-    1: [["dense-128", "dropout", "dense-64"],
+    "text": [
+        ["conv5-32", "maxpool", "conv3-64", "maxpool", "dense-64"],
+        ["dense-64"]],
+    "tabular": [
+        ["dense-128", "dropout", "dense-64"],
         ["dense-64"]],
 }
 
@@ -181,9 +188,10 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
     if initial_architectures is None:
         # Hyperband's brackets decide what runs: no defaults to queue.
         hyperband = isinstance(oracle, keras_tuner.oracles.HyperbandOracle)
+        kind = space.kind or RANK_KINDS[len(space.input_shape)]
         initial = [] if hyperband else [
-            ops for ops in DEFAULT_ARCHITECTURES.get(
-                len(space.input_shape), []) if space.check(ops) is None]
+            ops for ops in DEFAULT_ARCHITECTURES.get(kind, [])
+            if space.check(ops) is None]
     else:
         initial = check_initial_architectures(initial_architectures, space)
     queue = [space.encode(ops) for ops in initial]
