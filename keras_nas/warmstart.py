@@ -73,7 +73,7 @@ class WarmStart:
             Defaults to `None`.
     """
 
-    def __init__(self, pool_size=100, proxies=("naswot", "params"),
+    def __init__(self, pool_size=100, proxies=("naswot", "jacob_cov"),
                  count=None):
         unknown = [p for p in proxies if p not in proxies_module.PROXIES]
         if unknown or not proxies:
@@ -244,7 +244,8 @@ def _rank(space, data, task, warm, max_trials, epochs, batch_size,
         expected = min(expected, max_time)
     limit = BUDGET_SHARE * expected - (time.perf_counter() - start)
     ranking = proxies_module.rank(
-        space, data.x, task, pool_size=warm.pool_size, proxies=warm.proxies,
+        space, data.x, task, y=data.y, pool_size=warm.pool_size,
+        proxies=warm.proxies,
         head=head, seed=seed, time_limit=max(0.0, limit))
     ranking.seconds = time.perf_counter() - start
     return ranking

@@ -105,7 +105,7 @@ def test_proxies_score_every_kind_of_input(kind):
                            batch_size=16)
     assert ranking.scored == 4
     for scores in ranking.scores:
-        assert set(scores) == {"naswot", "synflow"}
+        assert set(scores) == {"naswot", "jacob_cov"}
         assert all(isinstance(v, float) for v in scores.values())
     again = proxies.rank(space, x, task, pool_size=4, seed=0, batch_size=16)
     assert again.ops == ranking.ops  # Deterministic under a seed.
