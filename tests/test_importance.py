@@ -76,3 +76,14 @@ def test_failed_trials_and_dicts_are_accepted():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         importance.analyze(planted(10), **kwargs)
+
+
+def test_plot_importance_saves_a_png(tmp_path):
+    import matplotlib.figure
+
+    from keras_nas.report import plot_importance
+
+    fig = plot_importance(importance.analyze(planted(20)), tmp_path / "i.png")
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert (tmp_path / "i.png").stat().st_size > 1000
+    plot_importance(importance.analyze(planted(3)), tmp_path / "few.png")
