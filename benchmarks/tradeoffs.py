@@ -17,6 +17,12 @@ Part (b), `digits`: a real search on scikit-learn's digits with
     python benchmarks/tradeoffs.py nb201 ../shared/data/nasbench201/nb201.csv \
         --seeds 50 --budgets 50 100 300
     python benchmarks/tradeoffs.py digits --seeds 3 --trials 30
+
+Part (c), `latency`: what `keras_nas.latency.measure_latency` costs a trial:
+the wall time of the first (timed) call, including build and compile, and of
+a cached call, for a few op lists on digits-shaped input.
+
+    python benchmarks/tradeoffs.py latency
 """
 
 import argparse
@@ -244,6 +250,25 @@ def digits(args):
     print(f"\n{time.time() - start:.0f} s")
 
 
+def latency_cost(args):
+    from keras_nas import latency
+
+    archs = [["conv3x3-16", "maxpool", "dense-64"],
+             ["conv3x3-32", "conv3x3-32", "maxpool", "dense-128"],
+             ["sepconv3x3-64", "gap"],
+             ["dense-256", "dropout", "dense-64"]]
+    print("| ops | latency (ms, batch 1) | first call (ms) | cached call (ms) |")
+    print("| --- | --- | --- | --- |")
+    for ops in archs:
+        t0 = time.perf_counter()
+        ms = latency.measure_latency(ops, (8, 8, 1), repeats=args.repeats)
+        t1 = time.perf_counter()
+        latency.measure_latency(ops, (8, 8, 1), repeats=args.repeats)
+        t2 = time.perf_counter()
+        print(f"| {' > '.join(ops)} | {ms:.3f} | {(t1 - t0) * 1e3:.0f} | "
+              f"{(t2 - t1) * 1e3:.3f} |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="part", required=True)
@@ -261,8 +286,10 @@ def main(argv=None):
     b.add_argument("--max-params", type=int, default=200000)
     b.add_argument("--strategies", nargs="+",
                    default=["nsga2", "random", "weighted"])
+    c = sub.add_parser("latency")
+    c.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args(argv)
-    nb201(args) if args.part == "nb201" else digits(args)
+    {"nb201": nb201, "digits": digits, "latency": latency_cost}[args.part](args)
 
 
 if __name__ == "__main__":
