@@ -33,7 +33,7 @@ _EXPORTS = {
 _MODULES = ("ops", "blocks", "architecture", "space", "task", "halving",
             "oracles", "builder", "proxies", "data", "callbacks", "tf_only",
             "parallel", "tuner", "results", "progress", "warmstart", "search",
-            "report", "cli")
+            "pareto", "importance", "latency", "report", "cli")
 
 __all__ = sorted(_EXPORTS) + ["ops", "oracles", "proxies"]
 

@@ -39,6 +39,7 @@ __all__ = [
     "has_default_objective",
     "install",
     "is_duplicate",
+    "is_multi_objective",
     "is_worker",
     "ongoing_trials",
     "oracle_servicer",
@@ -91,6 +92,14 @@ def ongoing_trials(oracle):
 def is_duplicate(oracle, values):
     """Whether `values` were proposed before by `oracle`."""
     return oracle._duplicate(values)
+
+
+def is_multi_objective(objective):
+    """Whether `objective` is Keras Tuner's `MultiObjective` (what it makes
+    of `objective=[...]`; the class is not exported)."""
+    from keras_tuner.src.engine.objective import MultiObjective
+
+    return isinstance(objective, MultiObjective)
 
 
 def has_default_objective(oracle):

@@ -103,8 +103,10 @@ class SearchResults:
         """Save the best model as a `.keras` file, and its architecture as
         JSON beside it (`model.keras` and `model.json`).
 
-        Built-in ops load with plain `keras.models.load_model(path)`, no
-        `custom_objects`. Both files are written whole or not at all.
+        The model loads with `keras.models.load_model(path)` (safe mode, no
+        `custom_objects`) once `keras_nas` is imported, which registers its
+        block layers; the JSON says so. Both files are written whole or not
+        at all.
 
         Returns:
             The path of the JSON file.
@@ -129,6 +131,9 @@ class SearchResults:
                  "params": s.params} for s in plan.steps],
             "space": self.space_.get_config(),
             "search": self.get_config(),
+            # Block ops are keras_nas layers, registered by the import.
+            "load": "import keras, keras_nas; "
+                    "keras.models.load_model(path)",
         }
         return project.export(path, model, info)
 

@@ -1,10 +1,12 @@
-"""Plots of a search: its history and its accuracy/size trade-off.
+"""Plots of a search: its history, its accuracy/size trade-off, and why the
+winner won (`importance.analyze`).
 
 matplotlib is an optional extra (`pip install keras-nas[plots]`); these
 functions say so when it is missing.
 """
 
-__all__ = ["plot_history", "plot_tradeoff", "pareto_front"]
+__all__ = ["plot_history", "plot_tradeoff", "pareto_front",
+           "plot_importance"]
 
 
 def _pyplot():
@@ -104,4 +106,38 @@ def plot_tradeoff(search, path=None):
     ax.set_title("Objective against model size")
     ax.legend(loc="best")
     ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_importance(result, path=None, top=12):
+    """The `top` effects of an `importance.Importance` as horizontal bars
+    with their intervals; green helps, red hurts, grey is noise. Returns the
+    Figure; saves a PNG at `path` if given.
+
+    Args:
+        result: An `Importance` from `keras_nas.importance.analyze`.
+        path: Where to save a PNG. Defaults to `None` (not saved).
+        top: Most effects shown. Defaults to `12`.
+    """
+    plt = _pyplot()
+    effects = list(result.effects[:top])[::-1]  # Largest at the top.
+    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(effects), 4) + 1.2))
+    if effects:
+        ys = range(len(effects))
+        colors = [("tab:green" if e.helps else "tab:red")
+                  if e.distinguishable else "tab:gray" for e in effects]
+        ax.barh(ys, [e.effect for e in effects], color=colors, alpha=0.7)
+        ax.errorbar([e.effect for e in effects], ys,
+                    xerr=[[e.effect - e.low for e in effects],
+                          [e.high - e.effect for e in effects]],
+                    fmt="none", ecolor="black", capsize=3, lw=1)
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels([f"{e.feature} ({e.n_with})" for e in effects],
+                           fontsize=7)
+        ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_xlabel(f"effect on {result.objective} (with minus without, "
+                  f"{int(round(result.confidence * 100))}% interval)")
+    ax.set_title(result.message if len(result.message) < 90
+                 else result.message[:87] + "...", fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
     return _finish(fig, path)

@@ -113,3 +113,11 @@ def test_keras_tuner_minimizes_f1_which_keras_nas_corrects():
     # failing, Keras Tuner fixed it and our override can go.
     assert infer_metric_direction("val_f1_score") == "min"
     assert keras_nas.task.objective_direction("val_f1_score") == "max"
+
+
+def test_a_list_of_objectives_is_a_multi_objective(tmp_path):
+    o = keras_tuner.oracles.RandomSearchOracle(
+        objective=[keras_tuner.Objective("a", "max"),
+                   keras_tuner.Objective("b", "min")], max_trials=1)
+    assert _compat.is_multi_objective(o.objective)
+    assert not _compat.is_multi_objective(keras_tuner.Objective("a", "max"))

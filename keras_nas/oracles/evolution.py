@@ -7,6 +7,17 @@ completed trials. Each child is made from the best of a random sample of
 crossing it with the winner of a second tournament. The oldest member leaves
 the queue when a new one joins, whatever its score, which is what keeps the
 search from resting on one lucky early model.
+
+With several objectives (`objective=[...]`, which Keras Tuner turns into a
+`MultiObjective`), the tournament winner is chosen as in NSGA-II (Deb et al.,
+"A fast and elitist multiobjective genetic algorithm", 2002): the lowest
+Pareto rank, then the largest crowding distance, both computed over the whole
+aging population. Everything else (the queue, aging, mutation) is unchanged:
+the queue plays the part of NSGA-II's parent population, and aging replaces
+its truncation, so the oracle stays one algorithm with one selection rule.
+Keras Tuner's `trial.score` for a `MultiObjective` is a plain sum of the
+values (negated where maximised), which would let the largest-scaled metric
+(a parameter count) drown the others, so it is never used for selection.
 """
 
 import math
@@ -17,6 +28,7 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
+from keras_nas import pareto
 from keras_nas.halving import compare
 from keras_nas._checks import check_int
 from keras_nas.space import SearchSpace
@@ -49,7 +61,14 @@ class EvolutionOracle(keras_tuner.Oracle):
             `None` to evolve a plain `keras_tuner.HyperParameters` space (from
             `hyperparameters`, or declared by the hypermodel of the tuner),
             where a mutation draws one active value anew. Defaults to `None`.
-        objective: As in `keras_tuner.Oracle`.
+        objective: As in `keras_tuner.Oracle`. A list of objectives (names or
+            `keras_tuner.Objective`s) selects by Pareto rank then crowding
+            distance (NSGA-II), reading each objective's best value of the
+            trial (the maximum or minimum over its steps, by the objective's
+            own direction) from `trial.metrics`. Metrics whose direction
+            Keras Tuner cannot infer, such as `params`, `flops` or
+            `latency_ms`, must be given as `keras_tuner.Objective(name,
+            "min")`.
         max_trials: Most trials to run. Defaults to `None` (until stopped or
             the space is exhausted).
         population_size: The number of most recent completed trials that form
@@ -183,14 +202,50 @@ class EvolutionOracle(keras_tuner.Oracle):
         size = min(self.sample_size, len(self._population))
         picks = self._rng.choice(len(self._population), size, replace=False)
         members = [self.trials[self._population[int(i)]] for i in picks]
-        # Like with like: under successive halving, two members are compared
-        # at the highest rung both reached (`halving.compare`); otherwise on
-        # their scores.
-        winner = members[0]
-        for member in members[1:]:
-            if compare(member, winner, self.objective.direction):
-                winner = member
-        return dict(winner.hyperparameters.values)
+        return dict(self._select(members).hyperparameters.values)
+
+    def _select(self, members):
+        """The tournament winner among `members` (trials of the population).
+
+        The one place that compares members. With one objective, like with
+        like: under successive halving two members are compared at the
+        highest rung both reached (`halving.compare`), otherwise on their
+        scores. With several, by NSGA-II rank then crowding distance over
+        the population. Ties go to the member sampled first.
+        """
+        if not self.multi_objective:
+            winner = members[0]
+            for member in members[1:]:
+                if compare(member, winner, self.objective.direction):
+                    winner = member
+            return winner
+        ids = list(self._population)
+        rank, crowd = pareto.nsga2_rank(
+            [self._objective_values(self.trials[t]) for t in ids],
+            [o.direction for o in self.objective.objectives],
+        )
+        where = {t: i for i, t in enumerate(ids)}
+        return min(members, key=lambda t: (rank[where[t.trial_id]],
+                                           -crowd[where[t.trial_id]]))
+
+    @property
+    def multi_objective(self):
+        """Whether the objective is a list (selection by Pareto rank)."""
+        return _compat.is_multi_objective(self.objective)
+
+    def _objective_values(self, trial):
+        """Each objective's best value in `trial`, in the objectives' order,
+        or `None` if one is missing or not finite."""
+        values = []
+        for obj in self.objective.objectives:
+            if not trial.metrics.exists(obj.name):
+                return None
+            seen = [o.mean() for o in trial.metrics.get_history(obj.name)]
+            seen = [v for v in seen if math.isfinite(v)]
+            if not seen:
+                return None
+            values.append(max(seen) if obj.direction == "max" else min(seen))
+        return values
 
     def _mutate(self, values):
         kinds = self._applicable_mutations(values)
@@ -368,6 +423,19 @@ class EvolutionOracle(keras_tuner.Oracle):
 
     # -- bookkeeping -------------------------------------------------------
 
+    def score_trial(self, trial):
+        # Keras Tuner records the `multi_objective` sum only for a `History`
+        # result; a `run_trial` that returns a dict of metrics would fail
+        # here with "Unknown metric: multi_objective". Sum the best values;
+        # NaN (Keras Tuner then marks the trial INVALID) when one is missing.
+        if not self.multi_objective or trial.metrics.exists(self.objective.name):
+            return super().score_trial(trial)
+        values = self._objective_values(trial)
+        names = [o.name for o in self.objective.objectives]
+        trial.score = (float("nan") if values is None
+                       else self.objective.get_value(dict(zip(names, values))))
+        trial.best_step = 0
+
     @keras_tuner.synchronized
     def end_trial(self, trial):
         super().end_trial(trial)
@@ -378,6 +446,8 @@ class EvolutionOracle(keras_tuner.Oracle):
         if trial.status != _COMPLETED or trial.score is None:
             return
         if not math.isfinite(trial.score):
+            return
+        if self.multi_objective and self._objective_values(trial) is None:
             return
         if any(tid == trial.trial_id for tid, _ in self._history):
             return

@@ -1,0 +1,135 @@
+"""Latency of one forward pass, measured once per architecture.
+
+Parameter counts and FLOPs are exact but only proxies for speed: a depthwise
+convolution has few FLOPs and can still be slow, and a pooling op has none.
+When a search trades accuracy against speed it needs the time itself, on the
+backend and machine at hand. Training does not change the time of a forward
+pass, so an untrained model built from the ops is timed, and each
+architecture is timed once per process (a cache keyed by its ops, input
+shape, batch size and backend), which keeps the cost out of all but the
+first trial of each architecture.
+
+Timing goes through `model.predict_on_batch`, not `model(x)`: it runs the
+compiled predict function (`tf.function` or `jax.jit`, as `predict()` and
+serving do), where a plain call would time Python's per-layer dispatch in
+eager mode instead of the model. Its result is a NumPy array, so each timed
+call has finished on the device before the clock stops. The first call
+traces and compiles; it is the warm-up and is not timed.
+"""
+
+import statistics
+import threading
+import time
+
+import keras
+import numpy as np
+
+from keras_nas._checks import check_int
+
+__all__ = ["measure_latency", "cache_info", "clear_cache"]
+
+_cache = {}
+_lock = threading.Lock()
+_stats = {"hits": 0, "misses": 0}
+
+
+def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
+                    key=None, **build_kwargs):
+    """Median milliseconds of one forward pass of an untrained model.
+
+    Args:
+        model_or_builder: A built `keras.Model`; a callable with no arguments
+            that returns one; or an op list (e.g. `["conv3x3-32", "maxpool"]`),
+            built with `keras_nas.build_model(ops, input_shape,
+            **build_kwargs)`.
+        input_shape: The shape of one sample, without the batch axis.
+        batch_size: Samples per forward pass. Defaults to `1` (the latency a
+            single request sees).
+        repeats: Timed passes after one untimed warm-up; the median is
+            returned. Defaults to `10`.
+        key: Optional hashable naming the architecture, to cache the
+            measurement of a model or callable. An op list is its own key.
+            Defaults to `None` (a model or callable is then timed every
+            time).
+        **build_kwargs: For an op list: `task`, `num_classes`, ... as in
+            `keras_nas.build_model`. A multiclass head with 10 classes is
+            assumed when neither is given.
+
+    Returns:
+        A positive float, milliseconds.
+    """
+    check_int("batch_size", batch_size, 1)
+    check_int("repeats", repeats, 1)
+    try:
+        input_shape = tuple(int(d) for d in input_shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "`input_shape` must be a tuple of positive integers, without the "
+            f"batch axis. Received: input_shape={input_shape!r}.") from None
+    is_ops = isinstance(model_or_builder, (list, tuple)) and all(
+        isinstance(o, str) for o in model_or_builder)
+    if not (is_ops or callable(model_or_builder)):
+        raise TypeError(
+            "`model_or_builder` must be a `keras.Model`, a callable returning "
+            "one, or a list of op names. Received: model_or_builder="
+            f"{model_or_builder!r} (of type {type(model_or_builder).__name__}).")
+    if is_ops and key is None:
+        key = (tuple(model_or_builder),
+               tuple(sorted(build_kwargs.items(), key=str)))
+    full_key = None
+    if key is not None:
+        full_key = (key, input_shape, int(batch_size), keras.backend.backend())
+        with _lock:
+            if full_key in _cache:
+                _stats["hits"] += 1
+                return _cache[full_key]
+    model = _model_of(model_or_builder, is_ops, input_shape, build_kwargs)
+    x = np.random.default_rng(0).standard_normal(
+        (int(batch_size),) + input_shape).astype("float32")
+    model.predict_on_batch(x)  # Warm-up: trace and compile.
+    times = []
+    for _ in range(int(repeats)):
+        start = time.perf_counter()
+        model.predict_on_batch(x)
+        times.append((time.perf_counter() - start) * 1000.0)
+    ms = float(statistics.median(times))
+    with _lock:
+        _stats["misses"] += 1
+        if full_key is not None:
+            _cache[full_key] = ms
+    return ms
+
+
+def _model_of(model_or_builder, is_ops, input_shape, build_kwargs):
+    if is_ops:
+        from keras_nas.builder import build_model
+
+        kwargs = dict(build_kwargs)
+        if "task" not in kwargs and "num_classes" not in kwargs:
+            kwargs["num_classes"] = 10
+        return build_model(list(model_or_builder), input_shape, **kwargs)
+    if isinstance(model_or_builder, keras.Model):
+        return model_or_builder
+    model = model_or_builder()
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "A builder passed as `model_or_builder` must return a "
+            f"`keras.Model`. Received: {model!r} (of type "
+            f"{type(model).__name__}).")
+    return model
+
+
+def cache_info():
+    """`{"hits", "misses", "size"}`: cached answers, timed measurements and
+    architectures held, in this process."""
+    with _lock:
+        return {"hits": _stats["hits"], "misses": _stats["misses"],
+                "size": len(_cache)}
+
+
+def clear_cache():
+    """Forget every measurement (after changing machine load or backend
+    settings, say)."""
+    with _lock:
+        _cache.clear()
+        _stats["hits"] = _stats["misses"] = 0
