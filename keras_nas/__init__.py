@@ -2,12 +2,14 @@
 
 The pipeline, one module a stage; a module imports only from those before it:
 
-    ops -> architecture -> space -> task -> halving -> oracles -> builder
-        -> proxies -> data -> callbacks -> tf_only -> parallel -> tuner
-        -> results -> progress -> warmstart -> search -> report -> cli
+    blocks -> ops -> architecture -> space -> task -> halving -> pareto
+        -> oracles -> builder -> latency -> proxies -> data -> callbacks
+        -> tf_only -> parallel -> failures -> tuner -> results -> progress
+        -> warmstart -> project -> found -> search -> importance -> report
+        -> cli
 
-(`_atomic` and `_compat`, the one door to Keras Tuner's internals, serve
-them all.)
+(`_atomic`, `_checks` and `_compat`, the one door to Keras Tuner's
+internals, serve them all.)
 
 The names below load on first use, so `keras-nas --help` answers without
 starting a deep-learning backend.
