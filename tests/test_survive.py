@@ -143,8 +143,10 @@ def test_out_of_memory_retries_once_at_half_the_batch(tmp_path, capsys):
 
     search = NASSearch(max_trials=2, seed=0, directory=str(tmp_path),
                        project_name="q", max_consecutive_failed_trials=3)
-    search.fit(x, y, epochs=1, batch_size=32, verbose=0,
-               callbacks=[OOMBelow(100)])
+    # Every trial runs out of memory: the search ends, and says so.
+    with pytest.raises(RuntimeError, match="without a completed trial"):
+        search.fit(x, y, epochs=1, batch_size=32, verbose=0,
+                   callbacks=[OOMBelow(100)])
     for r in search.results():
         assert r.status == "FAILED"
         assert r.reason == "out of memory at batch size 16: ResourceExhaustedError"
