@@ -14,7 +14,8 @@ import os
 import numpy as np
 
 from keras_nas.callbacks import tensorboards, trial_run_dir
-from keras_nas.space import is_architecture_key, other_values
+from keras_nas import results as results_module
+from keras_nas.space import is_architecture_key
 from keras_nas.task import metric_name
 
 try:
@@ -178,19 +179,16 @@ class SearchSummaryWriter:
         if not self._config_written:
             self._write_config(tuner, objective)
         space = tuner.hypermodel.space
-        ops = space.decode(trial.hyperparameters)
-        try:
-            plan = space.plan(ops, head=tuner.hypermodel.head)
-            params, flops = float(plan.params), float(plan.flops)
-        except ValueError:
-            params = flops = -1.0
-        rung, stopped = _last(trial, "rung"), _last(trial, "stopped")
-        values = {"depth": len(ops), "params": params, "flops": flops,
-                  "status": "STOPPED" if stopped else trial.status,
-                  "rung": -1 if rung is None else int(rung)}
+        r = results_module.record(trial, space, tuner.hypermodel.head)
+        ops = r.ops
+        values = {"depth": len(ops),
+                  "params": -1.0 if r.params is None else float(r.params),
+                  "flops": -1.0 if r.flops is None else float(r.flops),
+                  "status": "STOPPED" if r.stopped else r.status,
+                  "rung": -1 if r.rung is None else r.rung}
         values.update({f"op_{i}": ops[i] if i < len(ops) else "-"
                        for i in range(space.max_depth)})
-        values.update(other_values(trial.hyperparameters.values))
+        values.update(r.hyperparameters)
         number = int(trial.trial_id) + 1
         run = trial_run_dir(self.log_dir, trial.trial_id)
         with tf.summary.create_file_writer(run).as_default():
@@ -212,9 +210,3 @@ class SearchSummaryWriter:
             tf.summary.text("search/trial", f"trial {trial.trial_id}: "
                             f"{' > '.join(ops)} ({trial.status})", step=number)
         writer.flush()
-
-
-def _last(trial, name):
-    if trial.metrics.exists(name):
-        return trial.metrics.get_last_value(name)
-    return None
