@@ -73,9 +73,7 @@ def shared_deadline(max_time):
         return None
     if in_local_worker() and DEADLINE_VAR in os.environ:
         return float(os.environ[DEADLINE_VAR])
-    deadline = time.time() + float(max_time)
-    os.environ[DEADLINE_VAR] = repr(deadline)  # For workers started later.
-    return deadline
+    return time.time() + float(max_time)
 
 
 def finish_worker():
@@ -160,7 +158,7 @@ def _unfinished(oracle):
 
 
 def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
-          on_trial_end=None):
+          on_trial_end=None, search_deadline=None):
     """Serve `oracle` to `workers` local worker processes until they finish.
 
     Args:
@@ -173,6 +171,8 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
             `TimeoutError` is raised.
         verbose: `0` silent; `1` a line when a worker starts or dies.
         on_trial_end: Optional callable, given each trial as it ends.
+        search_deadline: Optional end of the search's time budget
+            (`time.time()`), handed to every worker.
     """
     import grpc
 
@@ -194,6 +194,8 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
             "KERASTUNER_ORACLE_PORT": str(port),
             WORKER_FLAG: "1",
         })
+        if search_deadline is not None:
+            env[DEADLINE_VAR] = repr(search_deadline)
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = str(k % gpus)
         log = open(os.path.join(log_dir, f"worker_{k}.log"), "ab")
@@ -279,6 +281,7 @@ def run_chief(make_tuner, workers, log_dir, timeout=None, verbose=1,
             verbose=verbose,
             on_trial_end=None if on_trial_end is None
             else (lambda trial: on_trial_end(tuner, trial)),
+            search_deadline=tuner.deadline,
         )
         tuner.save()
     return tuner
