@@ -73,8 +73,9 @@ def _parser():
 
     report = sub.add_parser(
         "report", help="print a search's trials and save its plots",
-        description="Print the table of an existing search and save "
-        "history.png and tradeoff.png in its folder.")
+        description="Print the table of an existing search, its Pareto "
+        "front and which ops moved its objective, and save history.png, "
+        "tradeoff.png and importance.png in its folder.")
     report.add_argument("dir", help="the search's project folder "
                         "(DIRECTORY/PROJECT)")
 
@@ -200,13 +201,29 @@ def _open(path):
 
 
 def _report(args):
+    from keras_nas.importance import format_importance
+
     search = _open(args.dir)
     search.summary()
+    print("\nPareto front (" + " against ".join(
+        o.name for o in search.objectives()) + (
+        ", params" if len(search.objectives()) == 1 else "") + "):")
+    for r in search.pareto_front():
+        values = r.objectives or {search.objectives()[0].name: r.value}
+        print(f"  trial {r.trial_id}: " + ", ".join(
+            f"{k} {v:.4g}" for k, v in values.items() if k != "params") +
+            f", {r.params:,} params | {' > '.join(r.ops)}")
+    result = search.importance()
+    print("\nWhy the best won:\n" + format_importance(result))
+    plots = ["history.png", "tradeoff.png", "importance.png"]
     try:
-        search.plot_history(os.path.join(args.dir, "history.png"))
-        search.plot_tradeoff(os.path.join(args.dir, "tradeoff.png"))
-        print(f"Plots: {os.path.join(args.dir, 'history.png')}, "
-              f"{os.path.join(args.dir, 'tradeoff.png')}")
+        search.plot_history(os.path.join(args.dir, plots[0]))
+        search.plot_tradeoff(os.path.join(args.dir, plots[1]))
+        from keras_nas import report
+
+        report.plot_importance(result, os.path.join(args.dir, plots[2]))
+        print("\nPlots: " + ", ".join(os.path.join(args.dir, p)
+                                      for p in plots))
     except ImportError as e:
         print(f"Plots skipped: {e}")
 

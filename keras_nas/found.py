@@ -7,9 +7,12 @@ task, its space and, for `retrain`, the data of `fit`.
 """
 
 from keras_nas import data as data_module
+from keras_nas import importance as importance_module
+from keras_nas import pareto
 from keras_nas import project
 from keras_nas import results as results_module
 from keras_nas.space import other_values
+from keras_nas.task import objectives_of, primary_objective
 
 __all__ = ["SearchResults"]
 
@@ -30,37 +33,143 @@ class SearchResults:
         tuner = self._require_tuner()
         return results_module.collect(tuner.oracle, self.space_, self.head)
 
-    def summary(self):
-        """Print the table of trials; the best is marked with `*`."""
-        tuner = self._require_tuner()
-        objective = tuner.oracle.objective
-        print(f"Search: {self.project_dir}  strategy: "
-              f"{type(tuner.oracle).__name__}  objective: {objective.name}")
-        print(results_module.format_table(
-            self.results(), objective.name, objective.direction))
+    def objectives(self):
+        """The search's `keras_tuner.Objective`s: one, or several in the
+        order given; the first trained one is primary (`best_model()`,
+        early stopping and successive halving follow it)."""
+        return objectives_of(self._require_tuner().oracle.objective)
 
-    def _best_trial(self):
+    def summary(self):
+        """Print the table of trials; the best is marked with `*`, other
+        members of the Pareto front (several objectives) with `+`."""
         tuner = self._require_tuner()
-        best = [t for t in tuner.oracle.get_best_trials(1)
-                if t.status == "COMPLETED"]
+        objectives = self.objectives()
+        primary = primary_objective(tuner.oracle.objective)
+        names = ", ".join(f"{o.name} ({o.direction})" for o in objectives)
+        print(f"Search: {self.project_dir}  strategy: "
+              f"{type(tuner.oracle).__name__}  "
+              f"objective{'s' if len(objectives) > 1 else ''}: {names}")
+        records = self.results()
+        front = ({r.trial_id for r in self.pareto_front()}
+                 if len(objectives) > 1 else set())
+        best = self._best_trial().trial_id if any(
+            r.value is not None for r in records) else None
+        print(results_module.format_table(
+            records, primary.name, primary.direction, best=best,
+            front=front,
+            columns=[o.name for o in objectives
+                     if o.name not in (primary.name, "params")]))
+        meter = getattr(tuner, "latency", None)
+        if meter is not None and meter.measured and self._data is not None:
+            print(f"Latency measured for {meter.measured} "
+                  f"architecture{'s' if meter.measured > 1 else ''} in "
+                  f"{meter.seconds:.1f} s (batch size {meter.batch_size}).")
+
+    def pareto_front(self):
+        """The completed trials that no other completed trial dominates, as
+        `results.TrialRecord`s by increasing `params`.
+
+        With several objectives, over all of them; with one, over it and
+        the number of parameters (the trade-off `plot_tradeoff` shows). A
+        trial dominates another when it is as good in every objective and
+        better in one.
+        """
+        records, points, directions = self._tradeoff_points()
+        front = [records[i] for i in pareto.pareto_front(points, directions)]
+        return sorted(front, key=lambda r: (r.params, int(r.trial_id)))
+
+    def _tradeoff_points(self):
+        """Completed records with every objective, their points and the
+        objectives' directions (for one objective: it and `params`)."""
+        objectives = self.objectives()
+        records = [r for r in self.results()
+                   if r.status == "COMPLETED" and r.value is not None]
+        if len(objectives) > 1:
+            records = [r for r in records
+                       if all(v is not None for v in r.objectives.values())]
+            points = [[r.objectives[o.name] for o in objectives]
+                      for r in records]
+            return records, points, [o.direction for o in objectives]
+        records = [r for r in records if r.params is not None]
+        return (records, [[r.value, r.params] for r in records],
+                [objectives[0].direction, "min"])
+
+    def _best_trial(self, trial_id=None):
+        tuner = self._require_tuner()
+        if trial_id is not None:
+            trial = tuner.oracle.trials.get(str(trial_id))
+            if trial is None or trial.status != "COMPLETED":
+                done = [t for t, tr in tuner.oracle.trials.items()
+                        if tr.status == "COMPLETED"]
+                raise ValueError(
+                    "`trial_id` must name a completed trial of this search. "
+                    f"Received: trial_id={trial_id!r}. Completed: {done}.")
+            return trial
+        objectives = self.objectives()
+        if len(objectives) > 1:
+            # Keras Tuner would rank by the sum of the objectives, which
+            # adds accuracy to weights: the primary objective decides, the
+            # others (in order) break ties.
+            best = None
+            for record in self.results():
+                values = list(record.objectives.values())
+                if record.value is None or None in values:
+                    continue
+                key = [v if o.direction == "max" else -v
+                       for o, v in zip(objectives, values)]
+                key.insert(0, record.value if primary_objective(
+                    tuner.oracle.objective).direction == "max"
+                    else -record.value)
+                if best is None or key > best[0]:
+                    best = (key, record.trial_id)
+            best = [] if best is None else [tuner.oracle.trials[best[1]]]
+        else:
+            best = [t for t in tuner.oracle.get_best_trials(1)
+                    if t.status == "COMPLETED"]
         if not best:
             raise RuntimeError(
                 "No trial of this search completed, so there is no best "
                 "model. See `summary()` for each trial's reason.")
         return best[0]
 
-    def best_architecture(self):
-        """The op list of the best trial."""
-        return self.space_.decode(self._best_trial().hyperparameters)
+    def best_architecture(self, trial_id=None):
+        """The op list of the best trial, or of trial `trial_id`."""
+        return self.space_.decode(
+            self._best_trial(trial_id).hyperparameters)
 
-    def best_model(self):
+    def best_model(self, trial_id=None):
         """The best trial's trained `keras.Sequential`, with its best
-        weights, or the retrained one after `retrain()`."""
+        weights, or the retrained one after `retrain()`.
+
+        The best trial is the one best on the objective; with several
+        objectives, on the primary one (the first trained metric), ties
+        broken by the others in order. Pick another trial, e.g. one of
+        `pareto_front()`, by its `trial_id`.
+        """
+        if trial_id is not None:
+            return self.tuner.load_model(self._best_trial(trial_id))
         if self._final_model is not None:
             return self._final_model
         if self._best_model is None:
             self._best_model = self.tuner.load_model(self._best_trial())
         return self._best_model
+
+    def importance(self, n_bootstrap=1000, confidence=0.95, seed=0):
+        """Why the winner won: the marginal effect of each op, op position,
+        depth and other hyperparameter value on the (primary) objective,
+        with bootstrap intervals, over the completed trials.
+
+        Returns an `importance.Importance`; `str()` of
+        `importance.format_importance(result)` is the text `keras-nas
+        report` prints. With fewer than `importance.MIN_TRIALS` completed
+        trials it says that nothing can be concluded. A trial stopped by
+        successive halving counts with its value at the rung it reached.
+        """
+        objective = primary_objective(self._require_tuner().oracle.objective)
+        return importance_module.analyze(
+            self.results(), direction=objective.direction,
+            objective=objective.name, n_bootstrap=n_bootstrap,
+            confidence=confidence, seed=seed)
 
     def evaluate(self, x, y=None, **kwargs):
         """`keras.Model.evaluate` of the best model; labels as in `fit`."""
@@ -115,12 +224,17 @@ class SearchResults:
         trial = self._best_trial()
         ops = self.best_architecture()
         plan = self.space_.plan(ops, head=self.head)
+        chosen = results_module.record(trial, self.space_, self.head,
+                                       self.tuner.oracle.objective)
         info = {
             "ops": ops,
             "input_shape": list(self.space_.input_shape),
             "task": self.task_.get_config(),
-            "objective": self.tuner.oracle.objective.name,
-            "value": trial.score,
+            "objective": primary_objective(
+                self.tuner.oracle.objective).name,
+            "objectives": [o.name for o in self.objectives()],
+            "value": chosen.value,
+            "objective_values": chosen.objectives,
             "trial_id": trial.trial_id,
             "params": plan.params,
             "flops": plan.flops,
@@ -144,7 +258,15 @@ class SearchResults:
         return report.plot_history(self, path)
 
     def plot_tradeoff(self, path=None):
-        """The objective against params, Pareto front marked; see `report`."""
+        """The objective against params (with several objectives, the first
+        two), the Pareto front marked; see `report`."""
         from keras_nas import report
 
         return report.plot_tradeoff(self, path)
+
+    def plot_importance(self, path=None, top=12):
+        """The largest effects of `importance()` with their intervals; see
+        `report.plot_importance`."""
+        from keras_nas import report
+
+        return report.plot_importance(self.importance(), path, top=top)

@@ -26,7 +26,8 @@ import numpy as np
 
 from keras_nas._checks import check_int
 
-__all__ = ["measure_latency", "cache_info", "clear_cache"]
+__all__ = ["measure_latency", "cache_info", "clear_cache", "LatencyMeter",
+           "LatencyBudget"]
 
 _cache = {}
 _lock = threading.Lock()
@@ -133,3 +134,81 @@ def clear_cache():
     with _lock:
         _cache.clear()
         _stats["hits"] = _stats["misses"] = 0
+
+
+class LatencyMeter:
+    """Latency of the candidates of a search, and what measuring it cost.
+
+    A search that has `"latency_ms"` among its objectives, or a
+    `max_latency`, asks this meter for each architecture: the median
+    milliseconds of one forward pass of its untrained model (head included),
+    at `batch_size`, on this process's backend, measured once and cached.
+
+    Args:
+        batch_size: Samples per forward pass. Defaults to `1`.
+        repeats: Timed passes per architecture. Defaults to `10`.
+        head: How the model flattens before its head, as in the search.
+            Defaults to `"auto"`.
+        activation: The head's activation. Defaults to `"softmax"`.
+
+    Attributes:
+        seconds: Wall time spent measuring in this process (cache misses).
+        measured: Architectures measured in this process.
+    """
+
+    def __init__(self, batch_size=1, repeats=10, head="auto",
+                 activation="softmax"):
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.repeats = check_int("repeats", repeats, 1)
+        self.head = head
+        self.activation = activation
+        self.seconds = 0.0
+        self.measured = 0
+
+    def __call__(self, space, ops):
+        """Milliseconds of one forward pass of `ops` in the bound `space`."""
+        from keras_nas import builder
+
+        ops = list(ops)
+        key = ("keras_nas", tuple(ops), self.head, self.activation,
+               space.output_units, tuple(op.name for op in space.front))
+        misses = cache_info()["misses"]
+        start = time.perf_counter()
+        ms = measure_latency(
+            lambda: builder.build_from_plan(
+                space.plan(ops, head=self.head), self.activation,
+                op_table=space.op_table),
+            space.input_shape, batch_size=self.batch_size,
+            repeats=self.repeats, key=key)
+        if cache_info()["misses"] > misses:
+            self.seconds += time.perf_counter() - start
+            self.measured += 1
+        return ms
+
+
+class LatencyBudget:
+    """A space constraint: candidates slower than `max_ms` are invalid.
+
+    Passed to `SearchSpace.bind(constraints=[...])`; `NASSearch(max_latency=)`
+    makes one. The strategy proposes another candidate instead of an
+    over-budget one, which is never trained.
+
+    Args:
+        max_ms: The most milliseconds of one forward pass.
+        meter: The `LatencyMeter` that measures.
+    """
+
+    def __init__(self, max_ms, meter):
+        self.max_ms = float(max_ms)
+        self.meter = meter
+
+    def __call__(self, space, ops):
+        ms = self.meter(space, ops)
+        if ms > self.max_ms:
+            return (f"{ms:.3g} ms a forward pass exceeds "
+                    f"max_latency={self.max_ms:g} ms")
+        return None
+
+    def __str__(self):
+        return (f"max_latency={self.max_ms:g} ms "
+                f"(batch size {self.meter.batch_size})")

@@ -15,6 +15,7 @@ import sys
 import time
 
 from keras_nas import results as results_module
+from keras_nas.task import primary_objective
 
 __all__ = ["Progress", "format_seconds", "keras_verbosity"]
 
@@ -87,21 +88,27 @@ class Progress:
         if not self.verbose:
             return
         oracle = tuner.oracle
+        objective = primary_objective(oracle.objective)
         # The oracle's record: on a worker, only the chief scored the trial.
         r = results_module.record(oracle.get_trial(trial.trial_id),
                                   tuner.hypermodel.space,
-                                  tuner.hypermodel.head)
+                                  tuner.hypermodel.head, oracle.objective)
         done = int(r.trial_id) + 1
         ops = " > ".join(r.ops)
         params = "invalid" if r.params is None else f"{r.params:,} params"
         if r.status == "COMPLETED":
-            outcome = f"{oracle.objective.name} {r.value:.4f}"
+            outcome = f"{objective.name} {r.value:.4f}"
+            outcome += "".join(
+                f", {name} {value:.4g}" for name, value in r.objectives.items()
+                if name not in (objective.name, "params") and value is not None)
             if r.stopped:
                 outcome += f" (stopped at rung {r.rung}, {r.epochs} epochs)"
         else:
             outcome = f"{r.status}: {(r.reason or r.status)[:80]}"
-        best = oracle.get_best_trials(1)
-        best = (f"best {best[0].score:.4f}"
-                if best and best[0].score is not None else "best -")
+        values = [x.value for x in results_module.collect(
+            oracle, tuner.hypermodel.space, tuner.hypermodel.head)
+            if x.value is not None]
+        best = "best -" if not values else (
+            f"best {(max if objective.direction == 'max' else min)(values):.4f}")
         self.print(f"{self.status(done)} trial {r.trial_id}: {ops} | "
                    f"{params} | {outcome} | {best}")

@@ -12,6 +12,7 @@ import json
 import os
 
 import keras
+import keras_tuner
 
 from keras_nas._atomic import write_atomic, write_text_atomic
 
@@ -89,12 +90,30 @@ def write_meta(project_dir, config, input_shape, task, objective):
         "config": config,
         "input_shape": list(input_shape),
         "task": task.get_config(),
-        "objective": {"name": objective.name,
-                      "direction": objective.direction},
+        "objective": objective_to_json(objective),
     }
     os.makedirs(project_dir, exist_ok=True)
     write_text_atomic(os.path.join(project_dir, META),
                       json.dumps(meta, indent=1), fsync=True)
+
+
+def objective_to_json(objective):
+    """An objective (a `keras_tuner.Objective`, a name, or a list of those)
+    as JSON: a name, `{"name", "direction"}`, or a list of them."""
+    if isinstance(objective, (list, tuple)):
+        return [objective_to_json(o) for o in objective]
+    if isinstance(objective, keras_tuner.Objective):
+        return {"name": objective.name, "direction": objective.direction}
+    return objective
+
+
+def objective_from_json(value):
+    """The inverse of `objective_to_json`."""
+    if isinstance(value, list):
+        return [objective_from_json(v) for v in value]
+    if isinstance(value, dict):
+        return keras_tuner.Objective(value["name"], value["direction"])
+    return value
 
 
 def export(path, model, info):

@@ -5,8 +5,7 @@ matplotlib is an optional extra (`pip install keras-nas[plots]`); these
 functions say so when it is missing.
 """
 
-__all__ = ["plot_history", "plot_tradeoff", "pareto_front",
-           "plot_importance"]
+__all__ = ["plot_history", "plot_tradeoff", "plot_importance"]
 
 
 def _pyplot():
@@ -24,7 +23,9 @@ def _pyplot():
 
 
 def _objective(search):
-    objective = search.tuner.oracle.objective
+    from keras_nas.task import primary_objective
+
+    objective = primary_objective(search.tuner.oracle.objective)
     return objective.name, objective.direction
 
 
@@ -66,44 +67,45 @@ def plot_history(search, path=None):
     return _finish(fig, path)
 
 
-def pareto_front(points, direction="max"):
-    """Indices of the points `(params, value)` that no other point beats:
-    as good or better in both, and strictly better in one."""
-    sign = 1 if direction == "max" else -1
-    front = []
-    for i, (p, v) in enumerate(points):
-        dominated = any(
-            (q <= p and sign * w >= sign * v) and (q < p or sign * w > sign * v)
-            for j, (q, w) in enumerate(points) if j != i
-        )
-        if not dominated:
-            front.append(i)
-    return sorted(front, key=lambda i: points[i][0])
-
-
 def plot_tradeoff(search, path=None):
-    """The objective against the number of parameters (log scale), with the
-    Pareto front marked. Returns the Figure; saves a PNG at `path` if
-    given."""
+    """The trade-off of a search, with its Pareto front
+    (`search.pareto_front()`) marked: the objective against the number of
+    parameters (log scale), or, with several objectives, the first two.
+    Returns the Figure; saves a PNG at `path` if given."""
     plt = _pyplot()
-    name, direction = _objective(search)
+    objectives = search.objectives()
+    name, _ = _objective(search)
+    others = [o.name for o in objectives if o.name != name]
+    names = [name, others[0] if others else "params"]
     records = [r for r in search.results() if r.value is not None]
-    points = [(r.params, r.value) for r in records]
+
+    def point(r):
+        if len(objectives) > 1:
+            return r.objectives.get(names[1]), r.objectives.get(names[0])
+        return r.params, r.value
+
+    points = [point(r) for r in records]
+    points = [p for p in points if None not in p]
+    front = search.pareto_front()
     fig, ax = plt.subplots(figsize=(7, 4))
     if points:
-        ax.scatter([p for p, _ in points], [v for _, v in points], s=18,
+        ax.scatter([x for x, _ in points], [y for _, y in points], s=18,
                    color="tab:blue", label="trials")
-        front = pareto_front(points, direction)
-        ax.plot([points[i][0] for i in front], [points[i][1] for i in front],
-                "-o", color="tab:orange", label="Pareto front")
-        for i in front:
-            ax.annotate(" > ".join(records[i].ops)[:40], points[i],
-                        fontsize=6, alpha=0.7, xytext=(3, 3),
-                        textcoords="offset points")
-        ax.set_xscale("log")
-    ax.set_xlabel("parameters")
-    ax.set_ylabel(name)
-    ax.set_title("Objective against model size")
+        ends = sorted((point(r) + (r,) for r in front),
+                      key=lambda t: t[0])
+        ax.plot([x for x, _, _ in ends], [y for _, y, _ in ends], "-o",
+                color="tab:orange", label="Pareto front")
+        for x, y, r in ends:
+            ax.annotate(" > ".join(r.ops)[:40], (x, y), fontsize=6,
+                        alpha=0.7, xytext=(3, 3), textcoords="offset points")
+        if names[1] in ("params", "flops"):
+            ax.set_xscale("log")
+    ax.set_xlabel({"params": "parameters", "flops": "multiply-adds",
+                   "latency_ms": "latency (ms)"}.get(names[1], names[1]))
+    ax.set_ylabel(names[0])
+    ax.set_title(f"{names[0]} against {names[1]}"
+                 + (f" ({len(objectives)} objectives)"
+                    if len(objectives) > 2 else ""))
     ax.legend(loc="best")
     ax.grid(alpha=0.3)
     return _finish(fig, path)

@@ -12,8 +12,10 @@ from typing import List, Optional
 from keras_nas import architecture
 from keras_nas.space import other_values
 from keras_nas.failures import reason_of
+from keras_nas.task import objectives_of, primary_objective
 
-__all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of"]
+__all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of",
+           "best_value"]
 
 
 @dataclasses.dataclass
@@ -26,7 +28,9 @@ class TrialRecord:
         params: Weights of the model (estimated exactly from the ops), or
             `None` for an invalid sequence.
         flops: Multiply-adds for one sample, or `None`.
-        value: The objective's best value, or `None` when the trial failed.
+        value: The objective's best value (of several objectives, the
+            primary one's: see `task.primary_objective`), or `None` when the
+            trial failed.
         status: Keras Tuner's status: `COMPLETED`, `FAILED`, `RUNNING`, ...
         reason: Why a trial failed, in one line; `None` otherwise.
         epochs: Epochs trained.
@@ -37,6 +41,8 @@ class TrialRecord:
             (0 is the first), or `None`.
         stopped: Whether successive halving stopped the trial at `rung`
             (its `value` is then its best value up to that rung).
+        objectives: With several objectives, each one's best value by name
+            (`None` where missing); empty with one.
     """
 
     trial_id: str
@@ -51,6 +57,7 @@ class TrialRecord:
     hyperparameters: dict
     rung: Optional[int] = None
     stopped: bool = False
+    objectives: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -64,8 +71,28 @@ def _metric(trial, name):
     return None
 
 
-def record(trial, space, head="auto"):
-    """The `TrialRecord` of one Keras Tuner trial."""
+def best_value(trial, objective):
+    """The best finite value of `objective` (a `keras_tuner.Objective`) in
+    `trial`, by the objective's direction, or `None`."""
+    if not trial.metrics.exists(objective.name):
+        return None
+    seen = [o.mean() for o in trial.metrics.get_history(objective.name)]
+    seen = [float(v) for v in seen if v is not None and math.isfinite(v)]
+    if not seen:
+        return None
+    return max(seen) if objective.direction == "max" else min(seen)
+
+
+def record(trial, space, head="auto", objective=None):
+    """The `TrialRecord` of one Keras Tuner trial.
+
+    Args:
+        trial: A `keras_tuner.engine.trial.Trial`.
+        space: The bound `SearchSpace`.
+        head: The search's head. Defaults to `"auto"`.
+        objective: The oracle's objective; needed to read several objectives
+            (otherwise the trial's score is its value). Defaults to `None`.
+    """
     values = dict(trial.hyperparameters.values)
     try:
         ops = space.decode(values)
@@ -79,6 +106,11 @@ def record(trial, space, head="auto"):
     epochs = _metric(trial, "epochs")
     completed = trial.status == "COMPLETED"
     value = trial.score if completed else None
+    several = {}
+    if objective is not None and len(objectives_of(objective)) > 1:
+        several = {o.name: best_value(trial, o) if completed else None
+                   for o in objectives_of(objective)}
+        value = several[primary_objective(objective).name]
     return TrialRecord(
         trial_id=trial.trial_id,
         ops=ops,
@@ -93,13 +125,14 @@ def record(trial, space, head="auto"):
         rung=None if _metric(trial, "rung") is None
         else int(_metric(trial, "rung")),
         stopped=bool(_metric(trial, "stopped")),
+        objectives=several,
     )
 
 
 def collect(oracle, space, head="auto") -> List[TrialRecord]:
     """Records of every trial of `oracle`, in trial order."""
     trials = sorted(oracle.trials.values(), key=lambda t: int(t.trial_id))
-    return [record(trial, space, head) for trial in trials]
+    return [record(trial, space, head, oracle.objective) for trial in trials]
 
 
 def _fmt_ops(ops, width=48):
@@ -107,16 +140,27 @@ def _fmt_ops(ops, width=48):
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def format_table(records, objective_name, direction="max"):
-    """A readable table of trial records, best trial marked with `*`."""
+def format_table(records, objective_name, direction="max", best=None,
+                 front=(), columns=()):
+    """A readable table of trial records.
+
+    Args:
+        records: `TrialRecord`s.
+        objective_name: The (primary) objective's name, for the header.
+        direction: Its direction. Defaults to `"max"`.
+        best: The trial id marked `*`. Defaults to `None`: the best `value`.
+        front: Trial ids of the Pareto front, marked `+`. Defaults to none.
+        columns: Names of further objectives (in `TrialRecord.objectives`)
+            shown as columns. Defaults to none.
+    """
     done = [r for r in records if r.value is not None]
-    best = None
-    if done:
+    if best is None and done:
         pick = max if direction == "max" else min
         best = pick(done, key=lambda r: r.value).trial_id
+    extra = "".join(f" {c:>12}" for c in columns)
     header = (
-        f"{'trial':>5}  {'status':<9} {objective_name:>12} {'params':>9} "
-        f"{'epochs':>6} {'sec':>6}  ops"
+        f"{'trial':>5}  {'status':<9} {objective_name:>12} {'params':>9}"
+        f"{extra} {'epochs':>6} {'sec':>6}  ops"
     )
     lines = [header, "-" * len(header)]
     for r in records:
@@ -124,13 +168,20 @@ def format_table(records, objective_name, direction="max"):
         params = "-" if r.params is None else f"{r.params:,}"
         epochs = "-" if r.epochs is None else str(r.epochs)
         seconds = "-" if r.seconds is None else f"{r.seconds:.1f}"
-        mark = "*" if r.trial_id == best else " "
+        mark = "*" if r.trial_id == best else (
+            "+" if r.trial_id in front else " ")
         status = f"STOPPED@{r.rung}" if r.stopped else r.status
+        cells = "".join(
+            f" {_fmt_value(r.objectives.get(c)):>12}" for c in columns)
         line = (
-            f"{mark}{r.trial_id:>4}  {status:<9} {value:>12} {params:>9} "
-            f"{epochs:>6} {seconds:>6}  {_fmt_ops(r.ops)}"
+            f"{mark}{r.trial_id:>4}  {status:<9} {value:>12} {params:>9}"
+            f"{cells} {epochs:>6} {seconds:>6}  {_fmt_ops(r.ops)}"
         )
         if r.reason:
             line += f"\n{'':>7}reason: {r.reason[:110]}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _fmt_value(value):
+    return "-" if value is None else f"{value:.4g}"

@@ -17,6 +17,7 @@ import keras
 import keras_tuner
 
 from keras_nas import data as data_module
+from keras_nas import latency
 from keras_nas import oracles
 from keras_nas import parallel
 from keras_nas import project
@@ -46,9 +47,19 @@ class NASSearch(SearchResults):
         strategy: `"evolution"` (regularized evolution), `"random"`,
             `"bayesian"`, `"hyperband"`, or any `keras_tuner.Oracle`
             instance. Defaults to `"evolution"`.
-        objective: A metric name, or a `keras_tuner.Objective`. Defaults to
-            `"val_accuracy"` for classification and `"val_loss"` for
-            regression.
+        objective: A metric name, a `keras_tuner.Objective`, or a list of
+            them for a multi-objective search, e.g. `["val_accuracy",
+            "params"]`. A list may hold the architecture objectives
+            `"params"`, `"flops"` and `"latency_ms"` (all minimized; see
+            `max_latency` for how latency is measured) beside one trained
+            metric at least; its first trained metric is the primary
+            objective, which early stopping, successive halving and
+            `best_model()` follow. Evolution selects by Pareto rank and
+            crowding (NSGA-II); `"random"` and your own oracles see Keras
+            Tuner's sum of the objectives; `"bayesian"` and `"hyperband"`
+            take one objective. `pareto_front()` lists the non-dominated
+            trials. Defaults to `"val_accuracy"` for classification and
+            `"val_loss"` for regression.
         max_trials: Models to train at most, counting those of earlier runs
             of a resumed search. Defaults to `20`.
         directory: Where the project folder is written. Defaults to
@@ -70,6 +81,18 @@ class NASSearch(SearchResults):
             candidate stops early. Defaults to `3`.
         max_params: Largest model, in weights, that may be proposed.
             Defaults to `None` (no cap).
+        max_flops: Most multiply-adds for one sample that a proposed model
+            may cost. Defaults to `None` (no cap).
+        max_latency: Most milliseconds that one forward pass of a proposed
+            model may take: the median of `10` timed passes of the untrained
+            model, at `latency_batch_size`, on this machine and backend,
+            measured once per architecture (`latency.LatencyMeter`).
+            Candidates over any budget are never trained and never count as
+            failed trials: the strategy proposes others. `summary()` reports
+            what measuring cost. Defaults to `None` (no cap).
+        latency_batch_size: Samples per timed forward pass, for
+            `max_latency` and the `"latency_ms"` objective. Defaults to `1`
+            (the latency one request sees).
         max_consecutive_failed_trials: Failures of the user's setup (an
             exception in a callback, the loss, a metric) in a row that stop
             the search; failures of an architecture (NaN loss, out of
@@ -100,8 +123,10 @@ class NASSearch(SearchResults):
             candidate's epochs: a candidate trains `min_epochs`, and at each
             rung (`min_epochs * reduction_factor**k` epochs) goes on only if
             it is in the top `1 / reduction_factor` of the candidates that
-            reached that rung. `None` turns it on for every strategy but
-            `"hyperband"` (which halves on its own). Defaults to `None`.
+            reached that rung. `None` turns it on for a single objective and
+            every strategy but `"hyperband"` (which halves on its own); with
+            several objectives it stays off unless `True`, when rungs compare
+            the primary objective only. Defaults to `None`.
         min_epochs: Epochs of the first rung. Defaults to `None`:
             `max(1, epochs // reduction_factor)`.
         reduction_factor: The `eta` of successive halving. Defaults to `3`.
@@ -140,6 +165,9 @@ class NASSearch(SearchResults):
         task=None,
         patience=3,
         max_params=None,
+        max_flops=None,
+        max_latency=None,
+        latency_batch_size=1,
         max_consecutive_failed_trials=3,
         head="auto",
         strategy_options=None,
@@ -168,13 +196,15 @@ class NASSearch(SearchResults):
             ("workers", workers, 0),
         ):
             check_int(name, value, low)
-        if objective is not None and not isinstance(
-            objective, (str, keras_tuner.Objective)
-        ):
-            raise TypeError(
-                "`objective` must be a metric name or a "
-                f"`keras_tuner.Objective`. Received: objective={objective!r}."
-            )
+        _check_objective(objective, strategy)
+        if max_latency is not None and (
+                isinstance(max_latency, bool)
+                or not isinstance(max_latency, (int, float))
+                or not max_latency > 0):
+            raise ValueError(
+                "`max_latency` must be a positive number of milliseconds or "
+                f"None. Received: max_latency={max_latency!r}.")
+        check_int("latency_batch_size", latency_batch_size, 1)
         if head not in HEADS:
             raise ValueError(
                 f"`head` must be one of {HEADS}. Received: head={head!r}."
@@ -215,6 +245,9 @@ class NASSearch(SearchResults):
         self.task = task
         self.patience = int(patience)
         self.max_params = max_params
+        self.max_flops = max_flops
+        self.max_latency = max_latency
+        self.latency_batch_size = int(latency_batch_size)
         self.max_consecutive_failed_trials = int(max_consecutive_failed_trials)
         self.head = head
         self.strategy_options = dict(strategy_options or {})
@@ -259,10 +292,7 @@ class NASSearch(SearchResults):
             strategy = oracles.name_of(strategy) or {
                 "class_name": f"{type(strategy).__module__}."
                               f"{type(strategy).__qualname__}"}
-        objective = self.objective
-        if isinstance(objective, keras_tuner.Objective):
-            objective = {"name": objective.name,
-                         "direction": objective.direction}
+        objective = project.objective_to_json(self.objective)
         return {
             "space": self.space.get_config(),
             "strategy": strategy,
@@ -278,6 +308,9 @@ class NASSearch(SearchResults):
             "task": self.task,
             "patience": self.patience,
             "max_params": self.max_params,
+            "max_flops": self.max_flops,
+            "max_latency": self.max_latency,
+            "latency_batch_size": self.latency_batch_size,
             "max_consecutive_failed_trials":
                 self.max_consecutive_failed_trials,
             "head": self.head,
@@ -309,10 +342,8 @@ class NASSearch(SearchResults):
         config["space"] = space if space is not None else (
             SearchSpace.from_config(space_config))
         config["strategy"] = project.strategy_from_config(config["strategy"])
-        objective = config.get("objective")
-        if isinstance(objective, dict):
-            config["objective"] = keras_tuner.Objective(
-                objective["name"], objective["direction"])
+        config["objective"] = project.objective_from_json(
+            config.get("objective"))
         config["metrics"] = [project.deserialize(m) for m in config["metrics"]]
         config["optimizer"] = project.deserialize(config["optimizer"])
         config["loss"] = project.deserialize(config["loss"])
@@ -419,15 +450,30 @@ class NASSearch(SearchResults):
 
     def _uses_halving(self):
         if self.halving is None:
-            return not self._is_hyperband()
+            return not self._is_hyperband() and not isinstance(
+                self.objective, (list, tuple))
         return self.halving
+
+    def _latency_meter(self, task):
+        """A `latency.LatencyMeter` if the search measures latency."""
+        names = [getattr(o, "name", o) for o in (
+            self.objective if isinstance(self.objective, (list, tuple))
+            else [self.objective])]
+        if self.max_latency is None and "latency_ms" not in names:
+            return None
+        return latency.LatencyMeter(self.latency_batch_size, head=self.head,
+                                    activation=task.activation)
 
     def _make_tuner(self, input_shape, task, epochs, verbose, objective=None,
                     deadline=None):
         """The tuner of this search for data of `input_shape` and `task`;
         a `reopen` passes the `objective` it ran with."""
-        space = self.space.bind(input_shape, output_units=task.output_units,
-                                max_params=self.max_params)
+        meter = self._latency_meter(task)
+        space = self.space.bind(
+            input_shape, output_units=task.output_units,
+            max_params=self.max_params, max_flops=self.max_flops,
+            constraints=[latency.LatencyBudget(self.max_latency, meter)]
+            if self.max_latency is not None else [])
         reopen = objective is not None
         if not reopen:
             objective = task.objective(self.objective, self.metrics)
@@ -455,6 +501,7 @@ class NASSearch(SearchResults):
                 recycle_exit_code=parallel.RECYCLE_EXIT,
                 halving=self._halving if self._uses_halving() else None,
                 deadline=deadline,
+                latency=meter,
             )
         tuner.oracle.verbose = 0  # Our own line per trial instead.
         if not reopen and not parallel.in_worker():
@@ -483,8 +530,7 @@ class NASSearch(SearchResults):
             config["strategy"] = strategy
         search = cls.from_config(config, space=space)
         search.task_ = Task.from_config(meta["task"])
-        objective = keras_tuner.Objective(meta["objective"]["name"],
-                                          meta["objective"]["direction"])
+        objective = project.objective_from_json(meta["objective"])
         search.tuner = search._make_tuner(
             tuple(meta["input_shape"]), search.task_, epochs=None,
             verbose=verbose, objective=objective)
@@ -494,6 +540,26 @@ class NASSearch(SearchResults):
             # Saved by a chief (chief.json), not by this process's tuner id.
             tuner.oracle.reload()
         return search
+
+
+def _check_objective(objective, strategy):
+    """A `TypeError` or `ValueError` for an `objective` that no search takes
+    (the metrics' names are checked by `Task.objective` at `fit`)."""
+    several = isinstance(objective, (list, tuple))
+    for member in objective if several else [objective]:
+        if member is not None and not isinstance(
+                member, (str, keras_tuner.Objective)) or (
+                several and member is None):
+            raise TypeError(
+                "`objective` must be a metric name, a "
+                "`keras_tuner.Objective`, or a list of them. Received: "
+                f"objective={objective!r}.")
+    if several and strategy in ("bayesian", "hyperband"):
+        raise ValueError(
+            f"strategy={strategy!r} optimizes one objective; with several it "
+            "would optimize the sum of their values (accuracy plus weights). "
+            "Accepted with a list of objectives: 'evolution' (Pareto rank), "
+            f"'random', or your own oracle. Received: objective={objective!r}.")
 
 
 def _summary_writers(callbacks):

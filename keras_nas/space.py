@@ -8,6 +8,7 @@ therefore propose genotypes, and `decode()` turns a trial's values back into
 the op list.
 """
 
+import difflib
 import numpy as np
 import keras_tuner
 
@@ -62,6 +63,9 @@ class SearchSpace:
             candidates count as invalid. Defaults to `None` (no cap).
         output_units: Units of the model's head, used to count parameters
             against `max_params`. Defaults to `1`.
+        max_flops: Most multiply-adds for one sample that the space admits;
+            costlier candidates count as invalid. Defaults to `None` (no
+            cap).
         kind: One of `KINDS`, or `None` to follow the rank of the data (and
             the vocabulary's name, if `ops` is one). `"text"` reads samples
             of shape `(steps,)` as integer token ids: a token and position
@@ -91,6 +95,7 @@ class SearchSpace:
         kind=None,
         vocabulary_size=None,
         embedding_dim=32,
+        max_flops=None,
     ):
         self.kind = self._check_kind(ops, kind)
         if max_depth is None:
@@ -122,6 +127,17 @@ class SearchSpace:
                 f"Received: max_params={max_params!r}."
             )
         self.max_params = max_params
+        if max_flops is not None and (
+            isinstance(max_flops, bool) or not max_flops >= 1
+        ):
+            raise ValueError(
+                "`max_flops` must be a positive number of multiply-adds or "
+                f"None. Received: max_flops={max_flops!r}."
+            )
+        self.max_flops = max_flops
+        # Checks of a bound space beyond its config (e.g. a latency budget):
+        # callables `(space, ops) -> reason or None`, run last, in order.
+        self.constraints = ()
         self.output_units = int(output_units)
         self.input_shape = None
         if input_shape is not None:
@@ -178,10 +194,15 @@ class SearchSpace:
                 )
             if factory is None:
                 if not isinstance(name, str) or name not in ops_module.names():
+                    close = difflib.get_close_matches(
+                        str(name), ops_module.names(), n=5)
                     raise ValueError(
-                        f"Unknown op name {name!r} in `ops`. Accepted: the "
-                        f"registered ops {ops_module.names()}, or a mapping "
-                        "from a new name to its layer factory."
+                        f"Unknown op name {name!r} in `ops`. Accepted: one "
+                        f"of the {len(ops_module.names())} registered ops "
+                        "(`keras_nas.ops.names()`"
+                        + (f"; closest: {close}" if close else "")
+                        + "), or a mapping from a new name to its layer "
+                        "factory."
                     )
                 table[name] = ops_module.get(name)
             elif isinstance(factory, ops_module.Op):
@@ -250,28 +271,46 @@ class SearchSpace:
                 f"shape {shape} ({ops_module.RANK_KINDS[rank]}). Accepted: "
                 "ops that take this kind of input, e.g. "
                 f"{ops_module.default_ops(rank)[:4]}"
-                + (
-                    f", within max_params={self.max_params}"
-                    if self.max_params
-                    else ""
-                )
+                + self._budgets_text()
                 + "."
             )
 
-    def bind(self, input_shape, output_units=None, max_params=None):
+    def _budgets_text(self):
+        budgets = [f"{n}={v}" for n, v in (("max_params", self.max_params),
+                                           ("max_flops", self.max_flops))
+                   if v is not None]
+        budgets += [str(c) for c in self.constraints]
+        return f", within {', '.join(budgets)}" if budgets else ""
+
+    def bind(self, input_shape, output_units=None, max_params=None,
+             max_flops=None, constraints=()):
         """A copy of this space bound to an input shape (and a head size).
 
         Binding resolves `ops=None` to the default vocabulary of the input's
         kind and checks that at least one sequence is valid for it. The copy
         keeps this space's op table, custom factories included.
+
+        Args:
+            input_shape: The shape of one sample.
+            output_units: Optional units of the head.
+            max_params: Optional cap on weights, replacing the space's.
+            max_flops: Optional cap on multiply-adds, replacing the space's.
+            constraints: Callables `(space, ops) -> reason or None` that
+                `check` runs last, for budgets that must be measured (e.g.
+                `latency.LatencyBudget`). They are not part of the config.
         """
         config = self.get_config()
-        config["input_shape"] = input_shape
+        config["input_shape"] = None
         if output_units is not None:
             config["output_units"] = output_units
         if max_params is not None:
             config["max_params"] = max_params
-        return self.from_config(config, op_table=self._op_table)
+        if max_flops is not None:
+            config["max_flops"] = max_flops
+        space = self.from_config(config, op_table=self._op_table)
+        space.constraints = tuple(self.constraints) + tuple(constraints)
+        space._bind(input_shape)
+        return space
 
     # -- config -----------------------------------------------------------
 
@@ -291,6 +330,7 @@ class SearchSpace:
             "input_shape": None if self.input_shape is None
             else list(self.input_shape),
             "max_params": self.max_params,
+            "max_flops": self.max_flops,
             "output_units": self.output_units,
             "kind": self.kind,
             "vocabulary_size": self.vocabulary_size,
@@ -471,16 +511,20 @@ class SearchSpace:
             return f"unknown ops {unknown}"
         if self.input_shape is None:
             return None
-        if self.max_params is None:
-            return architecture.check(ops, self.input_shape, self._op_table,
-                                      front=self.front)
-        try:
-            params = self.plan(ops).params
-        except architecture.InvalidArchitectureError as e:
-            return str(e)
-        if params > self.max_params:
-            return f"{params} parameters exceed max_params={self.max_params}"
-        return None
+        if self.max_params is None and self.max_flops is None:
+            reason = architecture.check(ops, self.input_shape, self._op_table,
+                                        front=self.front)
+        else:
+            try:
+                plan = self.plan(ops)
+            except architecture.InvalidArchitectureError as e:
+                return str(e)
+            reason = _over_budget(plan, self.max_params, self.max_flops)
+        for constraint in self.constraints:
+            if reason is not None:
+                break
+            reason = constraint(self, ops)
+        return reason
 
     def plan(self, ops, head="auto"):
         """The `architecture.Plan` of `ops` for the bound input shape."""
@@ -534,7 +578,8 @@ class SearchSpace:
                 return False
             if len(shapes) > _MAX_SHAPES:
                 break
-        return self.max_params is None or self.random_ops(
+        return (self.max_params is None and self.max_flops is None
+                and not self.constraints) or self.random_ops(
             np.random.default_rng(0), attempts=200
         ) is not None
 
@@ -543,7 +588,7 @@ class SearchSpace:
 
         Each position draws uniformly among the ops that can run on the shape
         reached so far, so a sequence is valid by construction; the depth is
-        uniform in the space's range. `max_params` is met by rejection.
+        uniform in the space's range. Budgets are met by rejection.
         """
         names = self.ops
         for _ in range(attempts):
@@ -574,3 +619,12 @@ class SearchSpace:
             f"max_depth={self.max_depth}, input_shape={self.input_shape}"
             f"{kind})"
         )
+
+
+def _over_budget(plan, max_params, max_flops):
+    """Why `plan` is over a budget, or `None`."""
+    if max_params is not None and plan.params > max_params:
+        return f"{plan.params} parameters exceed max_params={max_params}"
+    if max_flops is not None and plan.flops > max_flops:
+        return f"{plan.flops} multiply-adds exceed max_flops={max_flops}"
+    return None

@@ -28,7 +28,16 @@ __all__ = [
     "metric_name",
     "needs_one_hot",
     "objective_direction",
+    "ARCHITECTURE_OBJECTIVES",
+    "objectives_of",
+    "primary_objective",
 ]
+
+#: Objectives measured on the architecture, not learned by training: the
+#: model's weights, its multiply-adds for one sample, and the median
+#: milliseconds of one forward pass (`latency.LatencyMeter`). Each trial
+#: reports them; all are minimized.
+ARCHITECTURE_OBJECTIVES = ("params", "flops", "latency_ms")
 
 #: The kinds of task, each with its head's activation and its loss (for
 #: integer class targets; one-hot targets use the categorical loss).
@@ -87,10 +96,29 @@ def metric_name(metric):
 def objective_direction(name):
     """`"max"`, `"min"`, or `None` when the direction of metric `name`
     cannot be told."""
+    if name in ARCHITECTURE_OBJECTIVES:
+        return "min"
     base = name[len("val_"):] if name.startswith("val_") else name
     if base in _MAXIMIZED:
         return "max"
     return infer_metric_direction(name)
+
+
+def objectives_of(objective):
+    """The list of `keras_tuner.Objective`s in `objective` (one, or the
+    members of Keras Tuner's `MultiObjective`)."""
+    return list(getattr(objective, "objectives", None) or [objective])
+
+
+def primary_objective(objective):
+    """The objective that training watches: `objective` itself, or, of
+    several, the first that is not an architecture objective. Early
+    stopping, the best epoch's weights, successive halving and the best
+    model follow it."""
+    for member in objectives_of(objective):
+        if member.name not in ARCHITECTURE_OBJECTIVES:
+            return member
+    return objectives_of(objective)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,20 +175,43 @@ class Task:
         return ([default] if default not in names else []) + extra
 
     def objective(self, objective=None, metrics=()):
-        """The `keras_tuner.Objective` of a search.
+        """The objective of a search: a `keras_tuner.Objective`, or a list
+        of them for several objectives.
 
         Args:
             objective: `None` for the task's default (`val_accuracy`, or
-                `val_loss` for a regression), a metric name, or a
-                `keras_tuner.Objective`.
+                `val_loss` for a regression), a metric name, a
+                `keras_tuner.Objective`, or a list of those. A list may name
+                the architecture objectives (`ARCHITECTURE_OBJECTIVES`,
+                minimized) but must hold one trained metric at least.
             metrics: The metrics the candidates report (see `metrics()`).
 
         Raises:
-            ValueError: the direction of a named metric cannot be told, or
-                the candidates never report the objective.
+            ValueError: the direction of a named metric cannot be told, the
+                candidates never report an objective, a list names one twice
+                or holds no trained metric.
         """
+        if isinstance(objective, (list, tuple)):
+            members = [self._one_objective(o, metrics, several=True)
+                       for o in objective]
+            names = [m.name for m in members]
+            if len(members) < 2 or len(set(names)) < len(names):
+                raise ValueError(
+                    "A list of objectives needs two or more different ones. "
+                    f"Received: objective={names!r}.")
+            if all(n in ARCHITECTURE_OBJECTIVES for n in names):
+                raise ValueError(
+                    "A list of objectives needs a trained metric (e.g. "
+                    "'val_accuracy') besides the architecture objectives "
+                    f"{ARCHITECTURE_OBJECTIVES}. Received: objective={names!r}.")
+            return members
+        return self._one_objective(objective, metrics)
+
+    def _one_objective(self, objective, metrics, several=False):
         produced = ["loss"] + [metric_name(m) for m in self.metrics(metrics)]
         produced += ["val_" + n for n in produced]
+        if several:
+            produced += list(ARCHITECTURE_OBJECTIVES)
         if objective is None:
             objective = ("val_loss" if self.kind == "regression"
                          else "val_accuracy")
@@ -173,11 +224,18 @@ class Task:
                     f"`keras_tuner.Objective({objective!r}, direction=...)`."
                 )
             objective = keras_tuner.Objective(objective, direction)
+        if not isinstance(objective, keras_tuner.Objective):
+            raise TypeError(
+                "Each objective must be a metric name or a "
+                f"`keras_tuner.Objective`. Received: {objective!r}.")
         if objective.name not in produced:
             raise ValueError(
                 f"The objective {objective.name!r} is never produced by the "
                 f"candidates, which report {sorted(produced)}. Accepted: one "
-                "of those, or add the metric with `metrics=[...]`."
+                "of those, or add the metric with `metrics=[...]`"
+                + ("" if several else "; the architecture objectives "
+                   f"{ARCHITECTURE_OBJECTIVES} only in a list beside a "
+                   "trained metric") + "."
             )
         return objective
 

@@ -13,10 +13,11 @@ import os
 
 import numpy as np
 
+from keras_nas import importance
 from keras_nas.callbacks import tensorboards, trial_run_dir
 from keras_nas import results as results_module
 from keras_nas.space import is_architecture_key
-from keras_nas.task import metric_name
+from keras_nas.task import metric_name, primary_objective
 
 try:
     import tensorflow as tf
@@ -173,13 +174,15 @@ class SearchSummaryWriter:
     def __call__(self, tuner, trial):
         from tensorboard.plugins.hparams import api as hp
 
-        objective = tuner.oracle.objective
+        objective = primary_objective(tuner.oracle.objective)
         # The oracle's record: on a worker, only the chief scored the trial.
         trial = tuner.oracle.get_trial(trial.trial_id)
         if not self._config_written:
             self._write_config(tuner, objective)
         space = tuner.hypermodel.space
-        r = results_module.record(trial, space, tuner.hypermodel.head)
+        records = results_module.collect(tuner.oracle, space,
+                                         tuner.hypermodel.head)
+        r = next(x for x in records if x.trial_id == trial.trial_id)
         ops = r.ops
         values = {"depth": len(ops),
                   "params": -1.0 if r.params is None else float(r.params),
@@ -194,19 +197,27 @@ class SearchSummaryWriter:
         with tf.summary.create_file_writer(run).as_default():
             hp.hparams(values, trial_id=f"trial_{trial.trial_id}")
             tf.summary.text("architecture", " > ".join(ops), step=number)
-            if trial.status == "COMPLETED" and trial.score is not None:
-                tf.summary.scalar("objective", trial.score, step=number)
-        best = [t for t in tuner.oracle.get_best_trials(1)
-                if t.score is not None and t.status == "COMPLETED"]
+            if r.value is not None:
+                tf.summary.scalar("objective", r.value, step=number)
+        done = [x.value for x in records if x.value is not None]
         writer = tf.summary.create_file_writer(
             os.path.join(self.log_dir, "search"))
         with writer.as_default():
-            if trial.status == "COMPLETED" and trial.score is not None:
-                tf.summary.scalar(f"search/{objective.name}", trial.score,
+            if r.value is not None:
+                tf.summary.scalar(f"search/{objective.name}", r.value,
                                   step=number)
-            if best:
-                tf.summary.scalar(f"search/best_{objective.name}",
-                                  best[0].score, step=number)
+                for name, value in r.objectives.items():
+                    if name != objective.name and value is not None:
+                        tf.summary.scalar(f"search/{name}", value,
+                                          step=number)
+            if done:
+                best = max(done) if objective.direction == "max" else min(done)
+                tf.summary.scalar(f"search/best_{objective.name}", best,
+                                  step=number)
             tf.summary.text("search/trial", f"trial {trial.trial_id}: "
                             f"{' > '.join(ops)} ({trial.status})", step=number)
+            # Why the best won, as far as the trials so far can tell.
+            tf.summary.text("search/importance", importance.format_importance(
+                importance.analyze(records, objective.direction,
+                                   objective.name)), step=number)
         writer.flush()

@@ -34,7 +34,7 @@ from keras_nas import halving as halving_module
 from keras_nas._atomic import write_atomic
 from keras_nas.failures import (ArchitectureFailure, FailurePolicy,
                                 is_out_of_memory, reason_of)
-from keras_nas.task import metric_name
+from keras_nas.task import metric_name, primary_objective
 
 __all__ = ["NASHyperModel", "NASTuner", "TimeBudgetExhausted"]
 
@@ -151,6 +151,8 @@ class NASTuner(keras_tuner.Tuner):
             trial's epochs.
         deadline: Optional time (`time.time()`) after which no trial starts
             and the one in flight ends at its next epoch end.
+        latency: Optional `latency.LatencyMeter`: each trial then reports
+            `latency_ms` too.
         **kwargs: As for `keras_tuner.Tuner`.
     """
 
@@ -166,9 +168,11 @@ class NASTuner(keras_tuner.Tuner):
         recycle_exit_code=75,
         halving=None,
         deadline=None,
+        latency=None,
         **kwargs,
     ):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.latency = latency
         self.halving = halving
         self.deadline = deadline
         self.patience = patience
@@ -206,10 +210,15 @@ class NASTuner(keras_tuner.Tuner):
 
     # -- one trial --------------------------------------------------------
 
+    @property
+    def objective(self):
+        """The objective training watches (of several, the primary one)."""
+        return primary_objective(self.oracle.objective)
+
     def _callbacks(self, user_callbacks, trial):
         callbacks = _compat.deepcopy_callbacks(self, list(user_callbacks or []))
         self._configure_tensorboard_dir(callbacks, trial)
-        objective = self.oracle.objective
+        objective = self.objective
         if not any(isinstance(c, keras.callbacks.EarlyStopping)
                    for c in callbacks):
             callbacks.append(keras.callbacks.EarlyStopping(
@@ -281,7 +290,7 @@ class NASTuner(keras_tuner.Tuner):
                     f"loss became {loss} at epoch {initial_epoch + epoch + 1}")
         if keep.best_logs is None:
             raise ArchitectureFailure(
-                f"the objective {self.oracle.objective.name!r} was never "
+                f"the objective {self.objective.name!r} was never "
                 "finite")
         self._save_checkpoint(trial.trial_id, model)
         metrics = dict(keep.best_logs)
@@ -292,6 +301,23 @@ class NASTuner(keras_tuner.Tuner):
             _remove(budget.rungs.checkpoint)
         if budget.deadline is not None and budget.deadline.stopped:
             metrics["time_up"] = 1.0
+        metrics.update(self._architecture_metrics(hp))
+        objective = self.oracle.objective
+        if _compat.is_multi_objective(objective) and objective.has_value(
+                metrics):
+            # Keras Tuner's own oracles score several objectives by this sum.
+            metrics[objective.name] = float(objective.get_value(metrics))
+        return metrics
+
+    def _architecture_metrics(self, hp):
+        """`params`, `flops` (and `latency_ms` with a meter) of the trial's
+        architecture."""
+        space = self.hypermodel.space
+        ops = space.decode(hp)
+        plan = space.plan(ops, head=self.hypermodel.head)
+        metrics = {"params": float(plan.params), "flops": float(plan.flops)}
+        if self.latency is not None:
+            metrics["latency_ms"] = float(self.latency(space, ops))
         return metrics
 
     def _budget(self, trial, model, epochs):
@@ -306,7 +332,7 @@ class NASTuner(keras_tuner.Tuner):
             if saved is not None:
                 budget.resume_epoch, reached = saved
                 self._load_weights(model, checkpoint=checkpoint)
-            objective = self.oracle.objective
+            objective = self.objective
             budget.rungs = halving_module.RungCallback(
                 halving_module.RungTable(
                     self.project_dir, objective.direction,

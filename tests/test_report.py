@@ -1,17 +1,18 @@
 import matplotlib.figure
 
 from keras_nas import NASSearch
-from keras_nas.report import pareto_front
+from keras_nas.pareto import pareto_front
 
 from .conftest import tabular
 
 
 def test_pareto_front_keeps_only_undominated_points():
+    # (params, accuracy): the trade-off `plot_tradeoff` marks.
     points = [(100, 0.80), (200, 0.90), (300, 0.85), (50, 0.70), (400, 0.95),
               (200, 0.88)]
-    assert pareto_front(points, "max") == [3, 0, 1, 4]
+    assert pareto_front(points, ["min", "max"]) == [0, 1, 3, 4]
     losses = [(100, 0.5), (200, 0.4), (300, 0.45)]
-    assert pareto_front(losses, "min") == [0, 1]
+    assert pareto_front(losses, ["min", "min"]) == [0, 1]
 
 
 def test_plots_return_figures_and_save_pngs(tmp_path):
