@@ -1,6 +1,8 @@
 """keras_nas against the searches a Keras user would write by hand.
 
-Side by side, in one run, on the same data, split, epochs and patience:
+Side by side, in one run, on the same data, split, epochs and patience,
+each system and seed in a fresh Python process (`--no-isolate`: all in
+this one):
 scikit-learn digits (8x8x1), 75/25 train/test, 20% of train for validation
 (one seeded split, given to every system as `validation_data`), 10 epochs,
 early stopping with patience 3, 15 trials:
@@ -219,19 +221,9 @@ def measure(name, run, seed, *args):
     return row
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--trials", type=int, default=15)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--systems", nargs="+", default=None,
-                        help="run only these systems (nas-half-time needs "
-                        "the peers)")
-    parser.add_argument("--out", default=os.path.join(
-        os.path.dirname(__file__), "results", "peers_digits.json"))
-    args = parser.parse_args()
-    rows = []
-    peers = {
+def systems(args):
+    """Each system's run, by name."""
+    return {
         "kt-random": lambda d, s, w: run_kt(d, s, args.trials, args.epochs,
                                             w, keras_tuner.RandomSearch),
         "kt-bayes": lambda d, s, w: run_kt(
@@ -245,25 +237,80 @@ def main():
         "nas-plain": lambda d, s, w: run_nas(
             d, s, args.trials, args.epochs, w, initial_architectures=[],
             halving=False, warm_start=False),
+        "nas-half-time": lambda d, s, w: run_nas(
+            d, s, 1000, args.epochs, w, max_time=args.max_time),
     }
+
+
+def run_one(args, name, seed):
+    """One system and seed: here, or (`--isolate`, the default) in a fresh
+    Python process, so that no run inherits another's traced models, memory
+    or warm caches."""
+    if not args.isolate:
+        return measure(name, systems(args)[name], seed, data(seed))
+    import subprocess
+    import sys
+
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    command = [sys.executable, os.path.abspath(__file__), "--one", name,
+               "--seed", str(seed), "--trials", str(args.trials),
+               "--epochs", str(args.epochs), "--row-out", out]
+    if args.max_time is not None:
+        command += ["--max-time", str(args.max_time)]
+    try:
+        subprocess.run(command, check=True)
+        with open(out) as f:
+            return json.load(f)
+    finally:
+        os.remove(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--systems", nargs="+", default=None,
+                        help="run only these systems (nas-half-time needs "
+                        "the peers)")
+    parser.add_argument("--no-isolate", dest="isolate", action="store_false",
+                        help="run every system in this process (the "
+                        "process slows as TensorFlow keeps traced models)")
+    parser.add_argument("--out", default=os.path.join(
+        os.path.dirname(__file__), "results", "peers_digits.json"))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--row-out", help=argparse.SUPPRESS)
+    parser.add_argument("--max-time", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:  # A child of `run_one`.
+        row = measure(args.one, systems(args)[args.one], args.seed,
+                      data(args.seed))
+        with open(args.row_out, "w") as f:
+            json.dump(row, f)
+        return
+    rows = []
+    peers = {k: v for k, v in systems(args).items() if k != "nas-half-time"}
     if args.systems:
         peers = {k: v for k, v in peers.items() if k in args.systems}
     # Seeds from 1: Keras Tuner treats a seed of 0 as no seed.
     seeds = range(1, args.seeds + 1)
-    for seed in seeds:
-        d = data(seed)
-        for name, run in peers.items():  # Side by side, seed by seed.
-            rows.append(measure(name, run, seed, d))
+    names = list(peers)
+    for i, seed in enumerate(seeds):
+        # Side by side, seed by seed; the order rotates with the seed, so
+        # that no system always runs first or last on a loaded machine.
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            rows.append(run_one(args, name, seed))
     peer_rows = [r for r in rows if not r["system"].startswith("nas")]
     half = 0.5 * np.mean([r["wall"] for r in peer_rows]) if peer_rows else 0
+    args.max_time = half
     for seed in seeds if half else ():
-        rows.append(measure(
-            "nas-half-time",
-            lambda d, s, w: run_nas(d, s, 1000, args.epochs, w,
-                                    max_time=half), seed, data(seed)))
+        rows.append(run_one(args, "nas-half-time", seed))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=1)
+
     def at(row, seconds):
         """Test accuracy of the best-on-validation trial by `seconds`."""
         done = [acc for t, _, acc in row["curve"] if t <= seconds]

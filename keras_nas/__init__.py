@@ -3,13 +3,16 @@
 The pipeline, one module a stage; a module imports only from those before it:
 
     blocks -> ops -> architecture -> space -> task -> halving -> pareto
-        -> oracles -> builder -> latency -> proxies -> data -> callbacks
-        -> tf_only -> parallel -> failures -> tuner -> results -> progress
-        -> warmstart -> project -> found -> search -> importance -> report
+        -> importance -> oracles -> builder -> latency -> data -> proxies
+        -> callbacks -> parallel -> failures -> tuner -> results -> tf_only
+        -> progress -> warmstart -> project -> found -> search -> report
         -> cli
 
 (`_atomic`, `_checks` and `_compat`, the one door to Keras Tuner's
-internals, serve them all.)
+internals, serve them all. Two imports reach forward, when called: `data`
+hands a `tf.data.Dataset` to `tf_only`, the one TensorFlow-only module, and
+a search's `plot_*` methods hand it to `report`; `tests/test_layout.py`
+holds the rule and these two exceptions.)
 
 The names below load on first use, so `keras-nas --help` answers without
 starting a deep-learning backend.

@@ -40,6 +40,7 @@ __all__ = [
     "install",
     "is_duplicate",
     "is_multi_objective",
+    "make_objective",
     "is_worker",
     "ongoing_trials",
     "oracle_servicer",
@@ -100,6 +101,16 @@ def is_multi_objective(objective):
     from keras_tuner.src.engine.objective import MultiObjective
 
     return isinstance(objective, MultiObjective)
+
+
+def make_objective(objective):
+    """Keras Tuner's objective of `objective` (a name, an `Objective` or a
+    list), as `Oracle.__init__` makes it: a list becomes a
+    `MultiObjective`. For an oracle whose objective is set after it was
+    made."""
+    from keras_tuner.src.engine.objective import create_objective
+
+    return create_objective(objective)
 
 
 def has_default_objective(oracle):

@@ -49,6 +49,7 @@ import keras
 import numpy as np
 
 from keras_nas import builder
+from keras_nas.data import infer_task
 from keras_nas import task as task_module
 
 __all__ = [
@@ -443,7 +444,6 @@ def rank_architectures(space, ops_lists, x, y=None, task=None,
             "`batch_size` must be an integer of at least 2. Received: "
             f"batch_size={batch_size!r}."
         )
-    from keras_nas.data import infer_task  # Data comes later in the pipeline.
 
     t = (infer_task(y, task) if y is not None
          else task_module.Task("regression"))

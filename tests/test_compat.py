@@ -121,3 +121,8 @@ def test_a_list_of_objectives_is_a_multi_objective(tmp_path):
                    keras_tuner.Objective("b", "min")], max_trials=1)
     assert _compat.is_multi_objective(o.objective)
     assert not _compat.is_multi_objective(keras_tuner.Objective("a", "max"))
+    made = _compat.make_objective(["val_accuracy",
+                                   keras_tuner.Objective("params", "min")])
+    assert _compat.is_multi_objective(made)
+    assert [(m.name, m.direction) for m in made.objectives] == [
+        ("val_accuracy", "max"), ("params", "min")]

@@ -94,7 +94,7 @@ def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
             else:
                 oracle.space = space
         if _compat.has_default_objective(oracle):
-            oracle.objective = objective
+            oracle.objective = _compat.make_objective(objective)
         if oracle.max_trials is None:
             oracle.max_trials = max_trials
     else:
