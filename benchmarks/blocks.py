@@ -14,12 +14,16 @@ accuracy recorded. Two readings:
 Tasks (all built here, no download):
 
 - `digits`: scikit-learn's 8x8 digits.
-- `colour32`: the digits upsampled to 32x32, drawn in a random colour on a
-  random-coloured, noisy background.
+- `colour32`: the digits upsampled to 32x32, drawn in a random light colour
+  on a random dark background or the other way round (so the contrast is
+  never zero, but its sign and hue vary), with noise.
 - `sequence`: two noisy pulses at random places in 60 steps of 2 channels;
   the label is whether their signs differ (an XOR across a long gap).
-- `text`: 40 token ids from 20; the label is whether the first and the last
-  tokens have the same parity (a dependency across the whole sequence).
+- `text`: 40 token ids from 30: filler words, 3 or 5 sentiment words (5
+  positive ids, 5 negative ids), each preceded by the negation id with
+  probability 1/2, which flips it; the label is the sign of the sum. A bag
+  of words cannot tell "not good" from "good": order matters, locally, and
+  the evidence is spread over the whole sequence.
 
     flock /tmp/keras_nas_bench.lock python benchmarks/blocks.py \
         --seeds 3 --trials 8 --out benchmarks/results/blocks.json
@@ -41,9 +45,9 @@ from keras_nas.space import SearchSpace
 TASKS = {
     # name: (vocabulary A, vocabulary B, epochs)
     "digits": ("image-layers", "image-blocks", 5),
-    "colour32": ("image-layers", "image-blocks", 3),
+    "colour32": ("image-layers", "image-blocks", 5),
     "sequence": ("sequence-layers", "sequence-blocks", 5),
-    "text": ("text-layers", "text-blocks", 5),
+    "text": ("text-layers", "text-blocks", 10),
 }
 
 
@@ -58,8 +62,10 @@ def _colour32(seed=0):
     x, y = _digits()
     rng = np.random.default_rng(seed)
     big = np.kron(x[..., 0], np.ones((4, 4)))[..., None]  # (n, 32, 32, 1)
-    fg = rng.uniform(0, 1, (len(x), 1, 1, 3))
-    bg = rng.uniform(0, 1, (len(x), 1, 1, 3))
+    dark = rng.uniform(0.0, 0.35, (len(x), 1, 1, 3))
+    light = rng.uniform(0.65, 1.0, (len(x), 1, 1, 3))
+    swap = rng.random((len(x), 1, 1, 1)) < 0.5
+    fg, bg = np.where(swap, dark, light), np.where(swap, light, dark)
     img = big * fg + (1 - big) * bg + 0.1 * rng.normal(size=big.shape[:3] + (3,))
     return img.astype("float32"), y
 
@@ -77,10 +83,23 @@ def _sequence(n=2000, steps=60, seed=0):
     return x.astype("float32"), y
 
 
-def _text(n=2000, steps=40, vocab=20, seed=0):
+def _text(n=2000, steps=40, seed=0):
     rng = np.random.default_rng(seed)
-    x = rng.integers(0, vocab, (n, steps))
-    y = (x[:, 0] % 2 == x[:, -1] % 2).astype("int32")
+    negation, positive, negative = 1, np.arange(2, 7), np.arange(7, 12)
+    x = rng.integers(12, 30, (n, steps))  # Filler words.
+    y = np.zeros(n, "int32")
+    for i in range(n):
+        k = rng.choice([3, 5])
+        slots = np.sort(rng.choice(np.arange(1, steps, 2), k, replace=False))
+        total = 0
+        for slot in slots:
+            sign = rng.choice([-1, 1])
+            x[i, slot] = rng.choice(positive if sign > 0 else negative)
+            if rng.random() < 0.5:
+                x[i, slot - 1] = negation
+                sign = -sign
+            total += sign
+        y[i] = int(total > 0)
     return x.astype("float32"), y
 
 

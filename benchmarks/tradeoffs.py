@@ -16,7 +16,7 @@ Part (b), `digits`: a real search on scikit-learn's digits with
 
     python benchmarks/tradeoffs.py nb201 ../shared/data/nasbench201/nb201.csv \
         --seeds 50 --budgets 50 100 300
-    python benchmarks/tradeoffs.py digits --seeds 3 --trials 30
+    python benchmarks/tradeoffs.py digits --seeds 3 --trials 20 --epochs 5
 
 Part (c), `latency`: what `keras_nas.latency.measure_latency` costs a trial:
 the wall time of the first (timed) call, including build and compile, and of

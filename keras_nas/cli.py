@@ -51,7 +51,19 @@ def _parser():
     search.add_argument("--epochs", type=int, default=10)
     search.add_argument("--batch-size", type=int, default=32)
     search.add_argument("--max-depth", type=int, default=6)
-    search.add_argument("--max-params", type=int, default=None)
+    search.add_argument("--max-params", type=int, default=None,
+                        help="never train a model with more weights")
+    search.add_argument("--max-flops", type=int, default=None,
+                        help="never train a model with more multiply-adds "
+                        "per sample")
+    search.add_argument("--max-latency", type=float, default=None,
+                        metavar="MS",
+                        help="never train a model whose forward pass (batch "
+                        "1, measured here) takes longer")
+    search.add_argument("--objective", nargs="+", default=None,
+                        metavar="NAME",
+                        help="the objective, or several for a Pareto search, "
+                        "e.g. --objective val_accuracy params")
     search.add_argument("--directory", default="nas_runs")
     search.add_argument("--project", default="search")
     search.add_argument("--overwrite", action="store_true",
@@ -173,6 +185,10 @@ def _search(args):
         strategy=args.strategy, max_trials=args.max_trials,
         directory=args.directory, project_name=args.project,
         overwrite=args.overwrite, seed=args.seed, max_params=args.max_params,
+        max_flops=args.max_flops, max_latency=args.max_latency,
+        objective=None if args.objective is None else (
+            args.objective[0] if len(args.objective) == 1
+            else args.objective),
         log_dir=args.log_dir, workers=args.workers,
         max_time=args.time_budget, warm_start=not args.no_warm_start)
     search.fit(train[0], train[1], epochs=args.epochs,

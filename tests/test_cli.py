@@ -71,6 +71,13 @@ def test_search_on_an_npz_and_a_csv(tmp_path):
               "--epochs", "1", "--directory", "r2", "--verbose", "0", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Test: " not in out.stdout  # No test data in a CSV.
+    out = run("search", "--data", "d.npz", "--max-trials", "2", "--epochs",
+              "1", "--directory", "r3", "--verbose", "0", "--objective",
+              "val_accuracy", "params", "--max-flops", "5000", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "objectives: val_accuracy (max), params (min)" in out.stdout
+    out = run("report", "r3/search", cwd=tmp_path)
+    assert "Pareto front (val_accuracy against params):" in out.stdout
 
 
 @pytest.mark.parametrize("args, message", [
@@ -81,6 +88,9 @@ def test_search_on_an_npz_and_a_csv(tmp_path):
     (["report", "nowhere"], "no such search folder: nowhere"),
     (["export", ".", "out.h5"], "OUT must end with .keras"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["search", "--objective", "val_accuracy", "params", "--strategy",
+      "bayesian"], "optimizes one objective"),
+    (["search", "--max-latency", "-2"], "`max_latency` must be a positive"),
     ([], "required: COMMAND"),
 ])
 def test_bad_arguments_one_line_exit_2(tmp_path, args, message):

@@ -65,6 +65,12 @@ def test_event_files_hold_runs_hparams_text_and_best_so_far(logged_search):
     assert values == sorted(values)  # Best so far never gets worse.
     assert values[-1] == pytest.approx(max(r.value for r in records), abs=1e-6)
     assert "search/val_accuracy" in tags
+    # Why the best won, as far as the trials so far tell: 3 are too few.
+    why = search_run.Tensors(
+        [t for t in tags if t.startswith("search/importance")][0])
+    assert [e.step for e in why] == [1, 2, 3]
+    assert "Too few completed trials" in (
+        why[-1].tensor_proto.string_val[0].decode())
 
 
 def _free_port():
