@@ -239,7 +239,13 @@ def systems(args):
             halving=False, warm_start=False),
         "nas-half-time": lambda d, s, w: run_nas(
             d, s, 1000, args.epochs, w, max_time=args.max_time),
+        "nas-no-defaults-half-time": lambda d, s, w: run_nas(
+            d, s, 1000, args.epochs, w, max_time=args.max_time,
+            initial_architectures=[]),
     }
+
+
+HALF_TIME = ("nas-half-time", "nas-no-defaults-half-time")
 
 
 def run_one(args, name, seed):
@@ -283,6 +289,10 @@ def main():
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--row-out", help=argparse.SUPPRESS)
     parser.add_argument("--max-time", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--half-only", action="store_true",
+                        help="keep the rows in --out and run only the "
+                        "half-time systems named in --systems (default: "
+                        "all), at half the peers' mean wall time there")
     args = parser.parse_args()
     if args.one:  # A child of `run_one`.
         row = measure(args.one, systems(args)[args.one], args.seed,
@@ -291,22 +301,32 @@ def main():
             json.dump(row, f)
         return
     rows = []
-    peers = {k: v for k, v in systems(args).items() if k != "nas-half-time"}
+    peers = {k: v for k, v in systems(args).items() if k not in HALF_TIME}
     if args.systems:
         peers = {k: v for k, v in peers.items() if k in args.systems}
     # Seeds from 1: Keras Tuner treats a seed of 0 as no seed.
     seeds = range(1, args.seeds + 1)
-    names = list(peers)
-    for i, seed in enumerate(seeds):
-        # Side by side, seed by seed; the order rotates with the seed, so
-        # that no system always runs first or last on a loaded machine.
-        for name in names[i % len(names):] + names[:i % len(names)]:
-            rows.append(run_one(args, name, seed))
+    halves = [n for n in HALF_TIME if not args.systems or n in args.systems]
+    if args.half_only:
+        with open(args.out) as f:
+            rows = [r for r in json.load(f) if r["system"] not in halves]
+        peers = {k: v for k, v in peers.items()
+                 if any(r["system"] == k for r in rows)}
+    else:
+        halves = halves[:1] if not args.systems else halves
+        names = list(peers)
+        for i, seed in enumerate(seeds):
+            # Side by side, seed by seed; the order rotates with the seed,
+            # so that no system always runs first or last on a loaded
+            # machine.
+            for name in names[i % len(names):] + names[:i % len(names)]:
+                rows.append(run_one(args, name, seed))
     peer_rows = [r for r in rows if not r["system"].startswith("nas")]
     half = 0.5 * np.mean([r["wall"] for r in peer_rows]) if peer_rows else 0
     args.max_time = half
     for seed in seeds if half else ():
-        rows.append(run_one(args, "nas-half-time", seed))
+        for name in halves:
+            rows.append(run_one(args, name, seed))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=1)
@@ -318,7 +338,7 @@ def main():
 
     print(f"\n{'system':<16} {'wall s':>12} {'to best s':>12} "
           f"{'test acc':>16} {'at half':>8} trials")
-    for name in list(peers) + ["nas-half-time"]:
+    for name in list(peers) + list(HALF_TIME):
         mine = [r for r in rows if r["system"] == name]
         if not mine:
             continue

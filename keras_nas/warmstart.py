@@ -67,14 +67,19 @@ class WarmStart:
     Args:
         pool_size: Most candidates scored. Defaults to `100`.
         proxies: The proxies that vote (see `proxies.PROXIES`). Defaults to
-            `("naswot", "synflow")`.
+            `("naswot", "jacob_cov")`.
         count: How many of the best-ranked to train first. `None`: the
             population of an evolution, else a quarter of `max_trials`.
             Defaults to `None`.
+        budget_share: The share of the search's expected time (measured
+            from one training step, or `max_time`) that the warm start may
+            take; when timing that step has used it up already, as in a
+            search of a few short trials, no candidate is scored. `None`
+            scores the whole pool. Defaults to `0.1`.
     """
 
     def __init__(self, pool_size=100, proxies=("naswot", "jacob_cov"),
-                 count=None):
+                 count=None, budget_share=BUDGET_SHARE):
         unknown = [p for p in proxies if p not in proxies_module.PROXIES]
         if unknown or not proxies:
             raise ValueError(
@@ -84,13 +89,21 @@ class WarmStart:
             raise ValueError(
                 "`pool_size` must be an integer of at least 2. Received: "
                 f"pool_size={pool_size!r}.")
+        if budget_share is not None and not (
+                isinstance(budget_share, (int, float))
+                and not isinstance(budget_share, bool)
+                and 0 < budget_share <= 1):
+            raise ValueError(
+                "`budget_share` must be a fraction in (0, 1] or None. "
+                f"Received: budget_share={budget_share!r}.")
         self.pool_size = pool_size
         self.proxies = tuple(proxies)
         self.count = count
+        self.budget_share = budget_share
 
     def get_config(self):
         return {"pool_size": self.pool_size, "proxies": list(self.proxies),
-                "count": self.count}
+                "count": self.count, "budget_share": self.budget_share}
 
 
 def from_argument(warm_start):
@@ -220,7 +233,12 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
                  "scores": ranking.scores[:len(ranked)]}))
             _logger.info("warm start ranking: %s", list(zip(
                 ranked, ranking.scores[:len(ranked)])))
-            if progress is not None:
+            if progress is not None and not ranking.scored:
+                progress.print(
+                    "warm start: skipped; scoring candidates would take more "
+                    "than its share of this short search "
+                    f"({ranking.seconds:.1f} s spent timing a step)")
+            elif progress is not None:
                 progress.print(
                     f"warm start: scored {ranking.scored} candidates with "
                     f"{', '.join(warm_start.proxies)} in "
@@ -235,17 +253,24 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
 def _rank(space, data, task, warm, max_trials, epochs, batch_size,
           max_time, seed, head):
     start = time.perf_counter()
-    trial = _trial_seconds(space, data, task, epochs, batch_size, head,
-                           np.random.default_rng(seed))
-    if trial is None:
-        return proxies_module.Ranking([], [], time.perf_counter() - start)
-    expected = max_trials * trial
-    if max_time is not None:
-        expected = min(expected, max_time)
-    limit = BUDGET_SHARE * expected - (time.perf_counter() - start)
+    limit = None
+    if warm.budget_share is not None:
+        trial = _trial_seconds(space, data, task, epochs, batch_size, head,
+                               np.random.default_rng(seed))
+        if trial is None:
+            return proxies_module.Ranking([], [], time.perf_counter() - start)
+        expected = max_trials * trial
+        if max_time is not None:
+            expected = min(expected, max_time)
+        limit = warm.budget_share * expected - (time.perf_counter() - start)
+        if limit <= 0:
+            # Timing one step spent the share of a search this short:
+            # scoring candidates too would break the bound.
+            return proxies_module.Ranking([], [],
+                                          time.perf_counter() - start)
     ranking = proxies_module.rank(
         space, data.x, task, y=data.y, pool_size=warm.pool_size,
         proxies=warm.proxies,
-        head=head, seed=seed, time_limit=max(0.0, limit))
+        head=head, seed=seed, time_limit=limit)
     ranking.seconds = time.perf_counter() - start
     return ranking

@@ -125,7 +125,10 @@ def test_naswot_prefers_a_network_that_tells_inputs_apart():
 def test_warm_start_seeds_the_population(tmp_path, capsys):
     (x, y), _ = digits(300)
     search = NASSearch(max_trials=3, seed=0, directory=str(tmp_path),
-                       warm_start=WarmStart(pool_size=6, count=2),
+                       # Scored in full: a tenth of 3 short trials is less
+                       # than scoring takes, and the default would skip.
+                       warm_start=WarmStart(pool_size=6, count=2,
+                                            budget_share=None),
                        initial_architectures=[],
                        strategy_options={"population_size": 2})
     search.fit(x, y, epochs=1, verbose=1)
@@ -137,6 +140,18 @@ def test_warm_start_seeds_the_population(tmp_path, capsys):
     assert [r.ops for r in records[:2]] == ranked
     # The two seeded the whole population: the third is evolved from them.
     assert search.tuner.oracle._num_proposed == 1
+
+
+def test_warm_start_keeps_to_its_share_of_a_short_search(tmp_path, capsys):
+    x, y = tabular(80)
+    search = NASSearch(max_trials=1, seed=0, directory=str(tmp_path),
+                       initial_architectures=[])
+    search.fit(x, y, epochs=1, verbose=1)
+    assert "warm start: skipped" in capsys.readouterr().out
+    saved = json.load(open(tmp_path / "search" / "warm_start.json"))
+    assert saved["ops"] == [] and saved["scored"] == 0
+    with pytest.raises(ValueError, match="budget_share"):
+        WarmStart(budget_share=0)
 
 
 def test_initial_architectures_train_first_and_are_checked(tmp_path):

@@ -75,8 +75,8 @@ def test_search_on_an_npz_and_a_csv(tmp_path):
               "1", "--directory", "r3", "--verbose", "0", "--objective",
               "val_accuracy", "params", "--max-flops", "5000", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "objectives: val_accuracy (max), params (min)" in out.stdout
     out = run("report", "r3/search", cwd=tmp_path)
+    assert "objectives: val_accuracy (max), params (min)" in out.stdout
     assert "Pareto front (val_accuracy against params):" in out.stdout
 
 
