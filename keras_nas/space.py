@@ -119,22 +119,9 @@ class SearchSpace:
         self.max_depth = int(max_depth)
         self._op_table = self._make_op_table(ops)
         self.learning_rates = self._check_learning_rate(learning_rate)
-        if max_params is not None and (
-            isinstance(max_params, bool) or not max_params >= 1
-        ):
-            raise ValueError(
-                "`max_params` must be a positive number of weights or None. "
-                f"Received: max_params={max_params!r}."
-            )
-        self.max_params = max_params
-        if max_flops is not None and (
-            isinstance(max_flops, bool) or not max_flops >= 1
-        ):
-            raise ValueError(
-                "`max_flops` must be a positive number of multiply-adds or "
-                f"None. Received: max_flops={max_flops!r}."
-            )
-        self.max_flops = max_flops
+        self.max_params = _check_budget("max_params", max_params, "weights")
+        self.max_flops = _check_budget("max_flops", max_flops,
+                                       "multiply-adds")
         # Checks of a bound space beyond its config (e.g. a latency budget):
         # callables `(space, ops) -> reason or None`, run last, in order.
         self.constraints = ()
@@ -619,6 +606,17 @@ class SearchSpace:
             f"max_depth={self.max_depth}, input_shape={self.input_shape}"
             f"{kind})"
         )
+
+
+def _check_budget(name, value, unit):
+    """`value` if it is `None` or a positive number, else a `ValueError`."""
+    if value is not None and (isinstance(value, bool)
+                              or not isinstance(value, (int, float, np.number))
+                              or not value >= 1):
+        raise ValueError(
+            f"`{name}` must be a positive number of {unit} or None. "
+            f"Received: {name}={value!r}.")
+    return value
 
 
 def _over_budget(plan, max_params, max_flops):
