@@ -34,6 +34,14 @@ __all__ = [
 
 _PACKAGE = "keras_nas"
 
+#: Momentum of the moving statistics of every batch normalization here (and
+#: of the `batchnorm` op). Keras' default, 0.99, needs some hundreds of
+#: steps before the statistics used at inference catch up with the
+#: weights; a search trains each candidate for a few epochs, and at 0.99 a
+#: residual block that classifies 93 % of the colour32 validation images in
+#: training mode scored 25 % in inference mode after 5 epochs (85 steps).
+BN_MOMENTUM = 0.9
+
 
 def _conv(rank, *args, **kwargs):
     return (layers.Conv2D if rank == 3 else layers.Conv1D)(*args, **kwargs)
@@ -65,7 +73,7 @@ class ConvBNReLU(layers.Layer):
                           strides=self.strides, padding="same", use_bias=False)
         self.conv.build(input_shape)
         shape = self.conv.compute_output_shape(input_shape)
-        self.bn = layers.BatchNormalization()
+        self.bn = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.bn.build(shape)
 
     def call(self, x, training=None):
@@ -105,19 +113,19 @@ class ResidualBlock(layers.Layer):
                            padding="same", use_bias=False)
         self.conv1.build(input_shape)
         mid = self.conv1.compute_output_shape(input_shape)
-        self.bn1 = layers.BatchNormalization()
+        self.bn1 = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.bn1.build(mid)
         self.conv2 = _conv(rank, self.filters, 3, padding="same",
                            use_bias=False)
         self.conv2.build(mid)
-        self.bn2 = layers.BatchNormalization()
+        self.bn2 = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.bn2.build(mid)
         self.project = self.strides != 1 or input_shape[-1] != self.filters
         if self.project:
             self.short = _conv(rank, self.filters, 1, strides=self.strides,
                                padding="same", use_bias=False)
             self.short.build(input_shape)
-            self.short_bn = layers.BatchNormalization()
+            self.short_bn = layers.BatchNormalization(momentum=BN_MOMENTUM)
             self.short_bn.build(mid)
 
     def call(self, x, training=None):
@@ -172,7 +180,7 @@ class InvertedResidual(layers.Layer):
         if self.expansion != 1:
             self.expand = layers.Conv2D(hidden, 1, use_bias=False)
             self.expand.build(shape)
-            self.expand_bn = layers.BatchNormalization()
+            self.expand_bn = layers.BatchNormalization(momentum=BN_MOMENTUM)
             self.expand_bn.build(shape[:-1] + (hidden,))
             shape = shape[:-1] + (hidden,)
         self.depthwise = layers.DepthwiseConv2D(
@@ -180,7 +188,7 @@ class InvertedResidual(layers.Layer):
             use_bias=False)
         self.depthwise.build(shape)
         shape = self.depthwise.compute_output_shape(shape)
-        self.depthwise_bn = layers.BatchNormalization()
+        self.depthwise_bn = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.depthwise_bn.build(shape)
         if self.se:
             squeezed = max(1, c // 4)
@@ -190,7 +198,7 @@ class InvertedResidual(layers.Layer):
             self.se_expand.build((None, squeezed))
         self.project = layers.Conv2D(self.filters, 1, use_bias=False)
         self.project.build(shape)
-        self.project_bn = layers.BatchNormalization()
+        self.project_bn = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.project_bn.build(shape[:-1] + (self.filters,))
         self.residual = self.strides == 1 and c == self.filters
 
@@ -335,7 +343,7 @@ class DenseBNReLU(layers.Layer):
         input_shape = tuple(input_shape)
         self.dense = layers.Dense(self.units, use_bias=False)
         self.dense.build(input_shape)
-        self.bn = layers.BatchNormalization()
+        self.bn = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.bn.build((input_shape[0], self.units))
 
     def call(self, x, training=None):
@@ -369,11 +377,11 @@ class ResidualMLP(layers.Layer):
         out = (input_shape[0], u)
         self.dense1 = layers.Dense(u, use_bias=False)
         self.dense1.build(input_shape)
-        self.bn1 = layers.BatchNormalization()
+        self.bn1 = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.bn1.build(out)
         self.dense2 = layers.Dense(u, use_bias=False)
         self.dense2.build(out)
-        self.bn2 = layers.BatchNormalization()
+        self.bn2 = layers.BatchNormalization(momentum=BN_MOMENTUM)
         self.bn2.build(out)
         self.project = input_shape[-1] != u
         if self.project:

@@ -5,6 +5,8 @@ import math
 
 import keras
 
+from keras_nas.blocks import BN_MOMENTUM
+
 from keras_nas.ops.core import (
     RANK_KINDS,
     Op,
@@ -115,7 +117,8 @@ def register_layers():
     _add(
         Op(
             name="batchnorm",
-            factory=lambda s: layers.BatchNormalization(),
+            factory=lambda s: layers.BatchNormalization(
+                momentum=BN_MOMENTUM),
             # gamma, beta, moving mean and moving variance per channel.
             params=lambda s: 4 * s[-1],
             flops=lambda s: math.prod(s),
