@@ -204,3 +204,22 @@ def test_image_blocks_run_under_jax(tmp_path):
                                   TF_CPP_MIN_LOG_LEVEL="3"))
     assert out.returncode == 0, out.stderr[-3000:]
     assert "jax ok" in out.stdout
+
+
+def test_every_batch_normalization_follows_a_short_trial():
+    # At Keras' default momentum (0.99) the inference statistics lag a
+    # trial of a few epochs; see `blocks.BN_MOMENTUM`.
+    model = keras_nas.build_model(
+        ["convbnrelu3x3-16", "resblock-32-s2", "mbconv3x3-e3-se-32",
+         "batchnorm", "gap", "densebnrelu-32", "resmlp-32"], (8, 8, 3),
+        num_classes=3)
+    norms = [layer for layer in _sublayers(model)
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) >= 8
+    assert {layer.momentum for layer in norms} == {keras_nas.blocks.BN_MOMENTUM}
+
+
+def _sublayers(layer):
+    for sub in getattr(layer, "_layers", []) or []:
+        yield sub
+        yield from _sublayers(sub)
