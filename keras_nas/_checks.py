@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["check_int", "check_seconds"]
+__all__ = ["check_budget", "check_int", "check_seconds"]
 
 
 def check_int(name, value, minimum):
@@ -27,3 +27,15 @@ def check_seconds(name, value):
             f"`{name}` must be a positive number of seconds or None. "
             f"Received: {name}={value!r}.")
     return float(value)
+
+
+def check_budget(name, value, unit):
+    """`value` if it is `None` or a number of at least 1, else a
+    `ValueError` naming the argument and its unit."""
+    if value is not None and (isinstance(value, bool)
+                              or not isinstance(value, (int, float, np.number))
+                              or not value >= 1):
+        raise ValueError(
+            f"`{name}` must be a positive number of {unit} or None. "
+            f"Received: {name}={value!r}.")
+    return value

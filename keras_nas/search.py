@@ -21,7 +21,7 @@ from keras_nas import latency
 from keras_nas import oracles
 from keras_nas import parallel
 from keras_nas import project
-from keras_nas._checks import check_int, check_seconds
+from keras_nas._checks import check_budget, check_int, check_seconds
 from keras_nas.architecture import HEADS
 from keras_nas.callbacks import tensorboards
 from keras_nas.found import SearchResults
@@ -205,6 +205,8 @@ class NASSearch(SearchResults):
                 "`max_latency` must be a positive number of milliseconds or "
                 f"None. Received: max_latency={max_latency!r}.")
         check_int("latency_batch_size", latency_batch_size, 1)
+        check_budget("max_params", max_params, "weights")
+        check_budget("max_flops", max_flops, "multiply-adds")
         if head not in HEADS:
             raise ValueError(
                 f"`head` must be one of {HEADS}. Received: head={head!r}."

@@ -13,7 +13,7 @@ import numpy as np
 import keras_tuner
 
 from keras_nas import architecture
-from keras_nas._checks import check_int
+from keras_nas._checks import check_budget, check_int
 from keras_nas import ops as ops_module
 
 __all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES", "is_architecture_key",
@@ -119,8 +119,8 @@ class SearchSpace:
         self.max_depth = int(max_depth)
         self._op_table = self._make_op_table(ops)
         self.learning_rates = self._check_learning_rate(learning_rate)
-        self.max_params = _check_budget("max_params", max_params, "weights")
-        self.max_flops = _check_budget("max_flops", max_flops,
+        self.max_params = check_budget("max_params", max_params, "weights")
+        self.max_flops = check_budget("max_flops", max_flops,
                                        "multiply-adds")
         # Checks of a bound space beyond its config (e.g. a latency budget):
         # callables `(space, ops) -> reason or None`, run last, in order.
@@ -606,17 +606,6 @@ class SearchSpace:
             f"max_depth={self.max_depth}, input_shape={self.input_shape}"
             f"{kind})"
         )
-
-
-def _check_budget(name, value, unit):
-    """`value` if it is `None` or a positive number, else a `ValueError`."""
-    if value is not None and (isinstance(value, bool)
-                              or not isinstance(value, (int, float, np.number))
-                              or not value >= 1):
-        raise ValueError(
-            f"`{name}` must be a positive number of {unit} or None. "
-            f"Received: {name}={value!r}.")
-    return value
 
 
 def _over_budget(plan, max_params, max_flops):

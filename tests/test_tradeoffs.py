@@ -157,6 +157,8 @@ def test_latency_budget_as_a_space_constraint():
     ({"max_latency": -1}, ValueError, "max_latency"),
     ({"max_latency": True}, ValueError, "max_latency"),
     ({"latency_batch_size": 0}, ValueError, "latency_batch_size"),
+    ({"max_flops": 0}, ValueError, "max_flops"),
+    ({"max_params": "big"}, ValueError, "max_params"),
 ])
 def test_bad_tradeoff_arguments_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
