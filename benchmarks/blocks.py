@@ -26,7 +26,7 @@ Tasks (all built here, no download):
   the evidence is spread over the whole sequence.
 
     flock /tmp/keras_nas_bench.lock python benchmarks/blocks.py \
-        --seeds 3 --trials 8 --out benchmarks/results/blocks.json
+        --seeds 3 --trials 6 --out benchmarks/results/blocks.json
 """
 
 import argparse
