@@ -110,19 +110,17 @@ class SearchResults:
             # Keras Tuner would rank by the sum of the objectives, which
             # adds accuracy to weights: the primary objective decides, the
             # others (in order) break ties.
-            best = None
-            for record in self.results():
-                values = list(record.objectives.values())
-                if record.value is None or None in values:
-                    continue
-                key = [v if o.direction == "max" else -v
-                       for o, v in zip(objectives, values)]
-                key.insert(0, record.value if primary_objective(
-                    tuner.oracle.objective).direction == "max"
-                    else -record.value)
-                if best is None or key > best[0]:
-                    best = (key, record.trial_id)
-            best = [] if best is None else [tuner.oracle.trials[best[1]]]
+            records, points, directions = self._tradeoff_points()
+            names = [o.name for o in objectives]
+            first = names.index(primary_objective(tuner.oracle.objective).name)
+            order = [first] + [j for j in range(len(names)) if j != first]
+
+            def rank(i):
+                return [points[i][j] if directions[j] == "max"
+                        else -points[i][j] for j in order]
+
+            best = [tuner.oracle.trials[records[max(
+                range(len(records)), key=rank)].trial_id]] if records else []
         else:
             best = [t for t in tuner.oracle.get_best_trials(1)
                     if t.status == "COMPLETED"]
