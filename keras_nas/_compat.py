@@ -22,6 +22,7 @@ Two patches are installed on import:
 
 import json
 
+import keras
 import keras_tuner
 from keras_tuner.src import utils as kt_utils
 from keras_tuner.src.distribute import utils as dist_utils
@@ -139,6 +140,31 @@ def build_model(tuner, hp):
     """The hypermodel's model for `hp`, built under the tuner's
     distribution strategy, with its compile overrides."""
     return tuner._build_hypermodel(hp)
+
+
+def build_training_state(model, x, y=None):
+    """Create `model`'s optimizer and compiled-metric variables before `fit`.
+
+    With the TensorFlow backend and no distribution strategy, Keras defers
+    them to the first trace of the train step; a `tf.function` that creates
+    variables is traced twice, which costs a candidate about as much as two
+    epochs on small data. Building them here (from the shapes of `x` and
+    `y`, or a dataset's `element_spec`) leaves one trace. Relies on
+    `Trainer._symbolic_build`, pinned in `tests/test_compat.py`. Other
+    backends, and models under a distribution strategy (which Keras builds
+    itself), are left alone.
+    """
+    if keras.backend.backend() != "tensorflow" or getattr(
+            model, "_distribute_strategy", None) is not None:
+        return
+    if y is None:  # A dataset of (x, y) or (x, y, sample_weight) batches.
+        batch = getattr(x, "element_spec", None)
+        if not isinstance(batch, tuple) or len(batch) < 2:
+            return
+        batch = batch[:2]
+    else:
+        batch = (x[:1], y[:1])
+    model._symbolic_build(data_batch=batch)
 
 
 def is_worker():

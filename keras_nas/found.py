@@ -6,6 +6,7 @@ to use them (evaluate, predict, retrain, export, plot).
 task, its space and, for `retrain`, the data of `fit`.
 """
 
+from keras_nas import _compat
 from keras_nas import data as data_module
 from keras_nas import importance as importance_module
 from keras_nas import pareto
@@ -201,6 +202,7 @@ class SearchResults:
             epochs = int(trial.metrics.get_last_value("epochs") or 1)
         model = self.tuner.hypermodel.build(trial.hyperparameters)
         x, y = self._data.all_data()
+        _compat.build_training_state(model, x, y)
         model.fit(x, y, epochs=epochs, verbose=verbose,
                   batch_size=None if y is None else batch_size)
         self._final_model = model

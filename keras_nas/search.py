@@ -29,7 +29,8 @@ from keras_nas.halving import Halving
 from keras_nas.progress import Progress, keras_verbosity
 from keras_nas.space import SearchSpace
 from keras_nas.task import Task, check_task_argument, needs_one_hot
-from keras_nas.tuner import NASHyperModel, NASTuner
+from keras_nas.tuner import (NASHyperModel, NASTuner,
+                              resolve_steps_per_execution)
 from keras_nas import warmstart
 from keras_nas.warmstart import WarmStart, seed_search
 
@@ -146,6 +147,14 @@ class NASSearch(SearchResults):
             bounded by about a tenth of the expected search time. Arrays
             only; not with `"hyperband"`. Defaults to `None`: on wherever
             it applies.
+        steps_per_execution: Batches each compiled call of a candidate's
+            training runs, as for `keras.Model.compile`. More than one
+            saves Python's overhead per batch, which on small models and
+            data costs as much as the batch itself; callbacks'
+            `on_train_batch_*` methods then run every that many batches
+            (epoch-level callbacks are unaffected). `None` picks
+            `DEFAULT_STEPS_PER_EXECUTION` (`1` on the PyTorch backend,
+            which does not support more). Defaults to `None`.
     """
 
     def __init__(
@@ -182,6 +191,7 @@ class NASSearch(SearchResults):
         max_time=None,
         initial_architectures=None,
         warm_start=None,
+        steps_per_execution=None,
     ):
         if space is not None and not isinstance(space, SearchSpace):
             raise TypeError(
@@ -231,6 +241,7 @@ class NASSearch(SearchResults):
                 "strategy='hyperband'.")
         self._halving = Halving(min_epochs, reduction_factor)  # Checks them.
         check_seconds("max_time", max_time)
+        resolve_steps_per_execution(steps_per_execution)  # Checks it.
         self._warm_start = warmstart.from_argument(warm_start)
         warmstart.check_initial_architectures(initial_architectures)
         self.space = space or SearchSpace()
@@ -265,6 +276,7 @@ class NASSearch(SearchResults):
         self.initial_architectures = None if initial_architectures is None \
             else [list(a) for a in initial_architectures]
         self.warm_start = warm_start
+        self.steps_per_execution = steps_per_execution
         self.tuner = None
         self.task_ = None  # The `Task` that `fit` inferred.
         self._data = None  # The `data.Prepared` of the last `fit`.
@@ -328,6 +340,7 @@ class NASSearch(SearchResults):
             "initial_architectures": self.initial_architectures,
             "warm_start": self.warm_start.get_config()
             if isinstance(self.warm_start, WarmStart) else self.warm_start,
+            "steps_per_execution": self.steps_per_execution,
         }
 
     @classmethod
@@ -481,7 +494,9 @@ class NASSearch(SearchResults):
             objective = task.objective(self.objective, self.metrics)
         hypermodel = NASHyperModel(
             space, task, task.metrics(self.metrics), optimizer=self.optimizer,
-            head=self.head, loss=self.loss)
+            head=self.head, loss=self.loss,
+            steps_per_execution=resolve_steps_per_execution(
+                self.steps_per_execution))
         oracle = oracles.get(
             self.strategy, space=space, objective=objective,
             max_trials=self.max_trials, seed=self.seed, epochs=epochs,

@@ -36,7 +36,26 @@ from keras_nas.failures import (ArchitectureFailure, FailurePolicy,
                                 is_out_of_memory, reason_of)
 from keras_nas.task import metric_name, primary_objective
 
-__all__ = ["NASHyperModel", "NASTuner", "TimeBudgetExhausted"]
+__all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
+           "TimeBudgetExhausted", "resolve_steps_per_execution"]
+
+# Batches per compiled call when the search is not told otherwise: on the
+# small models and data of a search, Python's overhead per batch is as large
+# as the batch (benchmarks/README.md, section 2).
+DEFAULT_STEPS_PER_EXECUTION = 16
+
+
+def resolve_steps_per_execution(value):
+    """`value` checked, or for `None` the default of this backend."""
+    if value is None:
+        if keras.backend.backend() == "torch":
+            return 1  # Keras does not support more on PyTorch.
+        return DEFAULT_STEPS_PER_EXECUTION
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            "`steps_per_execution` must be a positive integer or None. "
+            f"Received: steps_per_execution={value!r}.")
+    return value
 
 
 class TimeBudgetExhausted(Exception):
@@ -83,10 +102,12 @@ class NASHyperModel(keras_tuner.HyperModel):
             Defaults to `"adam"`.
         head: `"auto"`, `"flatten"` or `"gap"`. Defaults to `"auto"`.
         loss: Optional loss to use instead of the task's.
+        steps_per_execution: Batches per compiled call, as for
+            `keras.Model.compile`. Defaults to `1`.
     """
 
     def __init__(self, space, task, metrics, optimizer="adam", head="auto",
-                 loss=None):
+                 loss=None, steps_per_execution=1):
         super().__init__(name="keras_nas")
         self.space = space
         self.task = task
@@ -94,6 +115,7 @@ class NASHyperModel(keras_tuner.HyperModel):
         self.optimizer = optimizer
         self.head = head
         self.loss = loss
+        self.steps_per_execution = steps_per_execution
 
     def build(self, hp):
         ops = self.space.decode(hp)
@@ -107,6 +129,7 @@ class NASHyperModel(keras_tuner.HyperModel):
             optimizer=self._make_optimizer(hp),
             loss=self.loss if self.loss is not None else self.task.loss,
             metrics=[_clone_metric(m) for m in self.metrics],
+            steps_per_execution=self.steps_per_execution,
         )
         return model
 
@@ -257,6 +280,7 @@ class NASTuner(keras_tuner.Tuner):
         while True:
             callbacks_, keep = self._callbacks(callbacks, trial)
             model = self._try_build(hp)
+            _compat.build_training_state(model, x, y)
             if "tuner/trial_id" in hp.values:
                 self._load_weights(model, hp.values["tuner/trial_id"])
             budget = self._budget(trial, model, epochs)

@@ -126,3 +126,45 @@ def test_a_list_of_objectives_is_a_multi_objective(tmp_path):
     assert _compat.is_multi_objective(made)
     assert [(m.name, m.direction) for m in made.objectives] == [
         ("val_accuracy", "max"), ("params", "min")]
+
+
+def _counting_model():
+    """A compiled `keras.Sequential` that counts how often its train step is
+    traced (the step's Python body runs once per trace)."""
+    import keras
+
+    class Counting(keras.Sequential):
+        traces = 0
+
+        def train_step(self, data):
+            Counting.traces += 1
+            return super().train_step(data)
+
+    model = Counting([keras.Input((8,)), keras.layers.Dense(4),
+                      keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.skipif(
+    __import__("keras").backend.backend() != "tensorflow",
+    reason="Keras defers the build to the trace on TensorFlow only")
+@pytest.mark.parametrize("as_dataset", [False, True])
+def test_build_training_state_leaves_one_trace_of_the_train_step(as_dataset):
+    import numpy as np
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(40, 8)).astype("float32")
+    y = np.arange(40) % 3
+    model = _counting_model()
+    data = (tf.data.Dataset.from_tensor_slices((x, y)).batch(16),) \
+        if as_dataset else (x, y)
+    _compat.build_training_state(model, *data)
+    # `Trainer._symbolic_build` made the optimizer's and the metrics'
+    # variables, which Keras would otherwise create inside the first trace.
+    assert model.optimizer.built
+    assert model._compile_metrics.built
+    model.fit(*data, epochs=2, verbose=0,
+              **({} if as_dataset else {"batch_size": 16}))
+    assert type(model).traces == 1

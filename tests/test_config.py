@@ -38,7 +38,8 @@ def test_search_config_round_trips(tmp_path):
         seed=3, metrics=[keras.metrics.AUC(name="auc")], optimizer="sgd",
         patience=1, halving=False, max_time=60.0,
         initial_architectures=[["dense-16"]],
-        warm_start=WarmStart(pool_size=10, proxies=("naswot",)))
+        warm_start=WarmStart(pool_size=10, proxies=("naswot",)),
+        steps_per_execution=4)
     config = search.get_config()
     again = NASSearch.from_config(config)
     assert again.get_config() == config

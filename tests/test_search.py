@@ -261,3 +261,32 @@ print("tf imported:", "tensorflow" in sys.modules)
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "tf imported: False" in out.stdout
+
+
+class BatchEnds(keras.callbacks.Callback):
+    """Counts `on_train_batch_end` calls per trial, across the deep copies
+    the search makes of it."""
+
+    counts = []
+
+    def on_train_begin(self, logs=None):
+        BatchEnds.counts.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        BatchEnds.counts[-1] += 1
+
+
+@pytest.mark.skipif(keras.backend.backend() == "torch",
+                    reason="Keras runs one batch per call on PyTorch")
+@pytest.mark.parametrize("steps, calls", [(None, 1), (1, 8), (3, 3)])
+def test_steps_per_execution_runs_that_many_batches_per_call(
+        tmp_path, steps, calls):
+    x, y = tabular(100)  # 80 to train after the split: 8 batches of 10.
+    BatchEnds.counts = []
+    search = make(tmp_path, max_trials=1, steps_per_execution=steps,
+                  halving=False, warm_start=False)
+    search.fit(x, y, epochs=1, batch_size=10, callbacks=[BatchEnds()],
+               verbose=0)
+    assert BatchEnds.counts == [calls]
+    expected = steps or keras_nas.tuner.DEFAULT_STEPS_PER_EXECUTION
+    assert search.best_model().steps_per_execution == expected

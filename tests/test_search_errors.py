@@ -81,6 +81,8 @@ def test_input_shape_that_no_op_sequence_can_handle(tmp_path):
         (dict(head="pool"), ValueError, r"`head` must be one of"),
         (dict(task="ranking"), ValueError, r"task='ranking'"),
         (dict(max_consecutive_failed_trials=0), ValueError, r"max_consecutive_failed_trials"),
+        (dict(steps_per_execution=0), ValueError, r"`steps_per_execution` must be a positive integer or None. Received: steps_per_execution=0"),
+        (dict(steps_per_execution=True), ValueError, r"steps_per_execution=True"),
     ],
 )
 def test_bad_arguments_at_construction(kwargs, exc, match):
