@@ -81,6 +81,10 @@ def _parser():
     search.add_argument("--no-warm-start", action="store_true",
                         help="do not rank candidates by zero-cost proxies "
                         "before training")
+    search.add_argument("--steps-per-execution", type=int, default=None,
+                        metavar="N",
+                        help="batches per compiled training call (default: "
+                        "16; 1 on PyTorch)")
     search.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
 
     report = sub.add_parser(
@@ -160,7 +164,7 @@ def _check_positive(args, *names):
 
 def _search(args):
     _check_positive(args, "max-trials", "epochs", "batch-size", "max-depth",
-                    "max-params")
+                    "max-params", "steps-per-execution")
     if args.workers < 0:
         raise UsageError(f"--workers must be 0 or more, got {args.workers}")
     if args.time_budget is not None and args.time_budget <= 0:
@@ -190,7 +194,8 @@ def _search(args):
             args.objective[0] if len(args.objective) == 1
             else args.objective),
         log_dir=args.log_dir, workers=args.workers,
-        max_time=args.time_budget, warm_start=not args.no_warm_start)
+        max_time=args.time_budget, warm_start=not args.no_warm_start,
+        steps_per_execution=args.steps_per_execution)
     search.fit(train[0], train[1], epochs=args.epochs,
                batch_size=args.batch_size, verbose=args.verbose)
     if test is not None:

@@ -82,6 +82,8 @@ def test_search_on_an_npz_and_a_csv(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["search", "--max-trials", "0"], "--max-trials must be at least 1"),
+    (["search", "--steps-per-execution", "0"],
+     "--steps-per-execution must be at least 1"),
     (["search", "--strategy", "genetic"], "invalid choice: 'genetic'"),
     (["search", "--data", "missing.npz"], "no such file: missing.npz"),
     (["search", "--epochs", "two"], "invalid int value: 'two'"),
