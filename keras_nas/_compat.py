@@ -147,8 +147,8 @@ def build_training_state(model, x, y=None):
 
     With the TensorFlow backend and no distribution strategy, Keras defers
     them to the first trace of the train step; a `tf.function` that creates
-    variables is traced twice, which costs a candidate about as much as two
-    epochs on small data. Building them here (from the shapes of `x` and
+    variables is traced twice, which costs a candidate as much as a few
+    epochs on small data (benchmarks/README.md, section 2). Building them here (from the shapes of `x` and
     `y`, or a dataset's `element_spec`) leaves one trace. Relies on
     `Trainer._symbolic_build`, pinned in `tests/test_compat.py`. Other
     backends, and models under a distribution strategy (which Keras builds

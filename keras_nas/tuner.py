@@ -55,6 +55,11 @@ def resolve_steps_per_execution(value):
         raise ValueError(
             "`steps_per_execution` must be a positive integer or None. "
             f"Received: steps_per_execution={value!r}.")
+    if value > 1 and keras.backend.backend() == "torch":
+        raise ValueError(
+            "`steps_per_execution` must be 1 or None on the PyTorch backend, "
+            "which runs one batch per call. Received: "
+            f"steps_per_execution={value!r}.")
     return value
 
 
