@@ -10,13 +10,16 @@ process, the order rotating with the seed:
   default with TensorFlow, which then traces the step twice);
 - `one-trace`: those variables built before `fit`
   (`_compat.build_training_state`), one batch per call;
-- `default`: that, and `steps_per_execution=None`
-  (`tuner.DEFAULT_STEPS_PER_EXECUTION` batches per call).
+- `no-freeze`: that, and `steps_per_execution=None`
+  (`tuner.DEFAULT_STEPS_PER_EXECUTION` batches per call);
+- `default`: that, and the heap that exists before the search left out of
+  its garbage collections (`tuner.frozen_heap`).
 
 Data: scikit-learn digits, 75/25 train/test, 20 % of train for validation,
 10 epochs, patience 3, batch 32.
 
     python benchmarks/trial_speed.py --seeds 3 --trials 15
+    python benchmarks/trial_speed.py --variants no-freeze default
 """
 
 import argparse
@@ -29,7 +32,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-VARIANTS = ("before", "one-trace", "default")
+VARIANTS = ("before", "one-trace", "no-freeze", "default")
 
 
 def run(variant, seed, trials, epochs):
@@ -41,12 +44,19 @@ def run(variant, seed, trials, epochs):
 
     if variant == "before":
         _compat.build_training_state = lambda *args, **kwargs: None
+    if variant != "default":
+        import contextlib
+
+        import keras_nas.search
+
+        keras_nas.search.frozen_heap = contextlib.nullcontext
     (x, y), val, test, _ = peers.data(seed)
     search = keras_nas.NASSearch(
         strategy="random", max_trials=trials, seed=seed,
         directory=tempfile.mkdtemp(prefix="trial-speed-"), halving=False,
         warm_start=False, initial_architectures=[],
-        steps_per_execution=None if variant == "default" else 1)
+        steps_per_execution=1 if variant in ("before", "one-trace")
+        else None)
     start = time.perf_counter()
     search.fit(x, y, epochs=epochs, validation_data=val, verbose=0)
     wall = time.perf_counter() - start
@@ -63,6 +73,8 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--trials", type=int, default=15)
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS,
+                        default=list(VARIANTS))
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -70,8 +82,10 @@ def main():
         print(json.dumps(run(args.one, args.seed, args.trials, args.epochs)))
         return
     rows = []
+    variants = tuple(args.variants)
     for i, seed in enumerate(range(1, args.seeds + 1)):
-        order = VARIANTS[i % 3:] + VARIANTS[:i % 3]
+        k = i % len(variants)
+        order = variants[k:] + variants[:k]
         for variant in order:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", variant, "--seed",
@@ -83,11 +97,12 @@ def main():
             print(f"seed {seed} {variant:<10} wall {r['wall']:6.1f} s, "
                   f"{r['epochs']} epochs, best val {r['best_val']:.4f}, "
                   f"test {r['test']:.4f}", flush=True)
-    print("\nvariant     wall s (mean)  ratio to before (per seed)")
-    for variant in VARIANTS:
+    first = variants[0]
+    print(f"\nvariant     wall s (mean)  ratio to {first} (per seed)")
+    for variant in variants:
         walls = [r["wall"] for r in rows if r["variant"] == variant]
         ratios = [r["wall"] / b["wall"] for r in rows for b in rows
-                  if r["variant"] == variant and b["variant"] == "before"
+                  if r["variant"] == variant and b["variant"] == first
                   and b["seed"] == r["seed"]]
         print(f"{variant:<11} {sum(walls) / len(walls):8.1f}       "
               + ", ".join(f"{q:.2f}" for q in ratios))

@@ -290,3 +290,44 @@ def test_steps_per_execution_runs_that_many_batches_per_call(
     assert BatchEnds.counts == [calls]
     expected = steps or keras_nas.tuner.DEFAULT_STEPS_PER_EXECUTION
     assert search.best_model().steps_per_execution == expected
+
+
+class FreezeCount(keras.callbacks.Callback):
+    """Notes how many objects garbage collection leaves out, per trial."""
+
+    seen = []
+
+    def on_train_begin(self, logs=None):
+        import gc
+
+        FreezeCount.seen.append(gc.get_freeze_count())
+
+
+def test_the_heap_before_the_search_is_frozen_during_it_only(tmp_path):
+    import gc
+
+    x, y = tabular(100)
+    FreezeCount.seen = []
+    search = make(tmp_path, max_trials=2, warm_start=False)
+    search.fit(x, y, epochs=1, callbacks=[FreezeCount()], verbose=0)
+    # Each trial's collections skipped what existed before the search...
+    assert len(FreezeCount.seen) == 2
+    assert all(count > 1000 for count in FreezeCount.seen)
+    # ... and afterwards it is collected as usual again.
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_heap_the_user_froze_stays_frozen(tmp_path):
+    import gc
+
+    x, y = tabular(100)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        search = make(tmp_path, max_trials=1, warm_start=False)
+        search.fit(x, y, epochs=1, verbose=0)
+        # Not unfrozen (frozen objects can still be freed by reference
+        # counting, so the count may drop a little).
+        assert gc.get_freeze_count() > 0.9 * frozen
+    finally:
+        gc.unfreeze()
