@@ -29,7 +29,7 @@ from keras_nas.halving import Halving
 from keras_nas.progress import Progress, keras_verbosity
 from keras_nas.space import SearchSpace
 from keras_nas.task import Task, check_task_argument, needs_one_hot
-from keras_nas.tuner import (NASHyperModel, NASTuner, frozen_heap,
+from keras_nas.tuner import (NASHyperModel, NASTuner,
                               resolve_steps_per_execution)
 from keras_nas import warmstart
 from keras_nas.warmstart import WarmStart, seed_search
@@ -441,13 +441,12 @@ class NASSearch(SearchResults):
             self.tuner.trial_hooks = [progress] + _summary_writers(callbacks)
             self.tuner.verbose = verbose
             try:
-                with frozen_heap():
-                    self.tuner.search(
-                        epochs=epochs, callbacks=callbacks,
-                        keras_verbose=keras_verbosity(verbose),
-                        **data.fit_arguments(batch_size))
+                self.tuner.search(
+                    epochs=epochs, callbacks=callbacks,
+                    keras_verbose=keras_verbosity(verbose),
+                    **data.fit_arguments(batch_size))
             finally:
-                # Collects garbage too, the objects frozen above included.
+                # Collects garbage too, what the search froze included.
                 keras.backend.clear_session()
             parallel.finish_worker()
             if parallel.in_worker():

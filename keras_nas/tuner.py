@@ -12,7 +12,8 @@ a NAS search needs of each trial:
 - out of memory: one retry at half the batch size;
 - a failure policy that fits architecture search (`failures`);
 - hooks run after each trial (progress lines, TensorBoard);
-- the backend session cleared (and garbage collected) before each trial.
+- the backend session cleared (and garbage collected, the objects older
+  than the search left out) before each trial.
 """
 
 import contextlib
@@ -49,15 +50,14 @@ DEFAULT_STEPS_PER_EXECUTION = 16
 
 def resolve_steps_per_execution(value):
     """`value` checked, or for `None` the default of this backend."""
+    torch = keras.backend.backend() == "torch"  # One batch per call there.
     if value is None:
-        if keras.backend.backend() == "torch":
-            return 1  # Keras does not support more on PyTorch.
-        return DEFAULT_STEPS_PER_EXECUTION
+        return 1 if torch else DEFAULT_STEPS_PER_EXECUTION
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(
             "`steps_per_execution` must be a positive integer or None. "
             f"Received: steps_per_execution={value!r}.")
-    if value > 1 and keras.backend.backend() == "torch":
+    if value > 1 and torch:
         raise ValueError(
             "`steps_per_execution` must be 1 or None on the PyTorch backend, "
             "which runs one batch per call. Received: "
@@ -448,9 +448,12 @@ class NASTuner(keras_tuner.Tuner):
 
     def search(self, *fit_args, **fit_kwargs):
         """Keras Tuner's search, ending cleanly when the time budget is
-        spent: the trial in flight is finished and recorded first."""
+        spent: the trial in flight is finished and recorded first. The
+        objects that exist before it stay out of its trials' garbage
+        collections (`frozen_heap`)."""
         try:
-            super().search(*fit_args, **fit_kwargs)
+            with frozen_heap():
+                super().search(*fit_args, **fit_kwargs)
         except TimeBudgetExhausted:
             self.on_search_end()
         trials = [] if _compat.is_worker() else list(self.oracle.trials.values())
