@@ -39,8 +39,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 
-from keras_nas import builder
-from keras_nas.space import SearchSpace
+from keras_nas.space import builder
+from keras_nas.space.search_space import SearchSpace
 
 TASKS = {
     # name: (vocabulary A, vocabulary B, epochs)

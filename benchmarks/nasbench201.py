@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras_tuner  # noqa: E402
 
-from keras_nas.oracles import EvolutionOracle  # noqa: E402
+from keras_nas.strategies import EvolutionOracle  # noqa: E402
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 DATASETS = {

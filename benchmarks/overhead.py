@@ -31,7 +31,7 @@ import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_nas  # noqa: E402
-from keras_nas import data as data_module  # noqa: E402
+from keras_nas.data import prepare as data_module  # noqa: E402
 
 
 def run_nas(split, test, trials, epochs, patience, directory):

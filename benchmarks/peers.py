@@ -44,7 +44,7 @@ import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_nas  # noqa: E402
-from keras_nas.data import split  # noqa: E402
+from keras_nas.data.prepare import split  # noqa: E402
 
 LOG = []  # (seconds, best val_accuracy of a trial, its test accuracy)
 

@@ -29,8 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_nas import builder, proxies, space as space_module  # noqa: E402
-from keras_nas import data as data_module  # noqa: E402
+from keras_nas.space import builder
+from keras_nas.strategies import proxies
+from keras_nas.space import search_space as space_module  # noqa: E402
+from keras_nas.data import prepare as data_module  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROXY_NAMES = ["naswot", "synflow", "snip", "grad_norm", "jacob_cov", "params"]

@@ -41,7 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras_tuner  # noqa: E402
 
 from keras_nas import pareto  # noqa: E402
-from keras_nas.oracles import EvolutionOracle  # noqa: E402
+from keras_nas.strategies import EvolutionOracle  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nasbench201 import load_table  # noqa: E402
@@ -203,7 +203,7 @@ def digits(args):
     "params"])` with evolution (NSGA-II) and with random search, and
     evolution on the weighted sum, on the same split, epochs and seeds."""
     import keras_nas
-    from keras_nas.data import load_digits
+    from keras_nas.data.prepare import load_digits
 
     (x, y), _ = load_digits()
     space = keras_nas.SearchSpace(max_depth=4)
@@ -251,7 +251,7 @@ def digits(args):
 
 
 def latency_cost(args):
-    from keras_nas import latency
+    from keras_nas.space import latency
 
     archs = [["conv3x3-16", "maxpool", "dense-64"],
              ["conv3x3-32", "conv3x3-32", "maxpool", "dense-128"],

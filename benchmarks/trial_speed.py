@@ -47,9 +47,9 @@ def run(variant, seed, trials, epochs):
     if variant != "default":
         import contextlib
 
-        import keras_nas.tuner
+        import keras_nas.engine.tuner
 
-        keras_nas.tuner.frozen_heap = contextlib.nullcontext
+        keras_nas.engine.tuner.frozen_heap = contextlib.nullcontext
     (x, y), val, test, _ = peers.data(seed)
     search = keras_nas.NASSearch(
         strategy="random", max_trials=trials, seed=seed,

@@ -13,7 +13,7 @@ import keras
 import keras_tuner
 
 import keras_nas
-from keras_nas.oracles import EvolutionOracle
+from keras_nas.strategies import EvolutionOracle
 
 FAST = "--fast" in sys.argv
 

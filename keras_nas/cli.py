@@ -222,7 +222,7 @@ def _open(path):
 
 
 def _report(args):
-    from keras_nas.importance import format_importance
+    from keras_nas.analysis.importance import format_importance
 
     search = _open(args.dir)
     search.summary()
@@ -240,7 +240,7 @@ def _report(args):
     try:
         search.plot_history(os.path.join(args.dir, plots[0]))
         search.plot_tradeoff(os.path.join(args.dir, plots[1]))
-        from keras_nas import report
+        from keras_nas.analysis import plots as report
 
         report.plot_importance(result, os.path.join(args.dir, plots[2]))
         print("\nPlots: " + ", ".join(os.path.join(args.dir, p)

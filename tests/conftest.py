@@ -24,7 +24,7 @@ SHAPES = {"image": (8, 8, 1), "sequence": (50, 3), "tabular": (30,)}
 
 def digits(n=400):
     """A small slice of scikit-learn's digits, as 8x8x1 images."""
-    from keras_nas.data import load_digits
+    from keras_nas.data.prepare import load_digits
 
     (x, y), (xt, yt) = load_digits()
     return (x[:n], y[:n]), (xt[:200], yt[:200])

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import keras_nas
-from keras_nas import architecture, builder
+from keras_nas.space import architecture
+from keras_nas.space import builder
 from keras_nas import ops
-from keras_nas.space import SearchSpace
+from keras_nas.space.search_space import SearchSpace
 
 from .conftest import tabular, waves
 
@@ -187,7 +188,7 @@ def test_image_blocks_run_under_jax(tmp_path):
     pytest.importorskip("jax")
     script = textwrap.dedent("""
         import numpy as np, keras
-        from keras_nas import builder
+        from keras_nas.space import builder
         assert keras.backend.backend() == "jax"
         model = builder.build_model(
             ["convbnrelu3x3-16-s2", "resblock-16", "resblock-32-s2",
@@ -216,7 +217,7 @@ def test_every_batch_normalization_follows_a_short_trial():
     norms = [layer for layer in _sublayers(model)
              if isinstance(layer, keras.layers.BatchNormalization)]
     assert len(norms) >= 8
-    assert {layer.momentum for layer in norms} == {keras_nas.blocks.BN_MOMENTUM}
+    assert {layer.momentum for layer in norms} == {keras_nas.ops.blocks.BN_MOMENTUM}
 
 
 def _sublayers(layer):

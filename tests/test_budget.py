@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import keras_nas
-from keras_nas import NASSearch, proxies
-from keras_nas.task import Task
-from keras_nas.warmstart import WarmStart
+from keras_nas import NASSearch
+from keras_nas.strategies import proxies
+from keras_nas.data.task import Task
+from keras_nas.strategies.warmstart import WarmStart
 
 from .conftest import SHAPES, digits, tabular, waves
 
@@ -53,7 +54,7 @@ def test_halving_is_off_for_hyperband_and_can_be_turned_off(tmp_path):
 SCRIPT = textwrap.dedent("""
     import os, signal, sys
     import keras, keras_nas
-    from keras_nas.data import load_digits
+    from keras_nas.data.prepare import load_digits
 
     (x, y), _ = load_digits()
     log = sys.argv[2]

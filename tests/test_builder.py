@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import keras_nas
-from keras_nas import architecture
-from keras_nas import builder
+from keras_nas.space import architecture
+from keras_nas.space import builder
 from keras_nas import ops
 
 from .conftest import SHAPES

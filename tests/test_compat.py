@@ -112,7 +112,7 @@ def test_keras_tuner_minimizes_f1_which_keras_nas_corrects():
     # Keras Tuner's direction table predates Keras' F1Score; if this starts
     # failing, Keras Tuner fixed it and our override can go.
     assert infer_metric_direction("val_f1_score") == "min"
-    assert keras_nas.task.objective_direction("val_f1_score") == "max"
+    assert keras_nas.data.task.objective_direction("val_f1_score") == "max"
 
 
 def test_a_list_of_objectives_is_a_multi_objective(tmp_path):

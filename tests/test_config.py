@@ -6,7 +6,7 @@ import keras_tuner
 import pytest
 
 from keras_nas import NASSearch, SearchSpace
-from keras_nas.warmstart import WarmStart
+from keras_nas.strategies.warmstart import WarmStart
 
 from .conftest import tabular
 

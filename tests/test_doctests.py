@@ -5,8 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["keras_nas.space", "keras_nas.builder", "keras_nas.task",
-           "keras_nas.halving", "keras_nas.architecture", "keras_nas.ops"]
+MODULES = ["keras_nas.space.search_space", "keras_nas.space.builder",
+           "keras_nas.data.task", "keras_nas.strategies.halving",
+           "keras_nas.space.architecture", "keras_nas.ops"]
 
 
 @pytest.mark.parametrize("name", MODULES)

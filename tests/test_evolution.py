@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_nas
-from keras_nas.oracles import EvolutionOracle
+from keras_nas.strategies import EvolutionOracle
 
 MAX = keras_tuner.Objective("score", "max")
 TARGET = ["c", "a", "d", "b", "c"]

@@ -4,7 +4,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from keras_nas import pareto
+from keras_nas.strategies import pareto
 from tests.test_evolution import identity_space
 from tests.test_evolution import make
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from keras_nas import importance
-from keras_nas.results import TrialRecord
+from keras_nas.analysis import importance
+from keras_nas.analysis.records import TrialRecord
 
 OPS = ["conv3x3-32", "conv1x1-16", "maxpool", "dense-64", "dropout"]
 
@@ -81,7 +81,7 @@ def test_bad_arguments(kwargs, match):
 def test_plot_importance_saves_a_png(tmp_path):
     import matplotlib.figure
 
-    from keras_nas.report import plot_importance
+    from keras_nas.analysis.plots import plot_importance
 
     fig = plot_importance(importance.analyze(planted(20)), tmp_path / "i.png")
     assert isinstance(fig, matplotlib.figure.Figure)

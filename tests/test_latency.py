@@ -3,7 +3,7 @@ import math
 import keras
 import pytest
 
-from keras_nas import latency
+from keras_nas.space import latency
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 import keras
 import pytest
 
-from keras_nas import architecture
+from keras_nas.space import architecture
 from keras_nas import ops
 
 from .conftest import SHAPES

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_nas import pareto
+from keras_nas.strategies import pareto
 
 
 def test_hand_made_fronts_max_min():

@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_nas import SearchSpace, build_model, proxies
+from keras_nas import SearchSpace, build_model
+from keras_nas.strategies import proxies
 
 from .conftest import SHAPES
 
@@ -123,7 +124,8 @@ def test_gradient_proxies_under_the_jax_backend():
 import math, sys
 import numpy as np
 import keras
-from keras_nas import build_model, proxies
+from keras_nas import build_model
+from keras_nas.strategies import proxies
 assert keras.backend.backend() == "jax"
 rng = np.random.default_rng(0)
 x = rng.normal(size=(16, 8, 8, 1)).astype("float32")

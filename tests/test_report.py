@@ -1,7 +1,7 @@
 import matplotlib.figure
 
 from keras_nas import NASSearch
-from keras_nas.pareto import pareto_front
+from keras_nas.strategies.pareto import pareto_front
 
 from .conftest import tabular
 

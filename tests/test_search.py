@@ -288,7 +288,7 @@ def test_steps_per_execution_runs_that_many_batches_per_call(
     search.fit(x, y, epochs=1, batch_size=10, callbacks=[BatchEnds()],
                verbose=0)
     assert BatchEnds.counts == [calls]
-    expected = steps or keras_nas.tuner.DEFAULT_STEPS_PER_EXECUTION
+    expected = steps or keras_nas.engine.tuner.DEFAULT_STEPS_PER_EXECUTION
     assert search.best_model().steps_per_execution == expected
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import keras_nas
-from keras_nas import builder
+from keras_nas.space import builder
 
 from .conftest import SHAPES
 

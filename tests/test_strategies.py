@@ -6,7 +6,7 @@ import keras_tuner
 import pytest
 
 import keras_nas
-from keras_nas import oracles
+from keras_nas import strategies as oracles
 
 MAX = keras_tuner.Objective("score", "max")
 STRATEGIES = ["evolution", "random", "bayesian", "plain-random"]

@@ -5,7 +5,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from keras_nas.task import Task, head, needs_one_hot, objective_direction
+from keras_nas.data.task import Task, head, needs_one_hot, objective_direction
 
 
 def test_rules_per_kind():

@@ -9,8 +9,11 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from keras_nas import NASSearch, SearchSpace, cli, importance, latency, pareto
-from keras_nas.task import Task
+from keras_nas import NASSearch, SearchSpace, cli
+from keras_nas.analysis import importance
+from keras_nas.space import latency
+from keras_nas.strategies import pareto
+from keras_nas.data.task import Task
 
 from .conftest import tabular
 

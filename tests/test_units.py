@@ -9,10 +9,10 @@ import keras
 import keras_tuner
 import pytest
 
-from keras_nas import halving
-from keras_nas.callbacks import KeepBestWeights, point_tensorboards_at_trial
-from keras_nas.progress import Progress, format_seconds
-from keras_nas.failures import FailurePolicy, reason_of
+from keras_nas.strategies import halving
+from keras_nas.engine.callbacks import KeepBestWeights, point_tensorboards_at_trial
+from keras_nas.analysis.progress import Progress, format_seconds
+from keras_nas.engine.failures import FailurePolicy, reason_of
 
 MAX = keras_tuner.Objective("val_accuracy", "max")
 

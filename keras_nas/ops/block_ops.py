@@ -116,7 +116,7 @@ def _transformer_rules(d):
 
 def register_blocks():
     """Put the block ops in the registry (once, at import)."""
-    from keras_nas import blocks
+    from keras_nas.ops import blocks
 
     for rank, fmt in ((3, "{k}x{k}"), (2, "{k}")):
         for k in (3, 5):
@@ -234,7 +234,7 @@ def embedding_op(vocabulary_size, dim, sequence_length):
     Not part of any vocabulary: a text `SearchSpace` prepends it to every
     genotype.
     """
-    from keras_nas import blocks
+    from keras_nas.ops import blocks
 
     v, d, t = int(vocabulary_size), int(dim), int(sequence_length)
     return Op(

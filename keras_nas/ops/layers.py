@@ -5,7 +5,7 @@ import math
 
 import keras
 
-from keras_nas.blocks import BN_MOMENTUM
+from keras_nas.ops.blocks import BN_MOMENTUM
 
 from keras_nas.ops.core import (
     RANK_KINDS,

@@ -6,7 +6,7 @@
   when it stops early).
 - TensorBoard: each trial writes its epoch scalars into its own run,
   `<log_dir>/trial_<id>`. This needs no TensorFlow here; writing the search's
-  own summaries does, and lives in `tf_only`.
+  own summaries does, and lives in `analysis.tensorboard`.
 """
 
 import math

@@ -13,7 +13,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from keras_nas.ops import RANK_KINDS
-from keras_nas.task import Task, check_task_argument, finite_float
+from keras_nas.data.task import Task, check_task_argument, finite_float
 
 __all__ = [
     "Prepared",
@@ -282,7 +282,7 @@ def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
 
 
 def _prepare_dataset(x, y, validation_split, validation_data, task, one_hot):
-    from keras_nas import tf_only
+    from keras_nas.data import tf_datasets
 
     if y is not None:
         raise ValueError(
@@ -294,13 +294,13 @@ def _prepare_dataset(x, y, validation_split, validation_data, task, one_hot):
             "`validation_split` cannot split a tf.data.Dataset; pass "
             "`validation_data=` a dataset instead."
         )
-    input_shape, labels = tf_only.inspect_dataset(x, "x")
+    input_shape, labels = tf_datasets.inspect_dataset(x, "x")
     if validation_data is None or not is_dataset(validation_data):
         raise ValueError(
             "With a tf.data.Dataset as `x`, `validation_data` must be a "
             f"tf.data.Dataset too. Received: {type(validation_data).__name__}."
         )
-    val_shape, val_labels = tf_only.inspect_dataset(
+    val_shape, val_labels = tf_datasets.inspect_dataset(
         validation_data, "validation_data")
     if val_shape != input_shape:
         raise ValueError(
@@ -313,9 +313,9 @@ def _prepare_dataset(x, y, validation_split, validation_data, task, one_hot):
     return Prepared(
         task=task,
         input_shape=tuple(input_shape),
-        x=tf_only.encode_labels(x, task),
+        x=tf_datasets.encode_labels(x, task),
         y=None,
-        validation=tf_only.encode_labels(validation_data, task),
+        validation=tf_datasets.encode_labels(validation_data, task),
         is_dataset=True,
     )
 
@@ -327,8 +327,8 @@ def encode_for_evaluation(x, y, task):
         check_lengths(x, y)
         return x, task.encode(y, "y")
     if is_dataset(x):
-        from keras_nas import tf_only
+        from keras_nas.data import tf_datasets
 
-        return tf_only.encode_labels(x, task), None
+        return tf_datasets.encode_labels(x, task), None
     raise ValueError(
         "`y` is required when `x` is an array. Received: y=None.")

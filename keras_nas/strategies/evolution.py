@@ -28,12 +28,12 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
-from keras_nas import pareto
-from keras_nas.halving import compare
+from keras_nas.strategies import pareto
+from keras_nas.strategies.halving import compare
 from keras_nas._checks import check_int
-from keras_nas.space import SearchSpace
-from keras_nas.space import is_architecture_key as _is_arch_key
-from keras_nas.space import other_values
+from keras_nas.space.search_space import SearchSpace
+from keras_nas.space.search_space import is_architecture_key as _is_arch_key
+from keras_nas.space.search_space import other_values
 
 __all__ = ["EvolutionOracle", "MUTATIONS"]
 

@@ -14,8 +14,8 @@ terminal, a plain line per epoch in a pipe. `verbose=0` prints nothing.
 import sys
 import time
 
-from keras_nas import results as results_module
-from keras_nas.task import primary_objective
+from keras_nas.analysis import records as results_module
+from keras_nas.data.task import primary_objective
 
 __all__ = ["Progress", "format_seconds", "keras_verbosity"]
 

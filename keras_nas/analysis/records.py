@@ -9,10 +9,10 @@ import dataclasses
 import math
 from typing import List, Optional
 
-from keras_nas import architecture
-from keras_nas.space import other_values
-from keras_nas.failures import reason_of
-from keras_nas.task import objectives_of, primary_objective
+from keras_nas.space import architecture
+from keras_nas.space.search_space import other_values
+from keras_nas.engine.failures import reason_of
+from keras_nas.data.task import objectives_of, primary_objective
 
 __all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of",
            "best_value"]

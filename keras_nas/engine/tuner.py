@@ -31,13 +31,13 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.engine.tuner import maybe_distribute
 
 from keras_nas import _compat
-from keras_nas import builder
-from keras_nas import callbacks as callbacks_module
-from keras_nas import halving as halving_module
+from keras_nas.space import builder
+from keras_nas.engine import callbacks as callbacks_module
+from keras_nas.strategies import halving as halving_module
 from keras_nas._atomic import write_atomic
-from keras_nas.failures import (ArchitectureFailure, FailurePolicy,
+from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                 is_out_of_memory, reason_of)
-from keras_nas.task import metric_name, primary_objective
+from keras_nas.data.task import metric_name, primary_objective
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
@@ -249,7 +249,7 @@ class NASTuner(keras_tuner.Tuner):
 
     def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
         # Each trial is its own TensorBoard run; our HParams are written by
-        # `tf_only.SearchSummaryWriter` after the trial, instead of Keras
+        # `analysis.tensorboard.SearchSummaryWriter` after the trial, instead of Keras
         # Tuner's (which knows neither the ops' sizes nor failed trials).
         callbacks_module.point_tensorboards_at_trial(callbacks, trial.trial_id)
 

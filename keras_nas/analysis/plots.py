@@ -23,7 +23,7 @@ def _pyplot():
 
 
 def _objective(search):
-    from keras_nas.task import primary_objective
+    from keras_nas.data.task import primary_objective
 
     objective = primary_objective(search.tuner.oracle.objective)
     return objective.name, objective.direction

@@ -25,9 +25,9 @@ import keras
 import keras_tuner
 import numpy as np
 
-from keras_nas import builder
-from keras_nas import oracles
-from keras_nas import proxies as proxies_module
+from keras_nas.space import builder
+from keras_nas import strategies as oracles
+from keras_nas.strategies import proxies as proxies_module
 from keras_nas._atomic import write_text_atomic
 from keras_nas.ops import RANK_KINDS
 

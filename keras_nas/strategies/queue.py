@@ -15,7 +15,7 @@ to it.
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
-from keras_nas.space import is_architecture_key
+from keras_nas.space.search_space import is_architecture_key
 
 __all__ = ["enqueue", "queued"]
 

@@ -13,9 +13,9 @@ recorded as a failed trial with its reason, and costs no training.
 
 import keras
 
-from keras_nas import architecture
+from keras_nas.space import architecture
 from keras_nas import ops as ops_module
-from keras_nas.task import head as task_head
+from keras_nas.data.task import head as task_head
 
 __all__ = ["build_model", "build_from_plan"]
 

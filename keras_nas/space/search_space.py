@@ -12,7 +12,7 @@ import difflib
 import numpy as np
 import keras_tuner
 
-from keras_nas import architecture
+from keras_nas.space import architecture
 from keras_nas._checks import check_budget, check_int
 from keras_nas import ops as ops_module
 

@@ -103,7 +103,7 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
 
 def _model_of(model_or_builder, is_ops, input_shape, build_kwargs):
     if is_ops:
-        from keras_nas.builder import build_model
+        from keras_nas.space.builder import build_model
 
         kwargs = dict(build_kwargs)
         if "task" not in kwargs and "num_classes" not in kwargs:
@@ -167,7 +167,7 @@ class LatencyMeter:
 
     def __call__(self, space, ops):
         """Milliseconds of one forward pass of `ops` in the bound `space`."""
-        from keras_nas import builder
+        from keras_nas.space import builder
 
         ops = list(ops)
         key = ("keras_nas", tuple(ops), self.head, self.activation,

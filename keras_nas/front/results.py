@@ -7,13 +7,13 @@ task, its space and, for `retrain`, the data of `fit`.
 """
 
 from keras_nas import _compat
-from keras_nas import data as data_module
-from keras_nas import importance as importance_module
-from keras_nas import pareto
-from keras_nas import project
-from keras_nas import results as results_module
-from keras_nas.space import other_values
-from keras_nas.task import objectives_of, primary_objective
+from keras_nas.data import prepare as data_module
+from keras_nas.analysis import importance as importance_module
+from keras_nas.strategies import pareto
+from keras_nas.front import project
+from keras_nas.analysis import records as results_module
+from keras_nas.space.search_space import other_values
+from keras_nas.data.task import objectives_of, primary_objective
 
 __all__ = ["SearchResults"]
 
@@ -253,20 +253,20 @@ class SearchResults:
 
     def plot_history(self, path=None):
         """The objective per trial and the best so far; see `report`."""
-        from keras_nas import report
+        from keras_nas.analysis import plots as report
 
         return report.plot_history(self, path)
 
     def plot_tradeoff(self, path=None):
         """The objective against params (with several objectives, the first
         two), the Pareto front marked; see `report`."""
-        from keras_nas import report
+        from keras_nas.analysis import plots as report
 
         return report.plot_tradeoff(self, path)
 
     def plot_importance(self, path=None, top=12):
         """The largest effects of `importance()` with their intervals; see
         `report.plot_importance`."""
-        from keras_nas import report
+        from keras_nas.analysis import plots as report
 
         return report.plot_importance(self.importance(), path, top=top)

@@ -12,9 +12,9 @@ subclasses of those three that only propose sequences valid for the input.
 import keras_tuner
 
 from keras_nas import _compat
-from keras_nas.oracles.evolution import MUTATIONS, EvolutionOracle
-from keras_nas.oracles.queue import enqueue, queued
-from keras_nas.oracles.keras_tuner_oracles import (
+from keras_nas.strategies.evolution import MUTATIONS, EvolutionOracle
+from keras_nas.strategies.queue import enqueue, queued
+from keras_nas.strategies.keras_tuner_oracles import (
     BayesianOptimizationOracle,
     HyperbandOracle,
     RandomSearchOracle,

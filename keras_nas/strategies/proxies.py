@@ -48,9 +48,9 @@ import time
 import keras
 import numpy as np
 
-from keras_nas import builder
-from keras_nas.data import infer_task
-from keras_nas import task as task_module
+from keras_nas.space import builder
+from keras_nas.data.prepare import infer_task
+from keras_nas.data import task as task_module
 
 __all__ = [
     "PROXIES",

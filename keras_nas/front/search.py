@@ -16,23 +16,23 @@ import os
 import keras
 import keras_tuner
 
-from keras_nas import data as data_module
-from keras_nas import latency
-from keras_nas import oracles
-from keras_nas import parallel
-from keras_nas import project
+from keras_nas.data import prepare as data_module
+from keras_nas.space import latency
+from keras_nas import strategies as oracles
+from keras_nas.engine import parallel
+from keras_nas.front import project
 from keras_nas._checks import check_budget, check_int, check_seconds
-from keras_nas.architecture import HEADS
-from keras_nas.callbacks import tensorboards
-from keras_nas.found import SearchResults
-from keras_nas.halving import Halving
-from keras_nas.progress import Progress, keras_verbosity
-from keras_nas.space import SearchSpace
-from keras_nas.task import Task, check_task_argument, needs_one_hot
-from keras_nas.tuner import (NASHyperModel, NASTuner,
+from keras_nas.space.architecture import HEADS
+from keras_nas.engine.callbacks import tensorboards
+from keras_nas.front.results import SearchResults
+from keras_nas.strategies.halving import Halving
+from keras_nas.analysis.progress import Progress, keras_verbosity
+from keras_nas.space.search_space import SearchSpace
+from keras_nas.data.task import Task, check_task_argument, needs_one_hot
+from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
                               resolve_steps_per_execution)
-from keras_nas import warmstart
-from keras_nas.warmstart import WarmStart, seed_search
+from keras_nas.strategies import warmstart
+from keras_nas.strategies.warmstart import WarmStart, seed_search
 
 __all__ = ["NASSearch", "STRATEGIES"]
 
@@ -399,9 +399,9 @@ class NASSearch(SearchResults):
             one_hot=needs_one_hot(self.metrics), seed=self.seed)
         callbacks = list(callbacks or [])
         if self.log_dir is not None:
-            from keras_nas import tf_only
+            from keras_nas.analysis import tensorboard
 
-            callbacks = tf_only.with_tensorboard(callbacks, self.log_dir)
+            callbacks = tensorboard.with_tensorboard(callbacks, self.log_dir)
         if not data.is_dataset:
             # A text space infers its vocabulary size from the tokens.
             self.space.adapt(data.x)
@@ -584,9 +584,9 @@ def _summary_writers(callbacks):
     boards = tensorboards(callbacks)
     if not boards:
         return []
-    from keras_nas import tf_only
+    from keras_nas.analysis import tensorboard
 
-    return [tf_only.SearchSummaryWriter(boards[0].log_dir)]
+    return [tensorboard.SearchSummaryWriter(boards[0].log_dir)]
 
 
 def _stdout_unless(verbose):
