@@ -41,6 +41,13 @@ _EXPORTS = {
     "load_digits": "keras_nas.data.prepare",
     "Task": "keras_nas.data.task",
     "WarmStart": "keras_nas.strategies.warmstart",
+    "Halving": "keras_nas.strategies.halving",
+    "Strategy": "keras_nas.strategies.spec",
+    "Latency": "keras_nas.space.latency",
+    "Training": "keras_nas.engine.options",
+    "KerasTunerEngine": "keras_nas.engine.options",
+    "SearchConfig": "keras_nas.front.config",
+    "SearchResults": "keras_nas.front.results",
 }
 # Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
 _MODULES = {

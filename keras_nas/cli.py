@@ -185,19 +185,29 @@ def _search(args):
               f"{tuple(train[0].shape[1:])}"
               + (f", {len(test[0])} test samples" if test else ""))
     search = keras_nas.NASSearch(
-        space=keras_nas.SearchSpace(max_depth=args.max_depth),
+        space=keras_nas.SearchSpace(max_depth=args.max_depth,
+                                    max_params=args.max_params,
+                                    max_flops=args.max_flops),
         strategy=args.strategy, max_trials=args.max_trials,
         directory=args.directory, project_name=args.project,
-        overwrite=args.overwrite, seed=args.seed, max_params=args.max_params,
-        max_flops=args.max_flops, max_latency=args.max_latency,
+        overwrite=args.overwrite, seed=args.seed,
+        latency=None if args.max_latency is None
+        else keras_nas.Latency(max_ms=args.max_latency),
         objective=None if args.objective is None else (
             args.objective[0] if len(args.objective) == 1
             else args.objective),
-        log_dir=args.log_dir, workers=args.workers,
-        max_time=args.time_budget, warm_start=not args.no_warm_start,
-        steps_per_execution=args.steps_per_execution)
+        workers=args.workers, max_time=args.time_budget,
+        warm_start=not args.no_warm_start,
+        training=keras_nas.Training(
+            steps_per_execution=args.steps_per_execution))
+    callbacks = []
+    if args.log_dir is not None:
+        import keras
+
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=args.log_dir))
     search.fit(train[0], train[1], epochs=args.epochs,
-               batch_size=args.batch_size, verbose=args.verbose)
+               batch_size=args.batch_size, verbose=args.verbose,
+               callbacks=callbacks)
     if test is not None:
         result = search.evaluate(test[0], test[1], return_dict=True)
         scores = ", ".join(f"{k} {v:.4f}" for k, v in result.items())

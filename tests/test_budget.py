@@ -15,7 +15,7 @@ import pytest
 
 import keras_nas
 from keras_nas import NASSearch
-from keras_nas.strategies import proxies
+from keras_nas.strategies import proxies, ranking
 from keras_nas.data.task import Task
 from keras_nas.strategies.warmstart import WarmStart
 
@@ -102,14 +102,14 @@ def test_proxies_score_every_kind_of_input(kind):
     x = rng.normal(size=(16,) + shape).astype("float32")
     space = keras_nas.SearchSpace().bind(shape, output_units=3)
     task = Task("multiclass", (0, 1, 2))
-    ranking = proxies.rank(space, x, task, pool_size=4, seed=0,
-                           batch_size=16)
-    assert ranking.scored == 4
-    for scores in ranking.scores:
+    ranked = ranking.rank(space, x, task, pool_size=4, seed=0,
+                          batch_size=16)
+    assert ranked.scored == 4
+    for scores in ranked.scores:
         assert set(scores) == {"naswot", "jacob_cov"}
         assert all(isinstance(v, float) for v in scores.values())
-    again = proxies.rank(space, x, task, pool_size=4, seed=0, batch_size=16)
-    assert again.ops == ranking.ops  # Deterministic under a seed.
+    again = ranking.rank(space, x, task, pool_size=4, seed=0, batch_size=16)
+    assert again.ops == ranked.ops  # Deterministic under a seed.
 
 
 def test_naswot_prefers_a_network_that_tells_inputs_apart():

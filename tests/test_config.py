@@ -43,7 +43,7 @@ def test_search_config_round_trips(tmp_path):
     config = search.get_config()
     again = NASSearch.from_config(config)
     assert again.get_config() == config
-    assert isinstance(again.metrics[0], keras.metrics.AUC)
+    assert isinstance(again.config.training.metrics[0], keras.metrics.AUC)
 
 
 def test_load_reports_resumes_and_continues_what_ran(tmp_path, capsys):
@@ -58,8 +58,7 @@ def test_load_reports_resumes_and_continues_what_ran(tmp_path, capsys):
     assert "strategy: EvolutionOracle" in capsys.readouterr().out
     assert reopened.results() == search.results()
     # Continue the same search: two more trials, the first two kept.
-    reopened.max_trials = 4
-    reopened.tuner.oracle.max_trials = 4
+    reopened = NASSearch.load(str(tmp_path), "p", max_trials=4)
     reopened.fit(x, y, epochs=1, verbose=0)
     records = reopened.results()
     assert [r.trial_id for r in records] == ["0", "1", "2", "3"]

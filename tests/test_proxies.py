@@ -1,6 +1,7 @@
 """Zero-cost proxies: finite on every input kind, a real property of NASWOT,
 deterministic rankings, and the gradient proxies under JAX."""
 
+import json
 import math
 import os
 import subprocess
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from keras_nas import SearchSpace, build_model
-from keras_nas.strategies import proxies
+from keras_nas.data.task import Task
+from keras_nas.strategies import proxies, ranking
 
 from .conftest import SHAPES
 
@@ -47,8 +49,10 @@ def test_label_proxies_follow_the_task():
                                 (regression, "regression", x[:, 0])):
         s = proxies.score(model, x, labels, ["snip", "grad_norm"], task=task)
         assert all(math.isfinite(v) and v > 0 for v in s.values()), (task, s)
-    ranked = proxies.rank_architectures(SearchSpace(), [OPS["tabular"]], x, y % 2)
-    assert set(ranked[0].scores) == {"naswot", "jacob_cov"}
+    space = SearchSpace().bind(SHAPES["tabular"])
+    ranked = ranking.rank(space, x, Task("binary", (0, 1)), y=y % 2,
+                          candidates=[OPS["tabular"]], seed=0)
+    assert set(ranked.scores[0]) == {"naswot", "jacob_cov"}
 
 
 def test_scoring_leaves_the_weights_and_head_unchanged():
@@ -88,20 +92,27 @@ def test_ranking_is_deterministic_under_a_seed():
                         max_depth=3)
     lists = [["dense-32"], ["conv3x3-16", "dense-64"],
              ["conv3x3-16", "maxpool", "dense-32"], ["maxpool", "dense-64"]]
-    first = proxies.rank_architectures(space, lists, x, y, batch_size=16, seed=3)
-    again = proxies.rank_architectures(space, lists, x, y, batch_size=16, seed=3)
-    assert [r.ops for r in first] == [r.ops for r in again]
-    assert [r.scores for r in first] == [r.scores for r in again]
-    assert sorted(map(tuple, (r.ops for r in first))) == sorted(map(tuple, lists))
-    assert first[0].vote >= first[-1].vote and all(r.seconds > 0 for r in first)
+    space = space.bind(SHAPES["image"], output_units=3)
+    task = Task("multiclass", (0, 1, 2))
+    first = ranking.rank(space, x, task, y=y, candidates=lists,
+                         batch_size=16, seed=3)
+    again = ranking.rank(space, x, task, y=y, candidates=lists,
+                         batch_size=16, seed=3)
+    assert first.ops == again.ops and first.scores == again.scores
+    assert sorted(map(tuple, first.ops)) == sorted(map(tuple, lists))
+    assert first.votes == sorted(first.votes, reverse=True)
+    assert first.votes[0] > first.votes[-1]
+    assert all(t > 0 for t in first.times)
 
 
 def test_time_limit_leaves_the_rest_unscored():
     x, y = batch("tabular", n=20)
     lists = [["dense-32"], ["dense-64"], ["dense-16"]]
-    ranked = proxies.rank_architectures(SearchSpace(), lists, x, y,
-                                        batch_size=8, time_limit=0.0)
-    assert len(ranked) == 1
+    ranked = ranking.rank(SearchSpace().bind(SHAPES["tabular"],
+                                             output_units=3),
+                          x, Task("multiclass", (0, 1, 2)), y=y,
+                          candidates=lists, batch_size=8, time_limit=0.0)
+    assert ranked.scored == 1
 
 
 def test_bad_arguments_name_what_is_accepted():
@@ -114,32 +125,45 @@ def test_bad_arguments_name_what_is_accepted():
     with pytest.raises(ValueError, match="`x_batch` must be a batch of at least 2"):
         proxies.score(model, x[:1])
     with pytest.raises(ValueError, match="`batch_size` must be an integer"):
-        proxies.rank_architectures(SearchSpace(), [["dense-16"]], x, [0, 1, 2, 0],
-                                   batch_size=1)
+        ranking.rank(SearchSpace().bind((4,), output_units=3), x,
+                     Task("multiclass", (0, 1, 2)), y=np.array([0, 1, 2, 0]),
+                     candidates=[["dense-16"]], batch_size=1)
 
 
-def test_gradient_proxies_under_the_jax_backend():
+def test_gradient_proxies_under_jax_equal_tensorflow(tmp_path):
+    # The same weights and batch under both backends give the same scores:
+    # JAX's gradients (`jax.grad` over `stateless_call`) are TensorFlow's.
     pytest.importorskip("jax")
-    code = """
-import math, sys
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 3, 16)
+    ops = ["conv3x3-16", "maxpool", "dense-32"]
+    model = build_model(ops, (8, 8, 1), num_classes=3)
+    np.savez(tmp_path / "w.npz", x=x, y=y, *model.get_weights())
+    expected = proxies.score(model, x, y, list(proxies.PROXIES))
+    code = f"""
+import json, sys
 import numpy as np
 import keras
 from keras_nas import build_model
 from keras_nas.strategies import proxies
 assert keras.backend.backend() == "jax"
-rng = np.random.default_rng(0)
-x = rng.normal(size=(16, 8, 8, 1)).astype("float32")
-y = rng.integers(0, 3, 16)
-model = build_model(["conv3x3-16", "maxpool", "dense-32"], (8, 8, 1), num_classes=3)
+f = np.load({str(tmp_path / "w.npz")!r})
+model = build_model({ops!r}, (8, 8, 1), num_classes=3)
+model.set_weights([f[f"arr_{{i}}"] for i in range(len(model.weights))])
 before = [w.copy() for w in model.get_weights()]
-scores = proxies.score(model, x, y, list(proxies.PROXIES))
-assert all(math.isfinite(v) for v in scores.values()), scores
+scores = proxies.score(model, f["x"], f["y"], list(proxies.PROXIES))
 assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
-print("ok", scores, "tensorflow" in sys.modules)
+print(json.dumps(scores))
+print("tensorflow" in sys.modules)
 """
     env = dict(os.environ, KERAS_BACKEND="jax")
     out = subprocess.run([sys.executable, "-c", code], env=env, timeout=300,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
-    # Scoring under JAX needs no TensorFlow.
-    assert "ok" in out.stdout and out.stdout.strip().endswith("False")
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1] == "False"  # Scoring under JAX needs no TensorFlow.
+    got = json.loads(lines[-2])
+    for name in proxies.PROXIES:
+        assert got[name] == pytest.approx(expected[name], rel=1e-3,
+                                          abs=1e-4), name

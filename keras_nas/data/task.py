@@ -22,6 +22,7 @@ __all__ = [
     "Task",
     "KINDS",
     "TASK_ARGUMENTS",
+    "check_objective_argument",
     "check_task_argument",
     "head",
     "finite_float",
@@ -64,6 +65,29 @@ def check_task_argument(task):
             f"'binary' or 'regression'. Received: task={task!r}."
         )
     return task
+
+
+def check_objective_argument(objective, strategy=None):
+    """`objective` if a search can take it, else a `TypeError` or
+    `ValueError` (the metrics' names are checked by `Task.objective` once
+    the data, and so the metrics, are known)."""
+    several = isinstance(objective, (list, tuple))
+    for member in objective if several else [objective]:
+        if member is not None and not isinstance(
+                member, (str, keras_tuner.Objective)) or (
+                several and member is None):
+            raise TypeError(
+                "`objective` must be a metric name, a "
+                "`keras_tuner.Objective`, or a list of them. Received: "
+                f"objective={objective!r}.")
+    name = getattr(strategy, "name", strategy)
+    if several and name in ("bayesian", "hyperband"):
+        raise ValueError(
+            f"strategy={name!r} optimizes one objective; with several it "
+            "would optimize the sum of their values (accuracy plus weights). "
+            "Accepted with a list of objectives: 'evolution' (Pareto rank), "
+            f"'random', or your own oracle. Received: objective={objective!r}.")
+    return objective
 
 
 def head(kind, num_classes=None, num_targets=1):

@@ -36,6 +36,7 @@ __all__ = [
     "RECYCLE_EXIT",
     "WORKER_FLAG",
     "chief_environment",
+    "end_share",
     "finish_worker",
     "in_local_worker",
     "in_worker",
@@ -81,6 +82,13 @@ def finish_worker():
     the code after `fit` runs once, in the chief. Other processes go on."""
     if in_local_worker():
         sys.exit(0)
+
+
+def end_share():
+    """End a local worker that has trained its `trials_per_process`: the
+    chief starts a fresh process, and the backend's memory goes with this
+    one."""
+    sys.exit(RECYCLE_EXIT)
 
 
 def _free_port():

@@ -21,7 +21,7 @@ import dataclasses
 import gc
 import math
 import os
-import sys
+
 import time
 from typing import Optional
 
@@ -33,6 +33,7 @@ from keras_tuner.engine.tuner import maybe_distribute
 from keras_nas import _compat
 from keras_nas.space import builder
 from keras_nas.engine import callbacks as callbacks_module
+from keras_nas.engine import parallel
 from keras_nas.strategies import halving as halving_module
 from keras_nas._atomic import write_atomic
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
@@ -197,8 +198,8 @@ class NASTuner(keras_tuner.Tuner):
         trial_hooks: Callables `(tuner, trial)` run after each trial is
             recorded (progress lines, TensorBoard).
         trials_per_process: Optional number of trials after which the
-            process exits with `recycle_exit_code` (local workers only).
-        recycle_exit_code: Exit status of a process that trained its share.
+            process hands its place to a fresh one (local workers only;
+            `parallel.end_share`).
         halving: Optional `halving.Halving`: successive halving of each
             trial's epochs.
         deadline: Optional time (`time.time()`) after which no trial starts
@@ -217,7 +218,6 @@ class NASTuner(keras_tuner.Tuner):
         max_consecutive_failed_trials=3,
         trial_hooks=(),
         trials_per_process=None,
-        recycle_exit_code=75,
         halving=None,
         deadline=None,
         latency=None,
@@ -232,7 +232,6 @@ class NASTuner(keras_tuner.Tuner):
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.trial_hooks = list(trial_hooks)
         self.trials_per_process = trials_per_process
-        self.recycle_exit_code = recycle_exit_code
         self.verbose = 1  # `NASSearch.fit` sets it for each search.
         self._trials_run = 0
         self._policy = FailurePolicy(max_consecutive_failed_trials)
@@ -478,9 +477,7 @@ class NASTuner(keras_tuner.Tuner):
         self._trials_run += 1
         if self.trials_per_process and (
                 self._trials_run >= self.trials_per_process):
-            # A worker that has trained its share exits, and the chief starts
-            # a fresh process: the backend's memory goes with this one.
-            sys.exit(self.recycle_exit_code)
+            parallel.end_share()
 
 
 def _remove(checkpoint):

@@ -1,9 +1,10 @@
 """What a finished search found: its trials, its best model, and the ways
 to use them (evaluate, predict, retrain, export, plot).
 
-`SearchResults` is the part of `NASSearch` that reads a search after
-`fit` (or after `NASSearch.load`); it needs only the search's tuner, its
-task, its space and, for `retrain`, the data of `fit`.
+`SearchResults` reads a search after `fit` (or after `NASSearch.load`):
+`search.results_` is one, and `NASSearch`'s reading methods hand over to
+it once a search exists. It needs only the search's config, its tuner, its
+task and, for `retrain`, the data of `fit`.
 """
 
 from keras_nas import _compat
@@ -19,14 +20,39 @@ __all__ = ["SearchResults"]
 
 
 class SearchResults:
-    """Reading a search's results; mixed into `NASSearch`."""
+    """A finished (or reopened) search: its trials and its best model.
+
+    Args:
+        config: The search's `SearchConfig`.
+        tuner: Its `engine.tuner.NASTuner`.
+        task: The `data.task.Task` that `fit` inferred.
+        data: The `data.prepare.Prepared` data of `fit` in this session, or
+            `None` for a search reopened from its folder (`retrain` needs
+            it).
+    """
+
+    def __init__(self, config, tuner, task, data=None):
+        self.config = config
+        self.tuner = tuner
+        self.task_ = task
+        self._data = data
+        self._best_model = None
+        self._final_model = None
+
+    @property
+    def project_dir(self):
+        return self.tuner.project_dir
+
+    @property
+    def space_(self):
+        """The space bound to the data's shape."""
+        return self.tuner.hypermodel.space
+
+    @property
+    def head(self):
+        return self.config.training.head
 
     def _require_tuner(self):
-        if self.tuner is None:
-            raise RuntimeError(
-                "No search yet: call `fit(x, y)` first, or "
-                "`NASSearch.load(directory, project_name)` for a saved one."
-            )
         return self.tuner
 
     def results(self):
@@ -244,7 +270,7 @@ class SearchResults:
                 {"op": s.op, "output_shape": list(s.output_shape),
                  "params": s.params} for s in plan.steps],
             "space": self.space_.get_config(),
-            "search": self.get_config(),
+            "search": self.config.get_config(),
             # Block ops are keras_nas layers, registered by the import.
             "load": "import keras, keras_nas; "
                     "keras.models.load_model(path)",

@@ -1,68 +1,77 @@
 """`NASSearch`: `search.fit(x, y)` like a Keras model.
 
-`NASSearch` is a thin front, as Optuna's `Study` is: it checks its
-arguments and hands each job to the module that owns it — the data to
-`data.prepare`, the task's loss, metrics and objective to `task.Task`, the
-strategy to `oracles.get`, training to `tuner.NASTuner`, progress lines to
-`progress.Progress`, parallel workers to `parallel`. Keras Tuner keeps the
+`NASSearch` is a thin front, as Optuna's `Study` is: its arguments become
+one checked `SearchConfig`, and each job goes to the module that owns it:
+the data to `data.prepare`, the tuner's assembly to `front.assembly`, the
+trials to the engine (`engine.execution`), what is trained first to
+`strategies.warmstart`, and reading the finished search to
+`front.results.SearchResults` (`search.results_`). Keras Tuner keeps the
 trials on disk, so a search run again with `overwrite=False` resumes where
 it stopped, and `NASSearch.load` reopens it from its config.
 """
 
-import contextlib
-import io
+import functools
 import os
 
-import keras
-import keras_tuner
-
-from keras_nas.data import prepare as data_module
-from keras_nas.space import latency
-from keras_nas import strategies as oracles
-from keras_nas.engine import parallel
-from keras_nas.front import project
-from keras_nas._checks import check_budget, check_int, check_seconds
-from keras_nas.space.architecture import HEADS
-from keras_nas.engine.callbacks import tensorboards
-from keras_nas.front.results import SearchResults
-from keras_nas.strategies.halving import Halving
+from keras_nas._checks import check_int
 from keras_nas.analysis.progress import Progress, keras_verbosity
-from keras_nas.space.search_space import SearchSpace
-from keras_nas.data.task import Task, check_task_argument, needs_one_hot
-from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
-                              resolve_steps_per_execution)
-from keras_nas.strategies import warmstart
-from keras_nas.strategies.warmstart import WarmStart, seed_search
+from keras_nas.data import prepare as data_module
+from keras_nas.data.task import Task, needs_one_hot
+from keras_nas.engine import execution, parallel
+from keras_nas.engine.callbacks import tensorboards
+from keras_nas.front import project
+from keras_nas.front.assembly import make_tuner
+from keras_nas.front.config import SearchConfig, translate_deprecated
+from keras_nas.front.results import SearchResults
+from keras_nas import strategies
+from keras_nas.strategies.warmstart import seed_search
 
 __all__ = ["NASSearch", "STRATEGIES"]
 
-STRATEGIES = oracles.STRATEGIES
+STRATEGIES = strategies.STRATEGIES
 
-class NASSearch(SearchResults):
+
+def _reads(name):
+    """A method of `NASSearch` that reads the finished search: it checks
+    that there is one, then hands over to `SearchResults.<name>`."""
+    @functools.wraps(getattr(SearchResults, name))
+    def method(self, *args, **kwargs):
+        return getattr(self._finished(), name)(*args, **kwargs)
+    return method
+
+
+class NASSearch:
     """Neural architecture search that reads like `keras.Model.fit`.
 
     Args:
-        space: A `SearchSpace`, or `None` for the default vocabulary of the
-            data (conv/pool/dense for images and sequences, dense for
-            tabular), depth 1 to 8. Defaults to `None`.
+        space: A `SearchSpace` (its ops, depths and per-candidate budgets,
+            `max_params` and `max_flops`), or `None` for the default
+            vocabulary of the data (conv/pool/dense for images and
+            sequences, dense for tabular), depth 1 to 8. Defaults to
+            `None`.
         strategy: `"evolution"` (regularized evolution), `"random"`,
-            `"bayesian"`, `"hyperband"`, or any `keras_tuner.Oracle`
-            instance. Defaults to `"evolution"`.
+            `"bayesian"`, `"hyperband"`, a `keras_nas.Strategy(name,
+            **options)` to pass its oracle options (e.g.
+            `Strategy("evolution", population_size=10)`), or any
+            `keras_tuner.Oracle` instance. Defaults to `"evolution"`.
         objective: A metric name, a `keras_tuner.Objective`, or a list of
             them for a multi-objective search, e.g. `["val_accuracy",
             "params"]`. A list may hold the architecture objectives
             `"params"`, `"flops"` and `"latency_ms"` (all minimized; see
-            `max_latency` for how latency is measured) beside one trained
-            metric at least; its first trained metric is the primary
-            objective, which early stopping, successive halving and
-            `best_model()` follow. Evolution selects by Pareto rank and
-            crowding (NSGA-II); `"random"` and your own oracles see Keras
-            Tuner's sum of the objectives; `"bayesian"` and `"hyperband"`
-            take one objective. `pareto_front()` lists the non-dominated
-            trials. Defaults to `"val_accuracy"` for classification and
-            `"val_loss"` for regression.
-        max_trials: Models to train at most, counting those of earlier runs
-            of a resumed search. Defaults to `20`.
+            `latency`) beside one trained metric at least; its first
+            trained metric is the primary objective, which early stopping,
+            successive halving and `best_model()` follow. Evolution selects
+            by Pareto rank and crowding (NSGA-II); `"random"` and your own
+            oracles see Keras Tuner's sum of the objectives; `"bayesian"`
+            and `"hyperband"` take one objective. Defaults to
+            `"val_accuracy"` for classification and `"val_loss"` for
+            regression.
+        max_trials: Stopping rule: models to train at most, counting those
+            of earlier runs of a resumed search. Defaults to `20`.
+        max_time: Stopping rule: a time budget for `fit`, in seconds. When
+            it runs out, the trial in flight ends at its next epoch and is
+            recorded, no new trial starts, and the search is as usable as
+            after `max_trials`. Defaults to `None`.
         directory: Where the project folder is written. Defaults to
             `"nas_runs"`.
         project_name: The project folder's name. Defaults to `"search"`.
@@ -70,278 +79,116 @@ class NASSearch(SearchResults):
             Defaults to `False`.
         seed: Optional seed for the strategy, the validation split and each
             trial's initial weights.
-        metrics: Extra Keras metrics for every candidate. The objective may be
-            any of them, e.g. `"val_f1_score"` with
-            `keras.metrics.F1Score(average="macro")`.
-        optimizer: Optimizer name or instance, cloned for every candidate.
-            Defaults to `"adam"`.
-        loss: A loss to use instead of the task's default.
         task: `None` to infer it from the labels, or `"classification"`,
             `"multiclass"`, `"binary"` or `"regression"`.
-        patience: Epochs without improvement of the objective before a
-            candidate stops early. Defaults to `3`.
-        max_params: Largest model, in weights, that may be proposed.
-            Defaults to `None` (no cap).
-        max_flops: Most multiply-adds for one sample that a proposed model
-            may cost. Defaults to `None` (no cap).
-        max_latency: Most milliseconds that one forward pass of a proposed
-            model may take: the median of `10` timed passes of the untrained
-            model, at `latency_batch_size`, on this machine and backend,
-            measured once per architecture (`latency.LatencyMeter`).
-            Candidates over any budget are never trained and never count as
-            failed trials: the strategy proposes others. `summary()` reports
-            what measuring cost. Defaults to `None` (no cap).
-        latency_batch_size: Samples per timed forward pass, for
-            `max_latency` and the `"latency_ms"` objective. Defaults to `1`
-            (the latency one request sees).
-        max_consecutive_failed_trials: Failures of the user's setup (an
-            exception in a callback, the loss, a metric) in a row that stop
-            the search; failures of an architecture (NaN loss, out of
-            memory, invalid) stop it only when none of the first three times
-            as many trials completed.
-            Defaults to `3`.
-        head: `"auto"`, `"flatten"` or `"gap"`: how spatial maps become flat
-            before the head. Defaults to `"auto"`.
-        strategy_options: Optional dict of extra arguments for the strategy's
-            oracle, e.g. `{"population_size": 10}` for evolution.
-        distribution_strategy: Optional `tf.distribute.Strategy` under which
-            each trial trains (data parallelism inside a trial; TensorFlow
-            backend).
-        log_dir: Optional TensorBoard log directory (TensorFlow backend).
-        workers: Train trials in this many local worker processes, on Keras
-            Tuner's chief/worker engine: this process serves the strategy and
-            the workers run this program again (each pinned to its own GPU
-            when there are GPUs). The workers stop after `fit`; the code after
-            it runs here only. `0` trains here. Defaults to `0`.
-        worker_timeout: Optional seconds after which a parallel search is
-            stopped with `TimeoutError`.
-        trials_per_process: With `workers`, each worker process trains at
-            most this many trials, then a fresh one takes over. This bounds
-            memory on TensorFlow, which keeps about 5 MB of every traced
-            training step until its process ends. Defaults to `None` (no
-            limit).
+        training: A `keras_nas.Training`: how each candidate is compiled and
+            trained (optimizer, loss, metrics, patience, head,
+            steps_per_execution, distribution strategy, failure policy).
+            Defaults to `None` (`Training()`).
         halving: Successive halving (asynchronous, ASHA) of every
             candidate's epochs: a candidate trains `min_epochs`, and at each
-            rung (`min_epochs * reduction_factor**k` epochs) goes on only if
-            it is in the top `1 / reduction_factor` of the candidates that
-            reached that rung. `None` turns it on for a single objective and
-            every strategy but `"hyperband"` (which halves on its own); with
-            several objectives it stays off unless `True`, when rungs compare
-            the primary objective only. Defaults to `None`.
-        min_epochs: Epochs of the first rung. Defaults to `None`:
-            `max(1, epochs // reduction_factor)`.
-        reduction_factor: The `eta` of successive halving. Defaults to `3`.
-        max_time: Optional time budget in seconds for `fit`. When it runs
-            out, the trial in flight ends at its next epoch and is recorded,
-            no new trial starts, and the search is as usable as after
-            `max_trials`. Defaults to `None`.
-        initial_architectures: Op lists you already trust, trained first,
-            in order (like Optuna's `enqueue_trial`). `None` trains the
-            conventional models of the data's kind first
-            (`warmstart.DEFAULT_ARCHITECTURES`, those the space can run);
-            `[]` none. Defaults to `None`.
+            rung goes on only if it is in the top `1 / reduction_factor` of
+            the candidates that reached that rung. `None` turns it on for a
+            single objective and every strategy but `"hyperband"` (which
+            halves on its own); `False` off; `True` or a
+            `keras_nas.Halving(min_epochs=..., reduction_factor=...)` on
+            (with several objectives, rungs compare the primary one).
+            Defaults to `None`.
         warm_start: Rank a pool of candidates without training, by
             zero-cost proxies on one batch of the training data, and train
             the best first (for evolution, its initial population). `True`,
-            `False`, or a `warmstart.WarmStart` with options. Its cost is
+            `False`, or a `keras_nas.WarmStart` with options. Its cost is
             bounded by about a tenth of the expected search time. Arrays
             only; not with `"hyperband"`. Defaults to `None`: on wherever
             it applies.
-        steps_per_execution: Batches each compiled call of a candidate's
-            training runs, as for `keras.Model.compile`. More than one
-            saves Python's overhead per batch, which on small models and
-            data costs as much as the batch itself; callbacks'
-            `on_train_batch_*` methods then run every that many batches
-            (epoch-level callbacks are unaffected). `None` picks
-            `DEFAULT_STEPS_PER_EXECUTION` (`1` on the PyTorch backend,
-            which does not support more). Defaults to `None`.
+        initial_architectures: Op lists you already trust, trained first,
+            in order (like Optuna's `enqueue_trial`). `None` trains the
+            conventional models of the data's kind first
+            (`strategies.warmstart.DEFAULT_ARCHITECTURES`, those the space
+            can run); `[]` none. Defaults to `None`.
+        latency: A `keras_nas.Latency(max_ms=..., batch_size=...)`: the
+            latency budget of a candidate and how latency is measured (for
+            the budget and the `"latency_ms"` objective). Candidates over
+            the budget are never trained and never count as failed trials.
+            Defaults to `None` (no budget).
+        workers: Trials at once. `0` trains here, one after another; `N`
+            trains in `N` worker processes of the `engine`. Defaults to
+            `0`.
+        engine: What runs the trials with `workers`: `"keras_tuner"` (Keras
+            Tuner's chief/worker engine on this machine: this process
+            serves the strategy and the workers run this program again;
+            the code after `fit` runs here only) or a
+            `keras_nas.KerasTunerEngine(timeout_s=..., trials_per_process=
+            ...)`. Defaults to `None` (`"keras_tuner"`).
+
+    The keras_nas 0.1 arguments (`metrics=`, `optimizer=`, `max_params=`,
+    `max_latency=`, `min_epochs=`, `worker_timeout=`, `strategy_options=`,
+    `log_dir=`, ...) still work for this release, with a
+    `DeprecationWarning` that names the new spelling.
     """
 
-    def __init__(
-        self,
-        space=None,
-        strategy="evolution",
-        objective=None,
-        max_trials=20,
-        *,
-        directory="nas_runs",
-        project_name="search",
-        overwrite=False,
-        seed=None,
-        metrics=None,
-        optimizer="adam",
-        loss=None,
-        task=None,
-        patience=3,
-        max_params=None,
-        max_flops=None,
-        max_latency=None,
-        latency_batch_size=1,
-        max_consecutive_failed_trials=3,
-        head="auto",
-        strategy_options=None,
-        distribution_strategy=None,
-        log_dir=None,
-        workers=0,
-        worker_timeout=None,
-        trials_per_process=None,
-        halving=None,
-        min_epochs=None,
-        reduction_factor=3,
-        max_time=None,
-        initial_architectures=None,
-        warm_start=None,
-        steps_per_execution=None,
-    ):
-        if space is not None and not isinstance(space, SearchSpace):
-            raise TypeError(
-                "`space` must be a `keras_nas.SearchSpace` or None. Received: "
-                f"space={space!r} (of type {type(space).__name__})."
-            )
-        oracles.check_strategy(strategy)
-        for name, value, low in (
-            ("max_trials", max_trials, 1),
-            ("patience", patience, 0),
-            ("max_consecutive_failed_trials", max_consecutive_failed_trials, 1),
-            ("workers", workers, 0),
-        ):
-            check_int(name, value, low)
-        _check_objective(objective, strategy)
-        if max_latency is not None and (
-                isinstance(max_latency, bool)
-                or not isinstance(max_latency, (int, float))
-                or not max_latency > 0):
-            raise ValueError(
-                "`max_latency` must be a positive number of milliseconds or "
-                f"None. Received: max_latency={max_latency!r}.")
-        check_int("latency_batch_size", latency_batch_size, 1)
-        check_budget("max_params", max_params, "weights")
-        check_budget("max_flops", max_flops, "multiply-adds")
-        if head not in HEADS:
-            raise ValueError(
-                f"`head` must be one of {HEADS}. Received: head={head!r}."
-            )
-        check_task_argument(task)
-        if trials_per_process is not None:
-            check_int("trials_per_process", trials_per_process, 1)
-            if not workers:
-                raise ValueError(
-                    "`trials_per_process` needs `workers` of at least 1, "
-                    "since only worker processes can be replaced. Received: "
-                    f"trials_per_process={trials_per_process!r}, "
-                    f"workers={workers!r}.")
-        if halving not in (None, True, False):
-            raise ValueError(
-                "`halving` must be None (on unless the strategy is "
-                f"'hyperband'), True or False. Received: halving={halving!r}.")
-        if halving and strategy == "hyperband":
-            raise ValueError(
-                "`halving=True` cannot be combined with strategy='hyperband', "
-                "which halves epochs itself. Received: halving=True, "
-                "strategy='hyperband'.")
-        self._halving = Halving(min_epochs, reduction_factor)  # Checks them.
-        check_seconds("max_time", max_time)
-        resolve_steps_per_execution(steps_per_execution)  # Checks it.
-        self._warm_start = warmstart.from_argument(warm_start)
-        warmstart.check_initial_architectures(initial_architectures)
-        self.space = space or SearchSpace()
-        self.strategy = strategy
-        self.objective = objective
-        self.max_trials = int(max_trials)
-        self.directory = str(directory)
-        self.project_name = str(project_name)
-        self.overwrite = overwrite
-        self.seed = seed
-        self.metrics = list(metrics or [])
-        self.optimizer = optimizer
-        self.loss = loss
-        self.task = task
-        self.patience = int(patience)
-        self.max_params = max_params
-        self.max_flops = max_flops
-        self.max_latency = max_latency
-        self.latency_batch_size = int(latency_batch_size)
-        self.max_consecutive_failed_trials = int(max_consecutive_failed_trials)
-        self.head = head
-        self.strategy_options = dict(strategy_options or {})
-        self.distribution_strategy = distribution_strategy
-        self.log_dir = log_dir
-        self.workers = int(workers)
-        self.worker_timeout = check_seconds("worker_timeout", worker_timeout)
-        self.trials_per_process = trials_per_process
-        self.halving = halving
-        self.min_epochs = min_epochs
-        self.reduction_factor = int(reduction_factor)
-        self.max_time = max_time
-        self.initial_architectures = None if initial_architectures is None \
-            else [list(a) for a in initial_architectures]
-        self.warm_start = warm_start
-        self.steps_per_execution = steps_per_execution
-        self.tuner = None
-        self.task_ = None  # The `Task` that `fit` inferred.
-        self._data = None  # The `data.Prepared` of the last `fit`.
-        self._best_model = None
-        self._final_model = None
+    def __init__(self, space=None, strategy="evolution", objective=None,
+                 max_trials=20, *, max_time=None, directory="nas_runs",
+                 project_name="search", overwrite=False, seed=None,
+                 task=None, training=None, halving=None, warm_start=None,
+                 initial_architectures=None, latency=None, workers=0,
+                 engine=None, **deprecated):
+        arguments = dict(
+            space=space, strategy=strategy, objective=objective,
+            max_trials=max_trials, max_time=max_time, directory=directory,
+            project_name=project_name, overwrite=overwrite, seed=seed,
+            task=task, training=training, halving=halving,
+            warm_start=warm_start,
+            initial_architectures=initial_architectures, latency=latency,
+            workers=workers, engine=engine)
+        log_dir = deprecated.pop("log_dir", None)
+        if deprecated or log_dir is not None:
+            arguments = translate_deprecated(
+                arguments, dict(deprecated, **(
+                    {"log_dir": log_dir} if log_dir is not None else {})))
+        self._start(SearchConfig(**arguments), log_dir=log_dir)
+
+    def _start(self, config, log_dir=None):
+        self.config = config
+        self._log_dir = log_dir
+        #: The `SearchResults` of the search, once `fit` or `load` ran.
+        self.results_ = None
+
+    # -- what was asked, read from the config -------------------------------
+
+    space = property(lambda self: self.config.space,
+                     doc="The `SearchSpace` as given (unbound).")
+    strategy = property(lambda self: self.config.strategy)
+    objective = property(lambda self: self.config.objective)
+    max_trials = property(lambda self: self.config.max_trials)
+    directory = property(lambda self: self.config.directory)
+    project_name = property(lambda self: self.config.project_name)
+    seed = property(lambda self: self.config.seed)
+    workers = property(lambda self: self.config.workers)
 
     @property
     def project_dir(self):
-        return os.path.join(self.directory, self.project_name)
+        return os.path.join(self.config.directory, self.config.project_name)
+
+    @property
+    def tuner(self):
+        """The Keras Tuner tuner of the search, once it ran."""
+        return None if self.results_ is None else self.results_.tuner
+
+    @property
+    def task_(self):
+        """The `Task` that `fit` inferred, once it ran."""
+        return None if self.results_ is None else self.results_.task_
 
     @property
     def space_(self):
         """The space bound to the data's shape, once `fit` has run."""
-        return None if self.tuner is None else self.tuner.hypermodel.space
-
-    # -- config -------------------------------------------------------------
+        return None if self.results_ is None else self.results_.space_
 
     def get_config(self):
-        """The arguments that rebuild this search (`from_config`).
-
-        A strategy given as an oracle instance is kept by its class, and
-        rebuilt with its default arguments (Keras Tuner restores its state
-        from the project folder). `distribution_strategy` is not kept.
-        """
-        strategy = self.strategy
-        if isinstance(strategy, keras_tuner.Oracle):
-            strategy = oracles.name_of(strategy) or {
-                "class_name": f"{type(strategy).__module__}."
-                              f"{type(strategy).__qualname__}"}
-        objective = project.objective_to_json(self.objective)
-        return {
-            "space": self.space.get_config(),
-            "strategy": strategy,
-            "objective": objective,
-            "max_trials": self.max_trials,
-            "directory": self.directory,
-            "project_name": self.project_name,
-            "overwrite": self.overwrite,
-            "seed": self.seed,
-            "metrics": [project.serialize(m) for m in self.metrics],
-            "optimizer": project.serialize(self.optimizer),
-            "loss": project.serialize(self.loss),
-            "task": self.task,
-            "patience": self.patience,
-            "max_params": self.max_params,
-            "max_flops": self.max_flops,
-            "max_latency": self.max_latency,
-            "latency_batch_size": self.latency_batch_size,
-            "max_consecutive_failed_trials":
-                self.max_consecutive_failed_trials,
-            "head": self.head,
-            "strategy_options": dict(self.strategy_options),
-            "log_dir": None if self.log_dir is None else str(self.log_dir),
-            "workers": self.workers,
-            "worker_timeout": self.worker_timeout,
-            "trials_per_process": self.trials_per_process,
-            "halving": self.halving,
-            "min_epochs": self.min_epochs,
-            "reduction_factor": self.reduction_factor,
-            "max_time": self.max_time,
-            "initial_architectures": self.initial_architectures,
-            "warm_start": self.warm_start.get_config()
-            if isinstance(self.warm_start, WarmStart) else self.warm_start,
-            "steps_per_execution": self.steps_per_execution,
-        }
+        """The arguments that rebuild this search (`from_config`), as JSON;
+        see `SearchConfig.get_config`."""
+        return self.config.get_config()
 
     @classmethod
     def from_config(cls, config, space=None):
@@ -352,21 +199,11 @@ class NASSearch(SearchResults):
             space: Optional `SearchSpace` to use instead of the config's,
                 e.g. one with custom op factories.
         """
-        config = dict(config)
-        space_config = config.pop("space")
-        config["space"] = space if space is not None else (
-            SearchSpace.from_config(space_config))
-        config["strategy"] = project.strategy_from_config(config["strategy"])
-        config["objective"] = project.objective_from_json(
-            config.get("objective"))
-        config["metrics"] = [project.deserialize(m) for m in config["metrics"]]
-        config["optimizer"] = project.deserialize(config["optimizer"])
-        config["loss"] = project.deserialize(config["loss"])
-        if isinstance(config.get("warm_start"), dict):
-            config["warm_start"] = WarmStart(**config["warm_start"])
-        return cls(**config)
+        search = cls.__new__(cls)
+        search._start(SearchConfig.from_config(config, space=space))
+        return search
 
-    # -- fit --------------------------------------------------------------
+    # -- fit ----------------------------------------------------------------
 
     def fit(self, x, y=None, epochs=10, batch_size=32, validation_split=None,
             validation_data=None, callbacks=None, verbose=1):
@@ -384,7 +221,9 @@ class NASSearch(SearchResults):
                 to `0.2`.
             validation_data: `(x_val, y_val)`, or a dataset.
             callbacks: Keras callbacks run in every trial (each trial gets
-                a deep copy).
+                a deep copy). A `keras.callbacks.TensorBoard` among them
+                also gets the search's own summaries (HParams, op
+                sequences, the objective per trial).
             verbose: `0` silent; `1` a line per trial with the search's
                 progress; `2` also Keras' output for every epoch.
 
@@ -393,204 +232,121 @@ class NASSearch(SearchResults):
         """
         check_int("epochs", epochs, 1)
         check_int("verbose", verbose, 0)
+        config = self.config
         data = data_module.prepare(
             x, y, validation_split=validation_split,
-            validation_data=validation_data, task=self.task,
-            one_hot=needs_one_hot(self.metrics), seed=self.seed)
+            validation_data=validation_data, task=config.task,
+            one_hot=needs_one_hot(config.training.metrics), seed=config.seed)
         callbacks = list(callbacks or [])
-        if self.log_dir is not None:
+        if self._log_dir is not None:
             from keras_nas.analysis import tensorboard
 
-            callbacks = tensorboard.with_tensorboard(callbacks, self.log_dir)
+            callbacks = tensorboard.with_tensorboard(callbacks, self._log_dir)
         if not data.is_dataset:
             # A text space infers its vocabulary size from the tokens.
-            self.space.adapt(data.x)
-        self.task_ = data.task
-        self._data = data
-        self._best_model = self._final_model = None
-        deadline = parallel.shared_deadline(self.max_time)
-        progress = Progress(self.max_trials, verbose, max_time=self.max_time)
-        def seeded(tuner):
+            config.space.adapt(data.x)
+        progress = Progress(config.max_trials, verbose,
+                            max_time=config.max_time)
+
+        def seed_tuner(tuner):
             seed_search(
-                tuner, data,
-                initial_architectures=self.initial_architectures,
-                warm_start=self._warm_start if self._uses_warm_start()
-                else None,
-                max_trials=self.max_trials, epochs=epochs,
-                batch_size=batch_size, max_time=self.max_time,
-                seed=self.seed, head=self.head, progress=progress,
-                asked=self.warm_start is not None)
+                tuner, data, initial_architectures=config.initial_architectures,
+                warm_start=config.warm_start_in_use(),
+                max_trials=config.max_trials, epochs=epochs,
+                batch_size=batch_size, max_time=config.max_time,
+                seed=config.seed, head=config.training.head,
+                progress=progress, asked=config.warm_start is not None)
             return tuner
 
-        if self.workers and not parallel.in_worker():
-            self.tuner = parallel.run_chief(
-                lambda: seeded(self._make_tuner(
-                    data.input_shape, data.task, epochs, verbose,
-                    deadline=deadline)),
-                workers=self.workers,
-                log_dir=os.path.join(self.project_dir, "workers"),
-                timeout=self.worker_timeout, verbose=verbose,
-                on_trial_end=progress)
-        else:
-            if self.tuner is None:
-                self.tuner = self._make_tuner(data.input_shape, data.task,
-                                              epochs, verbose)
-                if not parallel.in_worker():
-                    seeded(self.tuner)
-            self.tuner.deadline = deadline
-            self.tuner.trial_hooks = [progress] + _summary_writers(callbacks)
-            self.tuner.verbose = verbose
-            try:
-                self.tuner.search(
-                    epochs=epochs, callbacks=callbacks,
-                    keras_verbose=keras_verbosity(verbose),
-                    **data.fit_arguments(batch_size))
-            finally:
-                # Collects garbage too, what the search froze included.
-                keras.backend.clear_session()
-            parallel.finish_worker()
-            if parallel.in_worker():
-                return self
-        if verbose:
+        def make(deadline):
+            tuner = make_tuner(config, data.input_shape, data.task, epochs,
+                               verbose, deadline=deadline)
+            # Readable even if the search stops with an error.
+            self.results_ = SearchResults(config, tuner, data.task, data)
+            return tuner
+
+        tuner = execution.run_search(
+            config.engine, workers=config.workers, tuner=self.tuner,
+            make_tuner=make, seed_tuner=seed_tuner,
+            deadline=parallel.shared_deadline(config.max_time),
+            hooks=[progress] + _summary_writers(callbacks), verbose=verbose,
+            search_kwargs=dict(
+                epochs=epochs, callbacks=callbacks,
+                keras_verbose=keras_verbosity(verbose),
+                **data.fit_arguments(batch_size)),
+            log_dir=os.path.join(self.project_dir, "workers"))
+        self.results_ = SearchResults(config, tuner, data.task, data)
+        if verbose and not parallel.in_worker():
             print()
             self.summary()
         return self
 
-    def _is_hyperband(self):
-        return self.strategy == "hyperband" or isinstance(
-            self.strategy, keras_tuner.oracles.HyperbandOracle)
+    # -- reading the search: `SearchResults`, once there is one ----------
 
-    def _uses_warm_start(self):
-        # Hyperband's brackets decide what runs; nothing can be queued.
-        return self._warm_start is not None and not self._is_hyperband()
+    def _finished(self):
+        if self.results_ is None:
+            raise RuntimeError(
+                "No search yet: call `fit(x, y)` first, or "
+                "`NASSearch.load(directory, project_name)` for a saved one.")
+        return self.results_
 
-    def _uses_halving(self):
-        if self.halving is None:
-            return not self._is_hyperband() and not isinstance(
-                self.objective, (list, tuple))
-        return self.halving
-
-    def _latency_meter(self, task):
-        """A `latency.LatencyMeter` if the search measures latency."""
-        names = [getattr(o, "name", o) for o in (
-            self.objective if isinstance(self.objective, (list, tuple))
-            else [self.objective])]
-        if self.max_latency is None and "latency_ms" not in names:
-            return None
-        return latency.LatencyMeter(self.latency_batch_size, head=self.head,
-                                    activation=task.activation)
-
-    def _make_tuner(self, input_shape, task, epochs, verbose, objective=None,
-                    deadline=None):
-        """The tuner of this search for data of `input_shape` and `task`;
-        a `reopen` passes the `objective` it ran with."""
-        meter = self._latency_meter(task)
-        space = self.space.bind(
-            input_shape, output_units=task.output_units,
-            max_params=self.max_params, max_flops=self.max_flops,
-            constraints=[latency.LatencyBudget(self.max_latency, meter)]
-            if self.max_latency is not None else [])
-        reopen = objective is not None
-        if not reopen:
-            objective = task.objective(self.objective, self.metrics)
-        hypermodel = NASHyperModel(
-            space, task, task.metrics(self.metrics), optimizer=self.optimizer,
-            head=self.head, loss=self.loss,
-            steps_per_execution=resolve_steps_per_execution(
-                self.steps_per_execution))
-        oracle = oracles.get(
-            self.strategy, space=space, objective=objective,
-            max_trials=self.max_trials, seed=self.seed, epochs=epochs,
-            options=self.strategy_options)
-        # Keras Tuner prints "Reloading Tuner from ..." when it resumes.
-        with _stdout_unless(verbose):
-            tuner = NASTuner(
-                oracle=oracle, hypermodel=hypermodel,
-                patience=self.patience, seed=self.seed,
-                max_consecutive_failed_trials=(
-                    self.max_consecutive_failed_trials),
-                directory=self.directory, project_name=self.project_name,
-                # A worker must never wipe the project the chief serves.
-                overwrite=self.overwrite and not parallel.in_worker()
-                and not reopen,
-                distribution_strategy=self.distribution_strategy,
-                trials_per_process=self.trials_per_process
-                if parallel.in_local_worker() else None,
-                recycle_exit_code=parallel.RECYCLE_EXIT,
-                halving=self._halving if self._uses_halving() else None,
-                deadline=deadline,
-                latency=meter,
-            )
-        tuner.oracle.verbose = 0  # Our own line per trial instead.
-        if not reopen and not parallel.in_worker():
-            project.write_meta(self.project_dir, self.get_config(),
-                               input_shape, task, objective)
-        return tuner
+    results = _reads("results")
+    objectives = _reads("objectives")
+    summary = _reads("summary")
+    pareto_front = _reads("pareto_front")
+    best_architecture = _reads("best_architecture")
+    best_model = _reads("best_model")
+    importance = _reads("importance")
+    evaluate = _reads("evaluate")
+    predict = _reads("predict")
+    retrain = _reads("retrain")
+    export = _reads("export")
+    plot_history = _reads("plot_history")
+    plot_tradeoff = _reads("plot_tradeoff")
+    plot_importance = _reads("plot_importance")
 
     # -- reopening a saved search -----------------------------------------
 
     @classmethod
     def load(cls, directory, project_name="search", space=None,
-             strategy=None, verbose=0):
+             strategy=None, max_trials=None, verbose=0):
         """Reopen a search from its project folder: its config, its data's
         shape and task, and every trial.
 
         The reopened search reports, exports and resumes exactly what ran:
         `fit` on it continues the same search. Pass `space` if it used
-        custom op factories, which are not saved, and `strategy` if it ran
-        with an oracle of your own that takes arguments.
+        custom op factories, which are not saved; `strategy` if it ran
+        with an oracle of your own that takes arguments; and `max_trials`
+        to continue it to more trials than it was given.
         """
         meta = project.read_meta(directory, project_name,
-                                 cls().get_config())
+                                 SearchConfig().get_config())
         config = dict(meta["config"], directory=str(directory),
                       project_name=project_name, overwrite=False)
         if strategy is not None:
             config["strategy"] = strategy
+        if max_trials is not None:
+            config["max_trials"] = max_trials
         search = cls.from_config(config, space=space)
-        search.task_ = Task.from_config(meta["task"])
-        objective = project.objective_from_json(meta["objective"])
-        search.tuner = search._make_tuner(
-            tuple(meta["input_shape"]), search.task_, epochs=None,
-            verbose=verbose, objective=objective)
-        tuner = search.tuner
+        task = Task.from_config(meta["task"])
+        tuner = make_tuner(
+            search.config, tuple(meta["input_shape"]), task, epochs=None,
+            verbose=verbose,
+            objective=project.objective_from_json(meta["objective"]))
         if not tuner.oracle.trials and os.path.exists(
                 os.path.join(search.project_dir, "oracle.json")):
             # Saved by a chief (chief.json), not by this process's tuner id.
             tuner.oracle.reload()
+        search.results_ = SearchResults(search.config, tuner, task)
         return search
 
 
-def _check_objective(objective, strategy):
-    """A `TypeError` or `ValueError` for an `objective` that no search takes
-    (the metrics' names are checked by `Task.objective` at `fit`)."""
-    several = isinstance(objective, (list, tuple))
-    for member in objective if several else [objective]:
-        if member is not None and not isinstance(
-                member, (str, keras_tuner.Objective)) or (
-                several and member is None):
-            raise TypeError(
-                "`objective` must be a metric name, a "
-                "`keras_tuner.Objective`, or a list of them. Received: "
-                f"objective={objective!r}.")
-    if several and strategy in ("bayesian", "hyperband"):
-        raise ValueError(
-            f"strategy={strategy!r} optimizes one objective; with several it "
-            "would optimize the sum of their values (accuracy plus weights). "
-            "Accepted with a list of objectives: 'evolution' (Pareto rank), "
-            f"'random', or your own oracle. Received: objective={objective!r}.")
-
-
 def _summary_writers(callbacks):
+    """The search-level TensorBoard writer, if a TensorBoard callback is
+    among `callbacks`."""
     boards = tensorboards(callbacks)
     if not boards:
         return []
     from keras_nas.analysis import tensorboard
 
     return [tensorboard.SearchSummaryWriter(boards[0].log_dir)]
-
-
-def _stdout_unless(verbose):
-    """Swallow standard output in the block unless `verbose`."""
-    if verbose:
-        return contextlib.nullcontext()
-    return contextlib.redirect_stdout(io.StringIO())

@@ -17,6 +17,7 @@ call has finished on the device before the clock stops. The first call
 traces and compiles; it is the warm-up and is not timed.
 """
 
+import dataclasses
 import statistics
 import threading
 import time
@@ -26,8 +27,11 @@ import numpy as np
 
 from keras_nas._checks import check_int
 
-__all__ = ["measure_latency", "cache_info", "clear_cache", "LatencyMeter",
-           "LatencyBudget"]
+__all__ = ["measure_latency", "cache_info", "clear_cache", "Latency",
+           "LatencyMeter", "LatencyBudget", "RUNTIMES"]
+
+#: The runtimes latency can be measured on.
+RUNTIMES = ("keras",)
 
 _cache = {}
 _lock = threading.Lock()
@@ -212,3 +216,56 @@ class LatencyBudget:
     def __str__(self):
         return (f"max_latency={self.max_ms:g} ms "
                 f"(batch size {self.meter.batch_size})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Latency:
+    """How a search measures latency, for a budget and the `"latency_ms"`
+    objective.
+
+    Args:
+        max_ms: Most milliseconds that one forward pass of a proposed model
+            may take: the median of `10` timed passes of the untrained
+            model, at `batch_size`, on this machine and backend, measured
+            once per architecture (`LatencyMeter`). Candidates over it are
+            never trained and never count as failed trials: the strategy
+            proposes others. Defaults to `None` (no cap).
+        batch_size: Samples per timed forward pass. Defaults to `1` (the
+            latency one request sees).
+        runtime: Where the model is timed, one of `RUNTIMES`. Defaults to
+            `"keras"` (`predict_on_batch` on this backend).
+    """
+
+    max_ms: object = None
+    batch_size: int = 1
+    runtime: str = "keras"
+
+    def __post_init__(self):
+        if self.max_ms is not None and (
+                isinstance(self.max_ms, bool)
+                or not isinstance(self.max_ms, (int, float))
+                or not self.max_ms > 0):
+            raise ValueError(
+                "`max_ms` must be a positive number of milliseconds or None. "
+                f"Received: max_ms={self.max_ms!r}.")
+        check_int("batch_size", self.batch_size, 1)
+        if self.runtime not in RUNTIMES:
+            raise ValueError(
+                f"`runtime` must be one of {RUNTIMES}. Received: "
+                f"runtime={self.runtime!r}.")
+
+    def meter(self, head="auto", activation=None):
+        """The `LatencyMeter` that measures it."""
+        return LatencyMeter(self.batch_size, head=head, activation=activation)
+
+    def budget(self, meter):
+        """The space constraint of `max_ms`, or `None` without one."""
+        return None if self.max_ms is None else LatencyBudget(self.max_ms,
+                                                              meter)
+
+    def get_config(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -343,6 +343,14 @@ class SearchSpace:
             config["ops"] = {n: op_table[n] for n in config["ops"]}
         return cls(**config)
 
+    def with_budgets(self, **budgets):
+        """A copy of this space with other per-candidate budgets
+        (`max_params=`, `max_flops=`), its custom ops kept."""
+        table = self._op_table if self.get_config()["ops"] is not None \
+            else None
+        return SearchSpace.from_config({**self.get_config(), **budgets},
+                                       op_table=table)
+
     def adapt(self, x):
         """Learn what the space needs from training data; returns `self`.
 

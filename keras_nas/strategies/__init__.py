@@ -14,6 +14,7 @@ import keras_tuner
 from keras_nas import _compat
 from keras_nas.strategies.evolution import MUTATIONS, EvolutionOracle
 from keras_nas.strategies.queue import enqueue, queued
+from keras_nas.strategies.spec import Strategy
 from keras_nas.strategies.keras_tuner_oracles import (
     BayesianOptimizationOracle,
     HyperbandOracle,
@@ -27,6 +28,7 @@ __all__ = [
     "BayesianOptimizationOracle",
     "HyperbandOracle",
     "STRATEGIES",
+    "Strategy",
     "check_strategy",
     "enqueue",
     "get",
@@ -47,11 +49,13 @@ _CLASSES = {
 
 def check_strategy(strategy):
     """`strategy` if `get()` accepts it, else a `ValueError`."""
-    if isinstance(strategy, keras_tuner.Oracle) or strategy in STRATEGIES:
+    if isinstance(strategy, (keras_tuner.Oracle, Strategy)) or (
+            strategy in STRATEGIES):
         return strategy
     raise ValueError(
         f"Unknown `strategy`: {strategy!r}. Accepted: one of {STRATEGIES}, "
-        "or a `keras_tuner.Oracle` instance."
+        "a `keras_nas.Strategy(name, **options)`, or a "
+        "`keras_tuner.Oracle` instance."
     )
 
 
@@ -69,7 +73,8 @@ def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
     """The oracle of a strategy, over a bound `SearchSpace`.
 
     Args:
-        strategy: A name in `STRATEGIES`, or a `keras_tuner.Oracle`. An
+        strategy: A name in `STRATEGIES`, a `Strategy`, or a
+            `keras_tuner.Oracle`. An
             oracle made without a space, an objective or `max_trials` gets
             the search's.
         space: The bound `SearchSpace`.
@@ -86,6 +91,9 @@ def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
         tells a failing architecture from a failing setup.
     """
     check_strategy(strategy)
+    if isinstance(strategy, Strategy):
+        strategy, options = strategy.name, {**strategy.options,
+                                            **(options or {})}
     if isinstance(strategy, keras_tuner.Oracle):
         oracle = strategy
         if getattr(oracle, "space", False) is None:

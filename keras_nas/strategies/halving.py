@@ -25,6 +25,7 @@ both reached.
 """
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -38,6 +39,7 @@ from keras_nas._checks import check_int
 
 __all__ = [
     "Halving",
+    "halving_from_argument",
     "RungCallback",
     "RungTable",
     "compare",
@@ -69,8 +71,9 @@ def rung_epochs(min_epochs, epochs, reduction_factor):
     return rungs
 
 
+@dataclasses.dataclass(frozen=True)
 class Halving:
-    """The options of successive halving.
+    """The options of successive halving (`NASSearch(halving=Halving(...))`).
 
     Args:
         min_epochs: Epochs of the first rung. `None` picks
@@ -80,12 +83,14 @@ class Halving:
             Defaults to `3`.
     """
 
-    def __init__(self, min_epochs=None, reduction_factor=3):
-        if min_epochs is not None:
-            check_int("min_epochs", min_epochs, 1)
-        check_int("reduction_factor", reduction_factor, 2)
-        self.min_epochs = min_epochs
-        self.reduction_factor = int(reduction_factor)
+    min_epochs: object = None
+    reduction_factor: int = 3
+
+    def __post_init__(self):
+        if self.min_epochs is not None:
+            check_int("min_epochs", self.min_epochs, 1)
+        object.__setattr__(self, "reduction_factor", check_int(
+            "reduction_factor", self.reduction_factor, 2))
 
     def rungs(self, epochs):
         eta = self.reduction_factor
@@ -97,6 +102,25 @@ class Halving:
     def get_config(self):
         return {"min_epochs": self.min_epochs,
                 "reduction_factor": self.reduction_factor}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def halving_from_argument(halving):
+    """`NASSearch(halving=...)` as `None` (on where it applies), `False`
+    (off) or a `Halving`: `True` is a default `Halving` asked for."""
+    if halving is None or halving is False or isinstance(halving, Halving):
+        return halving
+    if halving is True:
+        return Halving()
+    if isinstance(halving, dict):
+        return Halving.from_config(halving)
+    raise ValueError(
+        "`halving` must be None (on unless the strategy is 'hyperband' or "
+        "there are several objectives), True, False or a "
+        f"`keras_nas.Halving`. Received: halving={halving!r}.")
 
 
 class RungTable:

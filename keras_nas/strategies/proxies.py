@@ -40,34 +40,24 @@ Where gradients are needed, the one backend-specific piece is
 `stateless_call` under JAX, `.backward()` under torch.
 """
 
-import collections
-import logging
 import math
-import time
 
 import keras
 import numpy as np
 
-from keras_nas.space import builder
-from keras_nas.data.prepare import infer_task
 from keras_nas.data import task as task_module
+from keras_nas.space import builder
 
 __all__ = [
     "PROXIES",
-    "Ranked",
     "score",
-    "rank_architectures",
     "vote",
     "naswot",
     "synflow",
     "snip",
     "grad_norm",
     "jacob_cov",
-    "Ranking",
-    "rank",
 ]
-
-_logger = logging.getLogger(__name__)
 
 #: The proxy names `score` accepts, and whether each needs labels.
 PROXIES = {
@@ -80,19 +70,7 @@ PROXIES = {
 }
 
 
-class Ranked(collections.namedtuple("Ranked", "ops scores vote seconds")):
-    """One scored candidate.
-
-    Attributes:
-        ops: The op list.
-        scores: Mapping from proxy name to its score (higher is better).
-        vote: The mean, over the proxies, of the candidate's rank fraction,
-            in [0, 1]; 1 is first under every proxy.
-        seconds: Wall time to build and score the candidate.
-    """
-
-
-def _check_proxies(proxies, y):
+def check_proxies(proxies, y):
     if isinstance(proxies, str):
         proxies = (proxies,)
     proxies = tuple(proxies)
@@ -342,7 +320,7 @@ def score(model, x_batch, y_batch=None, proxies=("naswot", "jacob_cov"),
     >>> s["params"]
     131.0
     """
-    proxies = _check_proxies(proxies, y_batch)
+    proxies = check_proxies(proxies, y_batch)
     x_batch = np.asarray(x_batch, dtype="float32")
     if x_batch.ndim < 2 or len(x_batch) < 2:
         raise ValueError(
@@ -402,157 +380,3 @@ def _average_ranks(values):
         if tied.sum() > 1:
             ranks[tied] = ranks[tied].mean()
     return ranks
-
-
-def rank_architectures(space, ops_lists, x, y=None, task=None,
-                       proxies=("naswot", "jacob_cov"), batch_size=64, seed=0,
-                       time_limit=None):
-    """Build each op list untrained, score it, and sort by the vote.
-
-    Args:
-        space: A `SearchSpace`; its op table resolves the names. Bound to
-            `x`'s sample shape here if it is not yet.
-        ops_lists: The candidates, each a list of op names.
-        x: Inputs, shape `(n,) + input_shape`; a seeded mini-batch of
-            `batch_size` of them is scored (the same for every candidate).
-        y: Labels of `x`, for the task and the head size. Defaults to `None`
-            (then `task` must be `"regression"` or the proxies label-free,
-            and a multiclass head needs `y`).
-        task: `None` (inferred from `y`), `"multiclass"`, `"binary"` or
-            `"regression"`. Defaults to `None`.
-        proxies: Names from `PROXIES`. Defaults to `("naswot", "jacob_cov")`, the
-            best vote measured on digits (`benchmarks/proxies.py`).
-        batch_size: Samples in the mini-batch. Defaults to `64`.
-        seed: Seeds the mini-batch and each candidate's initial weights, so
-            the ranking is deterministic. Defaults to `0`.
-        time_limit: Seconds after which the remaining candidates are left
-            unscored (and left out of the result); the first candidate is
-            always scored. Defaults to `None`.
-
-    Returns:
-        A list of `Ranked(ops, scores, vote, seconds)`, best vote first.
-    """
-    x = np.asarray(x, dtype="float32")
-    if y is None and task != "regression":
-        raise ValueError(
-            "`y` is needed to size the head of a classifier. Received: "
-            f"y=None with task={task!r}. Pass the labels, or "
-            "task='regression'."
-        )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
-        raise ValueError(
-            "`batch_size` must be an integer of at least 2. Received: "
-            f"batch_size={batch_size!r}."
-        )
-
-    t = (infer_task(y, task) if y is not None
-         else task_module.Task("regression"))
-    proxies = _check_proxies(proxies, y)
-    if space.input_shape is None:
-        space = space.bind(x.shape[1:], output_units=t.output_units)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(x), size=min(batch_size, len(x)), replace=False)
-    x_batch = x[pick]
-    y_batch = t.encode(np.asarray(y)[pick]) if y is not None else None
-    start = time.perf_counter()
-    scored = []
-    for ops in ops_lists:
-        # The first is always scored, so a warm start never comes back empty.
-        if (scored and time_limit is not None
-                and time.perf_counter() - start > time_limit):
-            break
-        t0 = time.perf_counter()
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(seed)
-        model = builder.build_model(
-            list(ops), space.input_shape, task=t.kind,
-            num_classes=t.num_classes, num_targets=t.num_targets,
-            op_table=space.op_table,
-        )
-        s = score(model, x_batch, y_batch, proxies, task=t)
-        scored.append((list(ops), s, time.perf_counter() - t0))
-    votes = vote([s for _, s, _ in scored], proxies)
-    ranked = [Ranked(o, s, v, sec) for (o, s, sec), v in zip(scored, votes)]
-    return sorted(ranked, key=lambda r: -r.vote)
-
-
-class Ranking:
-    """Candidates ordered best first by a proxy vote.
-
-    Attributes:
-        ops: The op lists, best first.
-        scores: Their `{proxy: value}`, in the same order.
-        seconds: Wall time of the scoring.
-        scored: How many candidates were scored.
-    """
-
-    def __init__(self, ops, scores, seconds):
-        self.ops = ops
-        self.scores = scores
-        self.seconds = seconds
-
-    @property
-    def scored(self):
-        return len(self.ops)
-
-
-def rank(space, x, task, *, y=None, pool_size=100,
-         proxies=("naswot", "jacob_cov"), batch_size=64, head="auto",
-         seed=None, time_limit=None):
-    """Draw up to `pool_size` distinct valid candidates of a bound `space`,
-    score each on one batch of `x`, and order them by the proxies' vote.
-
-    Args:
-        space: A bound `SearchSpace`.
-        x: Training samples (an array); the first `batch_size` of a seeded
-            shuffle are the batch.
-        task: The `task.Task` (for the head, and the loss of `snip` and
-            `grad_norm`).
-        y: The targets of `x` (as `task.encode` gives them), for the
-            proxies that need labels. Defaults to `None`.
-        pool_size: Candidates to draw. Defaults to `100`.
-        proxies: Proxies that vote. Defaults to `("naswot", "jacob_cov")`.
-        batch_size: Samples in the batch. Defaults to `64`.
-        head: As in `NASSearch`. Defaults to `"auto"`.
-        seed: Optional seed of the draws and the batch.
-        time_limit: Optional seconds after which no new candidate is
-            scored (at least two are).
-
-    Returns:
-        A `Ranking`.
-    """
-    start = time.perf_counter()
-    proxies = _check_proxies(proxies, y)
-    rng = np.random.default_rng(seed)
-    pick = rng.permutation(len(x))[:batch_size]
-    batch = np.asarray(x, dtype="float32")[pick]
-    y_batch = None if y is None else np.asarray(y)[pick]
-    seen, pool, scores = set(), [], []
-    attempts = 0
-    while len(pool) < pool_size and attempts < 20 * pool_size:
-        attempts += 1
-        if (time_limit is not None and len(pool) >= 2
-                and time.perf_counter() - start > time_limit):
-            break
-        ops = space.random_ops(rng)
-        if ops is None:
-            break
-        if tuple(ops) in seen:
-            continue
-        seen.add(tuple(ops))
-        keras.backend.clear_session()
-        try:
-            model = builder.build_from_plan(space.plan(ops, head=head),
-                                            task.activation,
-                                            op_table=space.op_table)
-            scores.append(score(model, batch, y_batch, proxies, task=task))
-        except Exception as e:  # Its trial would fail too; not ours to stop.
-            _logger.debug("not scored: %s (%s: %s)", ops, type(e).__name__, e)
-            continue
-        pool.append(ops)
-    keras.backend.clear_session()
-    if not pool:
-        return Ranking([], [], time.perf_counter() - start)
-    order = np.argsort(-np.array(vote(scores, proxies)), kind="stable")
-    return Ranking([pool[i] for i in order], [scores[i] for i in order],
-                   time.perf_counter() - start)

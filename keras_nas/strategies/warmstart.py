@@ -6,7 +6,7 @@ best of a training-free ranking.
   model of the data's kind (`DEFAULT_ARCHITECTURES`).
 - The warm start: before the first trial, a pool of valid candidates is
   scored on one batch of the training data by zero-cost proxies
-  (`proxies.rank`), and the best-ranked seed the search (for evolution,
+  (`ranking.rank`), and the best-ranked seed the search (for evolution,
   its whole initial population). Its cost is bounded by about a tenth of
   the search's expected time.
 
@@ -28,6 +28,7 @@ import numpy as np
 from keras_nas.space import builder
 from keras_nas import strategies as oracles
 from keras_nas.strategies import proxies as proxies_module
+from keras_nas.strategies import ranking as ranking_module
 from keras_nas._atomic import write_text_atomic
 from keras_nas.ops import RANK_KINDS
 
@@ -194,7 +195,7 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
     for one explicitly, they are warned.
 
     Returns:
-        The warm start's `proxies.Ranking`, or `None` when none ran now.
+        The warm start's `ranking.Ranking`, or `None` when none ran now.
     """
     space = tuner.hypermodel.space
     oracle = tuner.oracle
@@ -258,7 +259,7 @@ def _rank(space, data, task, warm, max_trials, epochs, batch_size,
         trial = _trial_seconds(space, data, task, epochs, batch_size, head,
                                np.random.default_rng(seed))
         if trial is None:
-            return proxies_module.Ranking([], [], time.perf_counter() - start)
+            return ranking_module.Ranking([], [], time.perf_counter() - start)
         expected = max_trials * trial
         if max_time is not None:
             expected = min(expected, max_time)
@@ -266,9 +267,9 @@ def _rank(space, data, task, warm, max_trials, epochs, batch_size,
         if limit <= 0:
             # Timing one step spent the share of a search this short:
             # scoring candidates too would break the bound.
-            return proxies_module.Ranking([], [],
+            return ranking_module.Ranking([], [],
                                           time.perf_counter() - start)
-    ranking = proxies_module.rank(
+    ranking = ranking_module.rank(
         space, data.x, task, y=data.y, pool_size=warm.pool_size,
         proxies=warm.proxies,
         head=head, seed=seed, time_limit=limit)

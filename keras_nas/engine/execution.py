@@ -1,0 +1,66 @@
+"""Running a search's trials on its engine: here, one after another, or in
+local worker processes on Keras Tuner's chief/worker engine.
+
+The front picks an engine (`NASSearch(engine=..., workers=...)`) and hands
+the search to `run_search`; what is run where is decided here and in
+`parallel`, not in `NASSearch.fit`.
+"""
+
+import keras
+
+from keras_nas.engine import parallel
+
+__all__ = ["run_search"]
+
+
+def run_search(engine, *, workers, tuner, make_tuner, seed_tuner, deadline,
+               hooks, verbose, search_kwargs, log_dir):
+    """Run the trials of a search; return its tuner.
+
+    Args:
+        engine: The engine option object (`options.KerasTunerEngine`, or
+            another engine's, which runs the search with its own
+            `run_search` method, given these same arguments).
+        workers: Trials at once; `0` trains here.
+        tuner: The tuner of an earlier `fit` in this process, or `None`.
+        make_tuner: `make_tuner(deadline)` makes the search's tuner.
+        seed_tuner: Queues what is trained first on a fresh tuner.
+        deadline: The `time.time()` at which the time budget ends, or
+            `None`.
+        hooks: Callables `(tuner, trial)` run after each trial (progress
+            lines, TensorBoard summaries).
+        verbose: The search's verbosity.
+        search_kwargs: What `NASTuner.search` is given (data, epochs,
+            callbacks, ...).
+        log_dir: Where worker processes write their logs.
+
+    In a worker process of Keras Tuner's engine this trains trials until
+    the chief has none left; a worker started by `parallel.serve` then
+    exits, so the code after `fit` runs once, in the chief.
+    """
+    own = getattr(engine, "run_search", None)
+    if own is not None:
+        return own(workers=workers, tuner=tuner, make_tuner=make_tuner,
+                   seed_tuner=seed_tuner, deadline=deadline, hooks=hooks,
+                   verbose=verbose, search_kwargs=search_kwargs,
+                   log_dir=log_dir)
+    if workers and not parallel.in_worker():
+        progress = hooks[0] if hooks else None
+        return parallel.run_chief(
+            lambda: seed_tuner(make_tuner(deadline)), workers=workers,
+            log_dir=log_dir, timeout=engine.timeout_s, verbose=verbose,
+            on_trial_end=progress)
+    if tuner is None:
+        tuner = make_tuner(None)
+        if not parallel.in_worker():
+            seed_tuner(tuner)
+    tuner.deadline = deadline
+    tuner.trial_hooks = list(hooks)
+    tuner.verbose = verbose
+    try:
+        tuner.search(**search_kwargs)
+    finally:
+        # Collects garbage too, what the search froze included.
+        keras.backend.clear_session()
+    parallel.finish_worker()
+    return tuner

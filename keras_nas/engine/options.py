@@ -1,0 +1,174 @@
+"""The option objects of the engine stage: how each candidate trains
+(`Training`) and which engine runs the trials (`KerasTunerEngine`).
+
+Each is a small frozen value checked once when it is made, with a
+`get_config`/`from_config` pair that are exact inverses, as Ray Tune's
+`TuneConfig` and SMAC3's `Scenario` are. `NASSearch` takes them as
+`training=` and `engine=`.
+"""
+
+import dataclasses
+
+from keras_nas._checks import check_int, check_seconds
+from keras_nas.space.architecture import HEADS
+
+__all__ = ["ENGINES", "KerasTunerEngine", "Training", "engine_from_argument"]
+
+
+def _serialize(obj):
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    import keras
+
+    return keras.saving.serialize_keras_object(obj)
+
+
+def _deserialize(config):
+    if config is None or isinstance(config, (str, int, float, bool)):
+        return config
+    import keras
+
+    return keras.saving.deserialize_keras_object(config)
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """How every candidate is compiled and trained.
+
+    Args:
+        optimizer: Optimizer name or instance, cloned for every candidate.
+            Defaults to `"adam"`.
+        loss: A loss to use instead of the task's default. Defaults to
+            `None`.
+        metrics: Extra Keras metrics for every candidate. The objective may
+            be any of them, e.g. `"val_f1_score"` with
+            `keras.metrics.F1Score(average="macro")`. Defaults to `()`.
+        patience: Epochs without improvement of the objective before a
+            candidate stops early. Defaults to `3`.
+        head: `"auto"`, `"flatten"` or `"gap"`: how spatial maps become flat
+            before the head. Defaults to `"auto"`.
+        steps_per_execution: Batches each compiled call of a candidate's
+            training runs, as for `keras.Model.compile`. More than one
+            saves Python's overhead per batch, which on small models and
+            data costs as much as the batch itself; callbacks'
+            `on_train_batch_*` methods then run every that many batches.
+            `None` picks `engine.tuner.DEFAULT_STEPS_PER_EXECUTION` (`1` on
+            the PyTorch backend, which does not support more). Defaults to
+            `None`.
+        distribution_strategy: Optional `tf.distribute.Strategy` under which
+            each trial trains (data parallelism inside a trial; TensorFlow
+            backend; not saved in the config). Defaults to `None`.
+        max_consecutive_failed_trials: Failures of the user's setup (an
+            exception in a callback, the loss, a metric) in a row that stop
+            the search; failures of an architecture (NaN loss, out of
+            memory, invalid) stop it only when none of the first three
+            times as many trials completed. Defaults to `3`.
+    """
+
+    optimizer: object = "adam"
+    loss: object = None
+    metrics: tuple = ()
+    patience: int = 3
+    head: str = "auto"
+    steps_per_execution: object = None
+    distribution_strategy: object = dataclasses.field(default=None,
+                                                      compare=False)
+    max_consecutive_failed_trials: int = 3
+
+    def __post_init__(self):
+        if isinstance(self.metrics, (str, bytes)) or not isinstance(
+                self.metrics, (list, tuple)):
+            metrics = [] if self.metrics is None else [self.metrics]
+        else:
+            metrics = self.metrics
+        object.__setattr__(self, "metrics", tuple(metrics))
+        check_int("patience", self.patience, 0)
+        check_int("max_consecutive_failed_trials",
+                  self.max_consecutive_failed_trials, 1)
+        if self.head not in HEADS:
+            raise ValueError(
+                f"`head` must be one of {HEADS}. Received: "
+                f"head={self.head!r}.")
+        from keras_nas.engine.tuner import resolve_steps_per_execution
+
+        resolve_steps_per_execution(self.steps_per_execution)  # Checks it.
+
+    def get_config(self):
+        return {
+            "optimizer": _serialize(self.optimizer),
+            "loss": _serialize(self.loss),
+            "metrics": [_serialize(m) for m in self.metrics],
+            "patience": self.patience,
+            "head": self.head,
+            "steps_per_execution": self.steps_per_execution,
+            "max_consecutive_failed_trials":
+                self.max_consecutive_failed_trials,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["optimizer"] = _deserialize(config["optimizer"])
+        config["loss"] = _deserialize(config["loss"])
+        config["metrics"] = tuple(_deserialize(m) for m in config["metrics"])
+        return cls(**config)
+
+
+@dataclasses.dataclass(frozen=True)
+class KerasTunerEngine:
+    """Keras Tuner's chief/worker engine on this machine: with `workers`,
+    this process serves the strategy and the workers run this program
+    again (each pinned to its own GPU when there are GPUs).
+
+    Args:
+        timeout_s: Optional seconds after which a parallel search is stopped
+            with `TimeoutError`. Defaults to `None`.
+        trials_per_process: Each worker process trains at most this many
+            trials, then a fresh one takes over. This bounds memory on
+            TensorFlow, which keeps about 5 MB of every traced training
+            step until its process ends. Defaults to `None` (no limit).
+    """
+
+    timeout_s: object = None
+    trials_per_process: object = None
+
+    name = "keras_tuner"
+
+    def __post_init__(self):
+        object.__setattr__(self, "timeout_s",
+                           check_seconds("timeout_s", self.timeout_s))
+        if self.trials_per_process is not None:
+            check_int("trials_per_process", self.trials_per_process, 1)
+
+    def get_config(self):
+        return {"name": self.name, "timeout_s": self.timeout_s,
+                "trials_per_process": self.trials_per_process}
+
+    @classmethod
+    def from_config(cls, config):
+        config = {k: v for k, v in config.items() if k != "name"}
+        return cls(**config)
+
+
+#: The engines `NASSearch(engine=...)` knows by name.
+ENGINES = {"keras_tuner": KerasTunerEngine}
+
+
+def engine_from_argument(engine):
+    """The engine option object of `NASSearch(engine=...)`: a name in
+    `ENGINES`, an engine object, or a config dict of one."""
+    if engine is None:
+        return KerasTunerEngine()
+    if isinstance(engine, dict):
+        config = dict(engine)
+        cls = ENGINES.get(config.get("name"))
+        if cls is not None:
+            return cls.from_config(config)
+    elif isinstance(engine, str) and engine in ENGINES:
+        return ENGINES[engine]()
+    elif isinstance(engine, tuple(ENGINES.values())):
+        return engine
+    raise ValueError(
+        f"`engine` must be one of {sorted(ENGINES)} or an engine object "
+        f"({', '.join(c.__name__ for c in ENGINES.values())}). Received: "
+        f"engine={engine!r}.")

@@ -1,0 +1,76 @@
+"""The tuner of a search: a `SearchConfig` and the data's shape and task
+turned into the bound space, the hypermodel, the strategy's oracle and the
+Keras Tuner tuner that runs them.
+
+The one place that puts the stages together; `NASSearch.fit` and
+`NASSearch.load` both call `make_tuner`.
+"""
+
+import contextlib
+import io
+
+from keras_nas import strategies
+from keras_nas.engine import parallel
+from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
+                                    resolve_steps_per_execution)
+from keras_nas.front import project
+
+__all__ = ["make_tuner"]
+
+
+def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
+               deadline=None):
+    """The tuner of a search of `config` for data of `input_shape` and
+    `task`. A reopened search passes the `objective` it ran with, and its
+    project folder is neither wiped nor described again."""
+    training = config.training
+    latency = config.latency_in_use()
+    meter = None if latency is None else latency.meter(
+        head=training.head, activation=task.activation)
+    budget = None if latency is None else latency.budget(meter)
+    space = config.space.bind(
+        input_shape, output_units=task.output_units,
+        constraints=[budget] if budget is not None else [])
+    reopen = objective is not None
+    if not reopen:
+        objective = task.objective(config.objective, training.metrics)
+    hypermodel = NASHyperModel(
+        space, task, task.metrics(training.metrics),
+        optimizer=training.optimizer, head=training.head, loss=training.loss,
+        steps_per_execution=resolve_steps_per_execution(
+            training.steps_per_execution))
+    strategy = config.strategy
+    oracle = strategies.get(
+        strategy, space=space, objective=objective,
+        max_trials=config.max_trials, seed=config.seed, epochs=epochs)
+    engine = config.engine
+    # Keras Tuner prints "Reloading Tuner from ..." when it resumes.
+    with _stdout_unless(verbose):
+        tuner = NASTuner(
+            oracle=oracle, hypermodel=hypermodel,
+            patience=training.patience, seed=config.seed,
+            max_consecutive_failed_trials=(
+                training.max_consecutive_failed_trials),
+            directory=config.directory, project_name=config.project_name,
+            # A worker must never wipe the project the chief serves.
+            overwrite=config.overwrite and not parallel.in_worker()
+            and not reopen,
+            distribution_strategy=training.distribution_strategy,
+            trials_per_process=getattr(engine, "trials_per_process", None)
+            if parallel.in_local_worker() else None,
+            halving=config.halving_in_use(),
+            deadline=deadline,
+            latency=meter,
+        )
+    tuner.oracle.verbose = 0  # Our own line per trial instead.
+    if not reopen and not parallel.in_worker():
+        project.write_meta(tuner.project_dir, config.get_config(),
+                           input_shape, task, objective)
+    return tuner
+
+
+def _stdout_unless(verbose):
+    """Swallow standard output in the block unless `verbose`."""
+    if verbose:
+        return contextlib.nullcontext()
+    return contextlib.redirect_stdout(io.StringIO())
