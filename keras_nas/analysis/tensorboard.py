@@ -10,8 +10,6 @@ rest runs on any Keras 3 backend.
 
 import os
 
-import numpy as np
-
 from keras_nas.analysis import importance
 from keras_nas.analysis import records as results_module
 from keras_nas.data.task import metric_name, primary_objective

@@ -1,7 +1,7 @@
 """The Keras Tuner tuner under `NASSearch`.
 
-`NASHyperModel` turns a trial's values into a compiled `keras.Sequential`;
-`NASTuner` trains it. Trial bookkeeping (ids, statuses, retries, resume, the
+`hypermodel.NASHyperModel` turns a trial's values into a compiled
+`keras.Sequential`; `NASTuner` trains it. Trial bookkeeping (ids, statuses, retries, resume, the
 chief/worker protocol) stays Keras Tuner's own. What this module adds is what
 a NAS search needs of each trial:
 
@@ -21,7 +21,6 @@ import dataclasses
 import gc
 import math
 import os
-
 import time
 from typing import Optional
 
@@ -31,14 +30,14 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.engine.tuner import maybe_distribute
 
 from keras_nas import _compat
-from keras_nas.space import builder
+from keras_nas._atomic import write_atomic
+from keras_nas.data.task import primary_objective
 from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.engine import parallel
-from keras_nas.strategies import halving as halving_module
-from keras_nas._atomic import write_atomic
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
-                                is_out_of_memory, reason_of)
-from keras_nas.data.task import metric_name, primary_objective
+                                       is_out_of_memory, reason_of)
+from keras_nas.engine.hypermodel import NASHyperModel
+from keras_nas.strategies import halving as halving_module
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
@@ -118,70 +117,6 @@ class _Budget:
     rungs: Optional[halving_module.RungCallback] = None
     deadline: Optional[_StopAtDeadline] = None
     resume_epoch: int = 0
-
-
-class NASHyperModel(keras_tuner.HyperModel):
-    """Builds and compiles the model of a trial's op sequence.
-
-    Args:
-        space: A bound `SearchSpace`.
-        task: A `task.Task`: the head, and the loss unless `loss` is given.
-        metrics: Metrics (names, or Keras metric objects that are cloned for
-            every model).
-        optimizer: An optimizer name or instance (cloned for every model).
-            Defaults to `"adam"`.
-        head: `"auto"`, `"flatten"` or `"gap"`. Defaults to `"auto"`.
-        loss: Optional loss to use instead of the task's.
-        steps_per_execution: Batches per compiled call, as for
-            `keras.Model.compile`. Defaults to `1`.
-    """
-
-    def __init__(self, space, task, metrics, optimizer="adam", head="auto",
-                 loss=None, steps_per_execution=1):
-        super().__init__(name="keras_nas")
-        self.space = space
-        self.task = task
-        self.metrics = list(metrics)
-        self.optimizer = optimizer
-        self.head = head
-        self.loss = loss
-        self.steps_per_execution = steps_per_execution
-
-    def build(self, hp):
-        ops = self.space.decode(hp)
-        reason = self.space.check(ops)
-        if reason is not None:
-            raise ArchitectureFailure(f"invalid architecture: {reason}")
-        plan = self.space.plan(ops, head=self.head)
-        model = builder.build_from_plan(
-            plan, self.task.activation, op_table=self.space.op_table)
-        model.compile(
-            optimizer=self._make_optimizer(hp),
-            loss=self.loss if self.loss is not None else self.task.loss,
-            metrics=[_clone_metric(m) for m in self.metrics],
-            steps_per_execution=self.steps_per_execution,
-        )
-        return model
-
-    def _make_optimizer(self, hp):
-        optimizer = self.optimizer
-        if isinstance(optimizer, str):
-            optimizer = keras.optimizers.get(optimizer)
-        else:
-            optimizer = optimizer.__class__.from_config(optimizer.get_config())
-        if "learning_rate" in hp.values:
-            optimizer.learning_rate = float(hp.values["learning_rate"])
-        return optimizer
-
-    @property
-    def metric_names(self):
-        return [metric_name(m) for m in self.metrics]
-
-
-def _clone_metric(metric):
-    if isinstance(metric, keras.metrics.Metric):
-        return metric.__class__.from_config(metric.get_config())
-    return metric
 
 
 class NASTuner(keras_tuner.Tuner):

@@ -8,25 +8,16 @@ therefore propose genotypes, and `decode()` turns a trial's values back into
 the op list.
 """
 
-import difflib
-import numpy as np
 import keras_tuner
+import numpy as np
 
-from keras_nas.space import architecture
 from keras_nas._checks import check_budget, check_int
 from keras_nas import ops as ops_module
+from keras_nas.space import architecture, sampling, vocabulary
+from keras_nas.space.vocabulary import DEFAULT_LEARNING_RATES, KINDS
 
 __all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES", "is_architecture_key",
            "other_values", "KINDS"]
-
-#: The kinds of data a space can be for. `text` is integer tokens of shape
-#: `(steps,)`; the others follow from the rank of one sample.
-KINDS = ("image", "sequence", "text", "tabular")
-
-DEFAULT_LEARNING_RATES = (1e-2, 3e-3, 1e-3, 3e-4)
-
-# Cap on the distinct shapes tracked when proving that a valid sequence exists.
-_MAX_SHAPES = 2048
 
 
 def is_architecture_key(name):
@@ -97,7 +88,7 @@ class SearchSpace:
         embedding_dim=32,
         max_flops=None,
     ):
-        self.kind = self._check_kind(ops, kind)
+        self.kind = vocabulary.check_kind(ops, kind)
         if max_depth is None:
             max_depth = (ops_module.vocabulary_depth(ops)[1]
                          if isinstance(ops, str) else 8)
@@ -117,8 +108,8 @@ class SearchSpace:
             )
         self.min_depth = int(min_depth)
         self.max_depth = int(max_depth)
-        self._op_table = self._make_op_table(ops)
-        self.learning_rates = self._check_learning_rate(learning_rate)
+        self._op_table = vocabulary.make_op_table(ops)
+        self.learning_rates = vocabulary.check_learning_rate(learning_rate)
         self.max_params = check_budget("max_params", max_params, "weights")
         self.max_flops = check_budget("max_flops", max_flops,
                                        "multiply-adds")
@@ -131,95 +122,6 @@ class SearchSpace:
             self._bind(input_shape)
 
     # -- construction -----------------------------------------------------
-
-    @staticmethod
-    def _check_kind(ops, kind):
-        if kind is not None and kind not in KINDS:
-            raise ValueError(
-                f"`kind` must be one of {KINDS} or None. Received: "
-                f"kind={kind!r}."
-            )
-        if isinstance(ops, str):
-            if ops not in ops_module.VOCABULARIES:
-                raise TypeError(
-                    "`ops` must be None, the name of a vocabulary, a list of "
-                    "op names or a mapping from op name to factory. Received "
-                    f"the string ops={ops!r}; wrap it in a list, or name a "
-                    f"vocabulary: {sorted(ops_module.VOCABULARIES)}."
-                )
-            named = ops.rsplit("-", 1)[0]
-            if kind is not None and kind != named:
-                raise ValueError(
-                    f"`kind` and the vocabulary's kind must agree. Received: "
-                    f"kind={kind!r}, ops={ops!r}."
-                )
-            return named
-        return kind
-
-    @staticmethod
-    def _make_op_table(ops):
-        if ops is None:
-            return None
-        if isinstance(ops, str):
-            ops = ops_module.vocabulary(ops)
-        table = {}
-        if isinstance(ops, dict):
-            items = ops.items()
-        else:
-            try:
-                items = [(name, None) for name in ops]
-            except TypeError:
-                raise TypeError(
-                    "`ops` must be None, a list of op names or a mapping from "
-                    f"op name to factory. Received: ops={ops!r} (of type "
-                    f"{type(ops).__name__})."
-                ) from None
-        for name, factory in items:
-            if name in table:
-                raise ValueError(
-                    f"`ops` lists {name!r} twice. Received: ops={list(ops)}."
-                )
-            if factory is None:
-                if not isinstance(name, str) or name not in ops_module.names():
-                    close = difflib.get_close_matches(
-                        str(name), ops_module.names(), n=5)
-                    raise ValueError(
-                        f"Unknown op name {name!r} in `ops`. Accepted: one "
-                        f"of the {len(ops_module.names())} registered ops "
-                        "(`keras_nas.ops.names()`"
-                        + (f"; closest: {close}" if close else "")
-                        + "), or a mapping from a new name to its layer "
-                        "factory."
-                    )
-                table[name] = ops_module.get(name)
-            elif isinstance(factory, ops_module.Op):
-                table[name] = factory
-            else:
-                table[name] = ops_module.make_op(name, factory)
-        if not table:
-            raise ValueError(
-                "`ops` is empty: a search space needs at least one op. "
-                "Received: ops=" + repr(ops) + ". Pass None for the default "
-                "vocabulary."
-            )
-        return table
-
-    @staticmethod
-    def _check_learning_rate(learning_rate):
-        if learning_rate is False or learning_rate is None:
-            return None
-        if learning_rate is True:
-            return list(DEFAULT_LEARNING_RATES)
-        try:
-            rates = [float(r) for r in learning_rate]
-        except (TypeError, ValueError):
-            rates = []
-        if not rates or min(rates) <= 0:
-            raise ValueError(
-                "`learning_rate` must be True, False or a non-empty list of "
-                f"positive rates. Received: learning_rate={learning_rate!r}."
-            )
-        return rates
 
     def _bind(self, input_shape):
         shape = architecture.check_input_shape(input_shape)
@@ -538,73 +440,15 @@ class SearchSpace:
 
     def next_shape(self, shape, name):
         """The shape after op `name`, or `None` where it cannot run."""
-        try:
-            steps = architecture.plan(
-                [name], shape, op_table=self._op_table, count=False
-            ).steps
-        except architecture.InvalidArchitectureError:
-            return None
-        # The last step is the head; the one before it is the op itself,
-        # possibly followed by the head's flatten.
-        for step in reversed(steps):
-            if step.index == 0:
-                return step.output_shape
-        return None
-
-    @property
-    def _start_shape(self):
-        """The shape the genotype's first op sees: after the front ops."""
-        shape = self.input_shape
-        for op in self.front:
-            shape = tuple(op.output_shape(shape))
-        return shape
+        return sampling.next_shape(self, shape, name)
 
     def _some_sequence_is_valid(self):
-        shapes = {self._start_shape}
-        for _ in range(self.min_depth):
-            shapes = {
-                out
-                for s in shapes
-                for name in self._op_table
-                for out in [self.next_shape(s, name)]
-                if out is not None
-            }
-            if not shapes:
-                return False
-            if len(shapes) > _MAX_SHAPES:
-                break
-        return (self.max_params is None and self.max_flops is None
-                and not self.constraints) or self.random_ops(
-            np.random.default_rng(0), attempts=200
-        ) is not None
+        return sampling.some_sequence_is_valid(self)
 
     def random_ops(self, rng, attempts=100):
-        """A random valid op list, or `None` if none was found.
-
-        Each position draws uniformly among the ops that can run on the shape
-        reached so far, so a sequence is valid by construction; the depth is
-        uniform in the space's range. Budgets are met by rejection.
-        """
-        names = self.ops
-        for _ in range(attempts):
-            depth = int(rng.integers(self.min_depth, self.max_depth + 1))
-            if self.input_shape is None:
-                return [names[int(rng.integers(len(names)))] for _ in range(depth)]
-            ops, shape = [], self._start_shape
-            for _ in range(depth):
-                options = [
-                    (n, out)
-                    for n in names
-                    for out in [self.next_shape(shape, n)]
-                    if out is not None
-                ]
-                if not options:
-                    break
-                name, shape = options[int(rng.integers(len(options)))]
-                ops.append(name)
-            if len(ops) == depth and self.check(ops) is None:
-                return ops
-        return None
+        """A random valid op list, or `None` if none was found
+        (`sampling.random_ops`)."""
+        return sampling.random_ops(self, rng, attempts)
 
     def __repr__(self):
         ops = self.ops if self._op_table is not None else "default"

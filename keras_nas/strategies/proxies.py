@@ -46,7 +46,7 @@ import keras
 import numpy as np
 
 from keras_nas.data import task as task_module
-from keras_nas.space import builder
+from keras_nas.space import builder  # noqa: F401 (the docstring example)
 
 __all__ = [
     "PROXIES",
