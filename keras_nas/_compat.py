@@ -20,6 +20,7 @@ Two patches are installed on import:
   so worker logs and the chief's output fill with noise.
 """
 
+import contextlib
 import json
 
 import keras
@@ -38,6 +39,7 @@ __all__ = [
     "deepcopy_callbacks",
     "end_order",
     "has_default_objective",
+    "trial_tracebacks",
     "install",
     "is_duplicate",
     "is_multi_objective",
@@ -220,3 +222,20 @@ def install():
 
 
 install()
+
+
+@contextlib.contextmanager
+def trial_tracebacks(shown):
+    """Keras Tuner prints the traceback of every failed trial on the screen
+    while its `config.DEBUG` is on, which it is by default; a search of
+    architectures fails some trials as a matter of course (a NaN loss, an
+    op too large). In this block it prints them only if `shown`; the
+    traceback is still in each trial's `message` either way."""
+    from keras_tuner.src import config
+
+    old = config.DEBUG
+    config.DEBUG = bool(shown)
+    try:
+        yield
+    finally:
+        config.DEBUG = old

@@ -20,6 +20,7 @@ memory on TensorFlow, which keeps about 5 MB per traced training step alive
 in the process even after `clear_session()` (see benchmarks/README.md).
 """
 
+import logging
 import os
 import shutil
 import socket
@@ -48,6 +49,8 @@ __all__ = [
 #: Set in the workers that `serve()` starts.
 WORKER_FLAG = "KERAS_NAS_LOCAL_WORKER"
 #: Exit status of a worker that trained its `trials_per_process` share.
+_logger = logging.getLogger(__name__)
+
 RECYCLE_EXIT = 75
 _KT_VARS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP",
             "KERASTUNER_ORACLE_PORT")
@@ -209,8 +212,7 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
         log = open(os.path.join(log_dir, f"worker_{k}.log"), "ab")
         procs[k] = (subprocess.Popen(command, env=env, stdout=log,
                                      stderr=subprocess.STDOUT), log)
-        if verbose:
-            print(f"worker tuner{k} started (pid {procs[k][0].pid})", flush=True)
+        _logger.info("worker tuner%s started (pid %s)", k, procs[k][0].pid)
 
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
@@ -236,10 +238,10 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
                     start(len(procs))
                 elif proc.returncode != 0:
                     trial = _requeue(oracle, f"tuner{k}")
-                    if verbose:
-                        lost = f"; trial {trial.trial_id} goes back to the queue" if trial else ""
-                        print(f"worker tuner{k} exited with status "
-                              f"{proc.returncode}{lost}", flush=True)
+                    _logger.warning(
+                        "worker tuner%s exited with status %s%s", k,
+                        proc.returncode, f"; trial {trial.trial_id} goes "
+                        "back to the queue" if trial else "")
             if len(handled) < len(procs):
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError(

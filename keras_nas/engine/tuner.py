@@ -19,6 +19,7 @@ a NAS search needs of each trial:
 import contextlib
 import dataclasses
 import gc
+import logging
 import math
 import os
 import time
@@ -41,6 +42,8 @@ from keras_nas.strategies import halving as halving_module
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
+
+_logger = logging.getLogger(__name__)
 
 # Batches per compiled call when the search is not told otherwise: on the
 # small models and data of a search, Python's overhead per batch is as large
@@ -266,10 +269,9 @@ class NASTuner(keras_tuner.Tuner):
                         f"{type(e).__name__}") from e
                 retried = True
                 batch_size //= 2
-                if self.verbose:
-                    print(f"Trial {trial.trial_id} ran out of memory; "
-                          f"retrying once with batch size {batch_size}.",
-                          flush=True)
+                _logger.warning(
+                    "Trial %s ran out of memory; retrying once with batch "
+                    "size %s.", trial.trial_id, batch_size)
         seconds = time.perf_counter() - start
         for epoch, loss in enumerate(history.history.get("loss", [])):
             if loss is None or not math.isfinite(float(loss)):
@@ -386,7 +388,9 @@ class NASTuner(keras_tuner.Tuner):
         objects that exist before it stay out of its trials' garbage
         collections (`frozen_heap`)."""
         try:
-            with frozen_heap():
+            # A failed trial is a normal part of a search: its traceback
+            # goes to its record and the log, onto the screen at verbose=2.
+            with frozen_heap(), _compat.trial_tracebacks(self.verbose >= 2):
                 super().search(*fit_args, **fit_kwargs)
         except TimeBudgetExhausted:
             self.on_search_end()
@@ -399,6 +403,9 @@ class NASTuner(keras_tuner.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        if trial.status == TrialStatus.FAILED and trial.message:
+            _logger.info("trial %s failed:\n%s", trial.trial_id,
+                         trial.message)
         for hook in self.trial_hooks:
             hook(self, trial)
         stop = self._policy.record(
