@@ -1,4 +1,9 @@
-import matplotlib.figure
+import pytest
+
+matplotlib = pytest.importorskip(
+    "matplotlib", reason="the plots need the plots extra: pip install "
+    "'keras-nas[plots]'")
+import matplotlib.figure  # noqa: E402
 
 from keras_nas import NASSearch
 from keras_nas.strategies.pareto import pareto_front

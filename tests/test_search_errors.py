@@ -95,3 +95,19 @@ def test_explicit_objective_object(tmp_path):
                        objective=keras_tuner.Objective("val_loss", "min"))
     search.fit(X, Y, epochs=1, verbose=0)
     assert search.tuner.oracle.objective.name == "val_loss"
+
+
+@pytest.mark.parametrize("method, args", [
+    ("results", ()), ("objectives", ()), ("summary", ()),
+    ("pareto_front", ()), ("best_architecture", ()), ("best_model", ()),
+    ("importance", ()), ("evaluate", (np.zeros((2, 4)), [0, 1])),
+    ("predict", (np.zeros((2, 4)),)), ("retrain", ()),
+    ("export", ("model.keras",)), ("plot_history", ()),
+    ("plot_tradeoff", ()), ("plot_importance", ()),
+])
+def test_every_reading_method_says_no_search_yet(method, args):
+    # Not an AttributeError on None: the clear error summary() gives.
+    search = NASSearch()
+    with pytest.raises(RuntimeError, match=r"No search yet: call `fit\(x, "
+                       r"y\)` first, or `NASSearch.load"):
+        getattr(search, method)(*args)

@@ -91,14 +91,35 @@ def test_queue_comes_first_then_the_strategy(strategy, tmp_path):
     assert oracles.queued(oracle) == []
 
 
+def _one_mutation_apart(child, parent):
+    """Whether one replace, insert, delete or swap turns parent into child."""
+    if len(child) == len(parent):
+        diff = [i for i, (a, b) in enumerate(zip(child, parent)) if a != b]
+        return len(diff) == 1 or (
+            len(diff) == 2 and child[diff[0]] == parent[diff[1]]
+            and child[diff[1]] == parent[diff[0]])
+    longer, shorter = sorted((child, parent), key=len, reverse=True)
+    return len(longer) == len(shorter) + 1 and any(
+        longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
+
+
 def test_queue_counts_towards_the_evolution_population(tmp_path):
-    oracle = make("evolution", tmp_path)
-    oracles.enqueue(oracle, [space().encode(["dense-16"])] * 1 + [
-        space().encode(ops) for ops in
-        (["dropout", "dense-16"], ["maxpool"], ["conv3x3-16"])])
-    drive(oracle, 5)
-    # 4 queued = the whole population: the fifth is already a child.
-    assert oracle._num_proposed == 1 and len(oracle.population) == 5 - 1
+    oracle = oracles.get("evolution", space=space(), objective=MAX,
+                         max_trials=8, seed=0,
+                         options={"population_size": 4, "crossover_rate": 0})
+    oracle._set_project_dir(str(tmp_path), "p")
+    oracle.verbose = 0
+    oracle.update_space(space().hyperparameters)
+    queued = [["dense-16"], ["dropout", "dense-16"], ["maxpool"],
+              ["conv3x3-16"]]
+    oracles.enqueue(oracle, [space().encode(ops) for ops in queued])
+    proposals = drive(oracle, 5)
+    # 4 queued = the whole population: the fifth is already a child, one
+    # mutation away from a member, not a random draw.
+    assert proposals[:4] == queued
+    assert sorted(oracle.population) == ["0", "1", "2", "3"]
+    assert proposals[4] not in queued
+    assert any(_one_mutation_apart(proposals[4], q) for q in queued)
 
 
 def test_hyperband_takes_no_queue(tmp_path):

@@ -2,14 +2,11 @@
 end-to-end ones (as Keras' `early_stopping_test.py` checks its callback
 on a dummy model)."""
 
-import json
 import os
 
 import keras
 import keras_tuner
-import pytest
 
-from keras_nas.strategies import halving
 from keras_nas.engine.callbacks import KeepBestWeights, point_tensorboards_at_trial
 from keras_nas.analysis.progress import Progress, format_seconds
 from keras_nas.engine.failures import FailurePolicy, reason_of
@@ -57,64 +54,6 @@ def test_reason_of_a_traceback():
                "loss became nan at epoch 2\n")
     assert reason_of(message) == "loss became nan at epoch 2"
     assert reason_of(None) is None
-
-
-def test_rung_epochs_and_table(tmp_path):
-    assert halving.Halving(None, 3).rungs(10) == [3, 9]
-    assert halving.Halving(None, 3).rungs(30) == [10]
-    assert halving.Halving(1, 3).rungs(10) == [1, 3, 9]
-    assert halving.Halving(2, 2).rungs(10) == [2, 4, 8]
-    assert halving.Halving(None, 3).rungs(1) == []
-    with pytest.raises(ValueError, match="reduction_factor"):
-        halving.Halving(reduction_factor=1)
-    table = halving.RungTable(str(tmp_path), "max", 3)
-    other = halving.RungTable(str(tmp_path), "max", 3)  # Another process.
-    assert table.report(1, "0", 0.5)  # Alone: the best so far goes on.
-    assert not other.report(1, "1", 0.4)
-    assert other.report(1, "2", 0.6)
-    assert not table.report(1, "3", 0.55)  # Top third of 4 is 1 trial.
-    for i, v in enumerate([0.1, 0.2]):
-        table.report(1, str(4 + i), v)
-    assert table.report(1, "6", 0.58)  # Now the top 2 of 7 go on.
-    assert table.values(1)["2"] == 0.6
-    with open(os.path.join(tmp_path, "rungs.json")) as f:
-        assert len(json.load(f)["1"]) == 7
-
-
-def test_rung_callback_stops_a_losing_model(tmp_path):
-    table = halving.RungTable(str(tmp_path), "max", 3)
-    table.report(2, "0", 0.9)
-    table.report(2, "1", 0.8)
-    table.report(2, "2", 0.95)
-    model = dummy_model()
-    path = str(tmp_path / "rung.weights.h5")
-    rung = halving.RungCallback(table, "3", MAX, [2, 6], path)
-    rung.set_model(model)
-    rung.on_train_begin()
-    rung.on_epoch_end(0, {"val_accuracy": 0.5})
-    assert not model.stop_training
-    rung.on_epoch_end(1, {"val_accuracy": 0.6})
-    assert model.stop_training and rung.stopped_at == 0
-    assert rung.metrics() == {"rung_0": 0.6, "rung": 0.0, "stopped": 1.0}
-    assert halving.resume_point(path) == (2, {0: 0.6})
-
-
-class _Trial:
-    def __init__(self, score, rungs):
-        self.score = score
-        self.metrics = keras_tuner.engine.trial.Trial(
-            keras_tuner.HyperParameters()).metrics
-        for i, v in rungs.items():
-            self.metrics.register(f"rung_{i}")
-            self.metrics.update(f"rung_{i}", v)
-
-
-def test_compare_is_like_with_like():
-    stopped = _Trial(0.80, {0: 0.80})  # Stopped at rung 0, after 1 epoch.
-    full = _Trial(0.95, {0: 0.70, 1: 0.90})  # Went on to the top.
-    assert halving.compare(stopped, full, "max")  # Better at rung 0...
-    assert not halving.compare(full, stopped, "max")
-    assert halving.compare(_Trial(0.9, {}), _Trial(0.8, {0: 0.99}), "max")
 
 
 def test_progress_format_and_estimate(capsys):
