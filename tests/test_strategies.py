@@ -117,7 +117,8 @@ def test_queue_counts_towards_the_evolution_population(tmp_path):
     # 4 queued = the whole population: the fifth is already a child, one
     # mutation away from a member, not a random draw.
     assert proposals[:4] == queued
-    assert sorted(oracle.population) == ["0", "1", "2", "3"]
+    # Aging evolution: the fifth's completion retired the oldest member.
+    assert oracle.population == ["1", "2", "3", "4"]
     assert proposals[4] not in queued
     assert any(_one_mutation_apart(proposals[4], q) for q in queued)
 
