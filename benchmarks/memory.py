@@ -8,7 +8,7 @@ the same models trained in a plain Keras loop, with `clear_session()` before
 each as the Keras docs advise, show how much of the growth is TensorFlow's
 own, whatever the search does. A third run trains the same
 number of trials in local worker processes that retire every
-`--trials-per-process` trials (`NASSearch(workers=1, trials_per_process=k)`),
+`--trials-per-process` trials (`NASSearch(workers=1, engine=KerasTunerEngine(trials_per_process=k))`),
 and reads each worker's RSS after each trial.
 
     python benchmarks/memory.py --trials 50
@@ -94,7 +94,7 @@ def recycled_run(trials, per_process, marks, directory):
     search = keras_nas.NASSearch(
         strategy="random", max_trials=trials, seed=0, directory=directory,
         project_name="recycled", overwrite=True, workers=1,
-        trials_per_process=per_process,
+        engine=keras_nas.KerasTunerEngine(trials_per_process=per_process),
         space=keras_nas.SearchSpace(max_depth=4))
     search.fit(x[:600], y[:600], epochs=1, batch_size=64, verbose=0,
                callbacks=[_RecordRSS(marks)])

@@ -38,7 +38,8 @@ def run_nas(split, test, trials, epochs, patience, directory):
     (x_tr, y_tr), (x_val, y_val) = split
     start = time.perf_counter()
     search = keras_nas.NASSearch(
-        strategy="random", max_trials=trials, seed=0, patience=patience,
+        strategy="random", max_trials=trials, seed=0,
+        training=keras_nas.Training(patience=patience),
         directory=directory, project_name="nas", overwrite=True)
     search.fit(x_tr, y_tr, validation_data=(x_val, y_val), epochs=epochs,
                batch_size=32, verbose=0)

@@ -223,13 +223,13 @@ def digits(args):
             began = time.time()
             try:
                 search = keras_nas.NASSearch(
-                    space, strategy=strategy, objective=[ACC, PARAMS],
+                    space.with_budgets(max_params=args.max_params),
+                    strategy=keras_nas.Strategy(strategy, population_size=10,
+                                                sample_size=3)
+                    if name == "nsga2" else strategy,
+                    objective=[ACC, PARAMS],
                     max_trials=args.trials, seed=seed, directory=directory,
-                    max_params=args.max_params, warm_start=False,
-                    initial_architectures=[],
-                    strategy_options={"population_size": 10,
-                                      "sample_size": 3}
-                    if name == "nsga2" else None)
+                    warm_start=False, initial_architectures=[])
                 search.fit(x, y, epochs=args.epochs, batch_size=64,
                            validation_split=0.2, verbose=0)
                 pts = [(r.objectives["val_accuracy"], r.objectives["params"])

@@ -55,8 +55,9 @@ def run(variant, seed, trials, epochs):
         strategy="random", max_trials=trials, seed=seed,
         directory=tempfile.mkdtemp(prefix="trial-speed-"), halving=False,
         warm_start=False, initial_architectures=[],
-        steps_per_execution=1 if variant in ("before", "one-trace")
-        else None)
+        training=keras_nas.Training(
+            steps_per_execution=1 if variant in ("before", "one-trace")
+            else None))
     start = time.perf_counter()
     search.fit(x, y, epochs=epochs, validation_data=val, verbose=0)
     wall = time.perf_counter() - start

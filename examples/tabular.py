@@ -1,7 +1,7 @@
 """A tabular task: scikit-learn's breast cancer set (30 features, 2 classes).
 
 Tabular input (features,) gets the dense family; the head is one sigmoid unit
-because there are two classes. `max_params` caps the model size.
+because there are two classes. `SearchSpace(max_params=...)` caps the model size.
 
     python examples/tabular.py [--fast]
 """
@@ -21,8 +21,8 @@ x_train, x_test, y_train, y_test = train_test_split(
     x, y, test_size=0.25, random_state=0, stratify=y)
 
 search = keras_nas.NASSearch(
+    space=keras_nas.SearchSpace(max_params=20_000),
     max_trials=2 if FAST else 15,
-    max_params=20_000,
     directory="nas_runs", project_name="tabular", overwrite=True, seed=0,
 )
 search.fit(x_train, y_train, epochs=2 if FAST else 20, verbose=0 if FAST else 1)
