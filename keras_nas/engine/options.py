@@ -12,10 +12,12 @@ import dataclasses
 from keras_nas._checks import check_int, check_seconds
 from keras_nas.space.architecture import HEADS
 
-__all__ = ["ENGINES", "KerasTunerEngine", "Training", "engine_from_argument"]
+__all__ = ["ENGINES", "KerasTunerEngine", "Training", "deserialize",
+           "engine_from_argument", "serialize"]
 
 
-def _serialize(obj):
+def serialize(obj):
+    """An option's value as JSON: as it is, or Keras' serialization."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     import keras
@@ -23,7 +25,8 @@ def _serialize(obj):
     return keras.saving.serialize_keras_object(obj)
 
 
-def _deserialize(config):
+def deserialize(config):
+    """The inverse of `serialize`."""
     if config is None or isinstance(config, (str, int, float, bool)):
         return config
     import keras
@@ -95,9 +98,9 @@ class Training:
 
     def get_config(self):
         return {
-            "optimizer": _serialize(self.optimizer),
-            "loss": _serialize(self.loss),
-            "metrics": [_serialize(m) for m in self.metrics],
+            "optimizer": serialize(self.optimizer),
+            "loss": serialize(self.loss),
+            "metrics": [serialize(m) for m in self.metrics],
             "patience": self.patience,
             "head": self.head,
             "steps_per_execution": self.steps_per_execution,
@@ -108,9 +111,9 @@ class Training:
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["optimizer"] = _deserialize(config["optimizer"])
-        config["loss"] = _deserialize(config["loss"])
-        config["metrics"] = tuple(_deserialize(m) for m in config["metrics"])
+        config["optimizer"] = deserialize(config["optimizer"])
+        config["loss"] = deserialize(config["loss"])
+        config["metrics"] = tuple(deserialize(m) for m in config["metrics"])
         return cls(**config)
 
 

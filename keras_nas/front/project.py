@@ -11,30 +11,16 @@ import importlib
 import json
 import os
 
-import keras
 import keras_tuner
 
 from keras_nas._atomic import write_atomic, write_text_atomic
+from keras_nas.engine.options import deserialize, serialize
 
 __all__ = ["META", "deserialize", "export", "read_meta", "serialize",
            "strategy_from_config", "write_meta"]
 
 #: The search's description in its project folder.
 META = "keras_nas.json"
-
-
-def serialize(obj):
-    """A constructor argument as JSON: as it is, or Keras' serialization."""
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return keras.saving.serialize_keras_object(obj)
-
-
-def deserialize(config):
-    """The inverse of `serialize`."""
-    if config is None or isinstance(config, (str, int, float, bool)):
-        return config
-    return keras.saving.deserialize_keras_object(config)
 
 
 def strategy_from_config(strategy):
