@@ -171,6 +171,10 @@ def _search(args):
         raise UsageError(
             f"--time-budget must be a positive number of seconds, got "
             f"{args.time_budget:g}")
+    if args.max_latency is not None and args.max_latency <= 0:
+        raise UsageError(
+            f"--max-latency must be a positive number of milliseconds, got "
+            f"{args.max_latency:g}")
     if args.data is not None and not os.path.exists(args.data):
         raise UsageError(f"--data: no such file: {args.data}")
     import keras_nas

@@ -92,7 +92,7 @@ def test_search_on_an_npz_and_a_csv(tmp_path):
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["search", "--objective", "val_accuracy", "params", "--strategy",
       "bayesian"], "optimizes one objective"),
-    (["search", "--max-latency", "-2"], "`max_latency` must be a positive"),
+    (["search", "--max-latency", "-2"], "--max-latency must be a positive"),
     ([], "required: COMMAND"),
 ])
 def test_bad_arguments_one_line_exit_2(tmp_path, args, message):
