@@ -9,11 +9,10 @@ the op list.
 """
 
 import keras_tuner
-import numpy as np
 
 from keras_nas._checks import check_budget, check_int
 from keras_nas import ops as ops_module
-from keras_nas.space import architecture, sampling, vocabulary
+from keras_nas.space import architecture, genotype, sampling, vocabulary
 from keras_nas.space.vocabulary import DEFAULT_LEARNING_RATES, KINDS
 
 __all__ = ["SearchSpace", "DEFAULT_LEARNING_RATES", "is_architecture_key",
@@ -261,25 +260,9 @@ class SearchSpace:
         spaces, and data that is not an array (a `tf.data.Dataset`), are left
         as they are.
         """
-        if self.kind != "text" or not hasattr(x, "shape"):
-            return self
-        x = np.asarray(x)
-        if x.size == 0:
-            return self
-        low, high = float(x.min()), float(x.max())
-        if low < 0 or not np.all(np.mod(x, 1) == 0):
-            raise ValueError(
-                "A text space needs non-negative integer token ids. Received: "
-                f"x with values in [{low}, {high}]."
-            )
-        if self.vocabulary_size is None:
-            self.vocabulary_size = int(high) + 1
-        elif high >= self.vocabulary_size:
-            raise ValueError(
-                f"Token id {int(high)} does not fit the vocabulary. Received: "
-                f"vocabulary_size={self.vocabulary_size}; pass at least "
-                f"{int(high) + 1}, or None to infer it."
-            )
+        if self.kind == "text" and hasattr(x, "shape"):
+            self.vocabulary_size = vocabulary.token_vocabulary_size(
+                x, self.vocabulary_size)
         return self
 
     # -- the vocabulary ---------------------------------------------------
@@ -321,73 +304,16 @@ class SearchSpace:
 
     def declare(self, hp):
         """Declare the space's hyperparameters on an existing `hp`."""
-        ops = self.ops
-        if self.min_depth == self.max_depth:
-            hp.Fixed("depth", self.max_depth)
-        else:
-            hp.Int("depth", self.min_depth, self.max_depth)
-        for i in range(self.max_depth):
-            if i < self.min_depth:
-                hp.Choice(f"op_{i}", ops)
-            else:
-                with hp.conditional_scope(
-                    "depth", list(range(i + 1, self.max_depth + 1))
-                ):
-                    hp.Choice(f"op_{i}", ops)
-        if self.learning_rates:
-            hp.Choice("learning_rate", self.learning_rates)
-        return hp
+        return genotype.declare(self, hp)
 
     def decode(self, values):
         """The op list of a trial's `HyperParameters` or dict of values."""
-        if isinstance(values, keras_tuner.HyperParameters):
-            values = values.values
-        if not isinstance(values, dict):
-            raise TypeError(
-                "`values` must be a `keras_tuner.HyperParameters` or a dict. "
-                f"Received: {values!r} (of type {type(values).__name__})."
-            )
-        depth = values.get("depth", self.max_depth)
-        if not self.min_depth <= int(depth) <= self.max_depth:
-            raise ValueError(
-                f"`depth` must be between {self.min_depth} and "
-                f"{self.max_depth}. Received: depth={depth!r}."
-            )
-        try:
-            ops = [values[f"op_{i}"] for i in range(int(depth))]
-        except KeyError as e:
-            raise ValueError(
-                f"The values have no {e.args[0]!r}, yet depth={depth}. "
-                f"Received: values={values}."
-            ) from None
-        self._check_names(ops, "values")
-        return ops
+        return genotype.decode(self, values)
 
     def encode(self, ops, learning_rate=None):
         """The values, as a dict, of the op list `ops` (the inverse of
         `decode`)."""
-        ops = list(ops)
-        if not self.min_depth <= len(ops) <= self.max_depth:
-            raise ValueError(
-                f"An op list must hold {self.min_depth} to {self.max_depth} "
-                f"ops. Received {len(ops)}: ops={ops}."
-            )
-        self._check_names(ops, "ops")
-        values = {"depth": len(ops)}
-        values.update({f"op_{i}": name for i, name in enumerate(ops)})
-        if self.learning_rates:
-            lr = self.learning_rates[0] if learning_rate is None else learning_rate
-            values["learning_rate"] = lr
-        return values
-
-    def _check_names(self, ops, arg):
-        vocabulary = self.ops
-        unknown = [n for n in ops if n not in self._op_table]
-        if unknown:
-            raise ValueError(
-                f"Unknown op name(s) {unknown} in `{arg}`. Accepted: the "
-                f"space's ops {vocabulary}."
-            )
+        return genotype.encode(self, ops, learning_rate)
 
     # -- validity ---------------------------------------------------------
 

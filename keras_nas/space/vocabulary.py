@@ -5,10 +5,12 @@ table (name -> `ops.Op`), with the errors that say what is accepted.
 
 import difflib
 
+import numpy as np
+
 from keras_nas import ops as ops_module
 
 __all__ = ["KINDS", "DEFAULT_LEARNING_RATES", "check_kind",
-           "check_learning_rate", "make_op_table"]
+           "check_learning_rate", "make_op_table", "token_vocabulary_size"]
 
 #: The kinds of data a space can be for. `text` is integer tokens of shape
 #: `(steps,)`; the others follow from the rank of one sample.
@@ -107,3 +109,25 @@ def check_learning_rate(learning_rate):
             f"positive rates. Received: learning_rate={learning_rate!r}."
         )
     return rates
+
+
+def token_vocabulary_size(x, vocabulary_size=None):
+    """The number of token ids of a text space that meets token ids `x`:
+    `max(x) + 1` (ids count from 0) when it has none, else its own, checked
+    to hold every id."""
+    x = np.asarray(x)
+    if x.size == 0:
+        return vocabulary_size
+    low, high = float(x.min()), float(x.max())
+    if low < 0 or not np.all(np.mod(x, 1) == 0):
+        raise ValueError(
+            "A text space needs non-negative integer token ids. Received: "
+            f"x with values in [{low}, {high}].")
+    if vocabulary_size is None:
+        return int(high) + 1
+    if high >= vocabulary_size:
+        raise ValueError(
+            f"Token id {int(high)} does not fit the vocabulary. Received: "
+            f"vocabulary_size={vocabulary_size}; pass at least "
+            f"{int(high) + 1}, or None to infer it.")
+    return vocabulary_size
