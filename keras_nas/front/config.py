@@ -283,6 +283,14 @@ def translate_deprecated(arguments, old, warn=True):
         space = arguments.get("space") or SearchSpace()
         arguments["space"] = space.with_budgets(**budgets)
     if old.get("max_latency") is not None or "latency_batch_size" in old:
+        max_ms = old.get("max_latency")
+        if max_ms is not None and (isinstance(max_ms, bool) or not isinstance(
+                max_ms, (int, float)) or not max_ms > 0):
+            raise ValueError(
+                "`max_latency` must be a positive number of milliseconds or "
+                f"None. Received: max_latency={max_ms!r}.")
+        if "latency_batch_size" in old:
+            check_int("latency_batch_size", old["latency_batch_size"], 1)
         base = arguments.get("latency") or Latency()
         arguments["latency"] = dataclasses.replace(
             base, max_ms=old.get("max_latency", base.max_ms),
