@@ -63,6 +63,8 @@ OVERRIDDEN_HOOKS = {
         "_configure_tensorboard_dir",
         # One `clear_session()` per trial instead of two garbage collections.
         "_try_build",
+        # A full disk stops the search instead of failing its trials.
+        "_run_and_update_trial",
     ),
     keras_tuner.Oracle: (
         # Redraw random proposals that our space rejects.

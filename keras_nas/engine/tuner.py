@@ -36,7 +36,8 @@ from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.strategies import halving as halving_module
 from keras_nas._atomic import write_atomic
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
-                                is_out_of_memory, reason_of)
+                                       MachineFailure, is_out_of_memory,
+                                       machine_error, reason_of)
 from keras_nas.data.task import metric_name, primary_objective
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
@@ -252,6 +253,19 @@ class NASTuner(keras_tuner.Tuner):
         # `analysis.tensorboard.SearchSummaryWriter` after the trial, instead of Keras
         # Tuner's (which knows neither the ops' sizes nor failed trials).
         callbacks_module.point_tensorboards_at_trial(callbacks, trial.trial_id)
+
+    def _run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        # A full or read-only disk is the machine's failure: it stops the
+        # search (a Keras Tuner `FatalError`) instead of failing trial after
+        # trial; the trial stays ongoing and runs again on resume.
+        try:
+            return super()._run_and_update_trial(trial, *fit_args,
+                                                 **fit_kwargs)
+        except Exception as e:
+            error = machine_error(e, self.project_dir)
+            if error is None:
+                raise
+            raise MachineFailure(error) from e
 
     def _try_build(self, hp):
         # Keras Tuner's own clears the session and then collects garbage a

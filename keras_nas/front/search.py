@@ -21,6 +21,7 @@ from keras_nas.space import latency
 from keras_nas import strategies as oracles
 from keras_nas.engine import parallel
 from keras_nas.front import project
+from keras_nas.front import project_folder
 from keras_nas._checks import check_budget, check_int, check_seconds
 from keras_nas.space.architecture import HEADS
 from keras_nas.engine.callbacks import tensorboards
@@ -369,7 +370,8 @@ class NASSearch(SearchResults):
     # -- fit --------------------------------------------------------------
 
     def fit(self, x, y=None, epochs=10, batch_size=32, validation_split=None,
-            validation_data=None, callbacks=None, verbose=1):
+            validation_data=None, callbacks=None, verbose=1,
+            class_weight=None, sample_weight=None):
         """Search: train up to `max_trials` candidates, keep the best.
 
         Args:
@@ -387,6 +389,14 @@ class NASSearch(SearchResults):
                 a deep copy).
             verbose: `0` silent; `1` a line per trial with the search's
                 progress; `2` also Keras' output for every epoch.
+            class_weight: Optional `{class: weight}` for every trial's
+                `model.fit` and `retrain()`, keyed by the classes as `y`
+                names them (for one-hot rows, the column).
+            sample_weight: Optional weight per sample of `x` (arrays), for
+                every trial's `model.fit` and `retrain()`.
+
+        The project folder takes one search at a time, sets damaged files
+        aside, and stops at once on a full disk (`front.project_folder`).
 
         Returns:
             This `NASSearch`.
@@ -396,7 +406,14 @@ class NASSearch(SearchResults):
         data = data_module.prepare(
             x, y, validation_split=validation_split,
             validation_data=validation_data, task=self.task,
-            one_hot=needs_one_hot(self.metrics), seed=self.seed)
+            one_hot=needs_one_hot(self.metrics), seed=self.seed,
+            class_weight=class_weight, sample_weight=sample_weight)
+        with project_folder.session(
+                self.project_dir, self.max_trials, verbose=verbose,
+                fresh=self.overwrite and self.tuner is None):
+            return self._fit(data, epochs, batch_size, callbacks, verbose)
+
+    def _fit(self, data, epochs, batch_size, callbacks, verbose):
         callbacks = list(callbacks or [])
         if self.log_dir is not None:
             from keras_nas.analysis import tensorboard
@@ -510,9 +527,8 @@ class NASSearch(SearchResults):
                 max_consecutive_failed_trials=(
                     self.max_consecutive_failed_trials),
                 directory=self.directory, project_name=self.project_name,
-                # A worker must never wipe the project the chief serves.
-                overwrite=self.overwrite and not parallel.in_worker()
-                and not reopen,
+                # `project_folder.session` empties it, keeping the lock.
+                overwrite=False,
                 distribution_strategy=self.distribution_strategy,
                 trials_per_process=self.trials_per_process
                 if parallel.in_local_worker() else None,
@@ -523,6 +539,7 @@ class NASSearch(SearchResults):
             )
         tuner.oracle.verbose = 0  # Our own line per trial instead.
         if not reopen and not parallel.in_worker():
+            project_folder.rerun_damaged(tuner)
             project.write_meta(self.project_dir, self.get_config(),
                                input_shape, task, objective)
         return tuner
