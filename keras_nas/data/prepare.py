@@ -218,8 +218,20 @@ def prepare(x, y=None, *, validation_split=None, validation_data=None,
     else:
         prepared = _prepare_arrays(x, y, validation_split, validation_data,
                                    task, one_hot, seed, sample_weight)
-    return dataclasses.replace(prepared, class_weight=labels_module.
-                               check_class_weight(class_weight, prepared.task))
+    class_weight = labels_module.check_class_weight(class_weight,
+                                                    prepared.task)
+    if class_weight is None or prepared.sample_weight is None:
+        return dataclasses.replace(prepared, class_weight=class_weight)
+    # Keras takes one or the other; a class weight multiplies the weight of
+    # each sample of its class, which is what `model.fit` would do with it.
+    def fold(weights, targets):
+        return weights * np.array([class_weight.get(int(c), 1.0)
+                                   for c in targets], "float32")
+
+    return dataclasses.replace(
+        prepared, sample_weight=fold(prepared.sample_weight, prepared.y),
+        validation_sample_weight=fold(prepared.validation_sample_weight,
+                                      prepared.validation[1]))
 
 
 def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
