@@ -110,7 +110,7 @@ def test_one_hot_search_is_the_integer_search(tmp_path, capsys):
     loss, accuracy = by_rows.evaluate(xt, keras.utils.to_categorical(yt))
     assert accuracy == pytest.approx(by_index.evaluate(xt, yt)[1])
     by_rows.summary()
-    assert "Task: multiclass (10 classes, one-hot labels)" in capsys.readouterr().out
+    assert "Task: multiclass (10 classes, from one-hot rows)" in capsys.readouterr().out
     info = json.load(open(by_rows.export(str(tmp_path / "m.keras"))))
     assert info["task"]["kind"] == "multiclass" and info["task"]["labels"] == "one-hot"
 

@@ -171,8 +171,9 @@ class Task:
         if self.kind == "regression":
             return f"regression ({self.num_targets} target(s))"
         unit = "labels" if self.kind == "multilabel" else "classes"
-        return (f"{self.kind} ({self.num_classes} {unit}, "
-                f"{self.labels} labels)")
+        source = {"indices": "class labels", "one-hot": "one-hot rows",
+                  "multi-hot": "rows of 0/1"}[self.labels]
+        return f"{self.kind} ({self.num_classes} {unit}, from {source})"
 
     # -- the model's head and training --------------------------------------
 

@@ -34,7 +34,7 @@ from keras_nas import _compat
 from keras_nas.space import builder
 from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.strategies import halving as halving_module
-from keras_nas._atomic import write_atomic
+from keras_nas._atomic import weights_bytes, write_atomic
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                        MachineFailure, is_out_of_memory,
                                        machine_error, reason_of)
@@ -416,7 +416,7 @@ class NASTuner(keras_tuner.Tuner):
 
     def _save_checkpoint(self, trial_id, model):
         write_atomic(_compat.checkpoint_path(self, trial_id),
-                     model.save_weights)
+                     model.save_weights, size=weights_bytes(model))
 
     def _load_weights(self, model, trial_id=None, checkpoint=None):
         if checkpoint is None:

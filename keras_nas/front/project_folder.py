@@ -331,7 +331,7 @@ def _folder_error(project_dir, error, max_trials):
     return ProjectFolderError(
         error.errno,
         f"The search stopped: the project folder {project_dir} cannot be "
-        f"written ({code}: {error.strerror or error}); {needed}. The "
+        f"written ({code}: {os.strerror(error.errno)}); {needed}. The "
         f"{len(done)} completed of {max_trials} trials are kept. Free space "
         "(or make the folder writable), then run the same code again to "
         "resume.")
@@ -347,8 +347,7 @@ def _close_open_h5_files():
     gc.collect()
     for fid in h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_FILE):
         with contextlib.suppress(Exception):
-            while fid.valid:
-                fid.close()
+            fid.close()
 
 
 @contextlib.contextmanager
