@@ -41,6 +41,9 @@ _EXPORTS = {
     "load_digits": "keras_nas.data.prepare",
     "Task": "keras_nas.data.task",
     "WarmStart": "keras_nas.strategies.warmstart",
+    "ProjectFolderError": "keras_nas.front.project_folder",
+    "ProjectLockedError": "keras_nas.front.project_folder",
+    "DamagedProjectError": "keras_nas.front.project_folder",
 }
 # Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
 _MODULES = {

@@ -51,6 +51,12 @@ __all__ = ["DAMAGED", "DamagedProjectError", "LOCK", "Lock",
 
 _logger = logging.getLogger("keras_nas")
 
+try:
+    import fcntl  # noqa: F401
+    _HAS_FCNTL = True
+except ImportError:  # pragma: no cover - Windows
+    _HAS_FCNTL = False
+
 #: The lock file in a project folder.
 LOCK = "keras_nas.lock"
 #: Where damaged files are moved.
@@ -367,14 +373,16 @@ def session(project_dir, max_trials, *, fresh=False, verbose=1):
         verbose: The search's verbosity. Defaults to `1`.
     """
     project_dir = os.fspath(project_dir)
-    if parallel.in_worker():
+    if parallel.in_worker() or "://" in project_dir:
+        # A worker is part of its chief's search; a remote folder (gs://)
+        # is Keras Tuner's own.
         yield
         return
-    lock = Lock(project_dir).acquire()
+    lock = Lock(project_dir).acquire() if _HAS_FCNTL else None
     try:
         if fresh:
             for name in os.listdir(project_dir):
-                if name != LOCK:
+                if name != LOCK:  # The lock stays held.
                     path = os.path.join(project_dir, name)
                     if os.path.isdir(path):
                         shutil.rmtree(path)
@@ -401,4 +409,5 @@ def session(project_dir, max_trials, *, fresh=False, verbose=1):
                 raise failure from e
             raise failure from None
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
