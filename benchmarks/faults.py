@@ -3,7 +3,7 @@
 Each fault is met by a real process on a small tabular search (6 trials,
 tiny models, seed 0): killed with SIGKILL or SIGINT mid-search, a second
 process on the same folder, a `trial.json` cut in half, a disk that fills
-(a 400 KB tmpfs in a mount namespace of its own; needs `unshare -m`). Then
+(a 700 KB tmpfs in a mount namespace of its own; needs `unshare -m`). Then
 the same code runs again, and the table says how many completed trials
 were lost, how many trials the rerun trained, and its wall time.
 
@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent("""
         keras.callbacks.LambdaCallback(
             on_epoch_end=lambda *_: time.sleep(pause))])
 """)
-OPS = "dense-64,dense-128"
+OPS = "dense-16,dense-64,dense-128"
 
 
 def env(**extra):
@@ -139,7 +139,7 @@ def damaged(script, directory):
 def disk_full(script, directory):
     fs = os.path.join(directory, "fs")
     os.makedirs(fs)
-    shell = (f"mount -t tmpfs -o size=400k tmpfs {fs} && "
+    shell = (f"mount -t tmpfs -o size=700k tmpfs {fs} && "
              f"{sys.executable} {script} {fs} {TRIALS} {OPS}; echo $?; "
              f"cp -r {fs}/p {directory}/p")
     out = subprocess.run(["unshare", "-m", "sh", "-c", shell], env=env(),
@@ -155,7 +155,7 @@ def main():
     rows = [measure(name, script, fault) for name, fault in [
         ("kill -9 mid-trial", kill9), ("Ctrl-C mid-trial", ctrl_c),
         ("second process, same folder", concurrent),
-        ("truncated trial.json", damaged), ("disk full (400 KB)", disk_full)]]
+        ("truncated trial.json", damaged), ("disk full (700 KB)", disk_full)]]
     print("| fault | what happened | completed before | lost | rerun trained "
           "| rerun s | final |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -37,6 +37,7 @@ __all__ = [
     "checkpoint_path",
     "deepcopy_callbacks",
     "end_order",
+    "forget_values",
     "has_default_objective",
     "install",
     "is_duplicate",
@@ -96,6 +97,12 @@ def ongoing_trials(oracle):
 def is_duplicate(oracle, values):
     """Whether `values` were proposed before by `oracle`."""
     return oracle._duplicate(values)
+
+
+def forget_values(oracle, trial_id):
+    """Let the values of trial `trial_id` be proposed again: its record is
+    lost (`front.project_folder`), so they no longer count as tried."""
+    oracle._tried_so_far.discard(oracle._id_to_hash.pop(trial_id, None))
 
 
 def is_multi_objective(objective):

@@ -121,7 +121,8 @@ def test_multi_label_search_end_to_end(tmp_path):
     # Three labels of the breast cancer features: the class, and two more.
     labels = np.stack([y, (x[:, 0] > 0), (x[:, 1] > 0.5)], axis=1).astype(
         "float32")
-    search = small(tmp_path, "multi").fit(x, labels, epochs=3, verbose=0)
+    search = small(tmp_path, "multi", max_trials=1).fit(
+        x, labels, epochs=3, verbose=0)
     assert search.task_.kind == "multilabel"
     model = search.best_model()
     assert model.layers[-1].activation.__name__ == "sigmoid"

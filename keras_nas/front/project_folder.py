@@ -283,6 +283,10 @@ def rerun_damaged(tuner):
         if trial.status != TrialStatus.INVALID or not str(
                 trial.message or "").startswith(_DAMAGED_MARK):
             continue
+        _compat.forget_values(oracle, trial_id)
+        forget = getattr(oracle, "forget_trial", None)
+        if forget is not None:  # A strategy that keeps trials in its state.
+            forget(trial_id)
         response = oracle.populate_space(trial_id)
         if response.get("status") != TrialStatus.RUNNING:
             continue
