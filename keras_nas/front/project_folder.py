@@ -19,7 +19,9 @@ causes, and each has a rule here, applied by `session()` around a search:
   error that names the file and the choices.
 - **A full disk** (or a read-only or forbidden folder) stops the search at
   once with one `ProjectFolderError`, which says what a trial's files take
-  and that the completed trials are kept.
+  and that the completed trials are kept; the trial in flight runs again on
+  resume. (Weights files check the free space before h5py writes them:
+  `_atomic.write_atomic(size=...)`.)
 - **Ctrl-C** ends the search with one line, "interrupted after N of M
   trials; run the same code again to resume", and exit status 130.
 """
