@@ -48,6 +48,9 @@ _EXPORTS = {
     "KerasTunerEngine": "keras_nas.engine.options",
     "SearchConfig": "keras_nas.front.config",
     "SearchResults": "keras_nas.front.results",
+    "ProjectFolderError": "keras_nas.front.project_folder",
+    "ProjectLockedError": "keras_nas.front.project_folder",
+    "DamagedProjectError": "keras_nas.front.project_folder",
 }
 # Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
 _MODULES = {

@@ -38,6 +38,7 @@ __all__ = [
     "checkpoint_path",
     "deepcopy_callbacks",
     "end_order",
+    "forget_values",
     "has_default_objective",
     "trial_tracebacks",
     "install",
@@ -65,6 +66,8 @@ OVERRIDDEN_HOOKS = {
         "_configure_tensorboard_dir",
         # One `clear_session()` per trial instead of two garbage collections.
         "_try_build",
+        # A full disk stops the search instead of failing its trials.
+        "_run_and_update_trial",
     ),
     keras_tuner.Oracle: (
         # Redraw random proposals that our space rejects.
@@ -96,6 +99,12 @@ def ongoing_trials(oracle):
 def is_duplicate(oracle, values):
     """Whether `values` were proposed before by `oracle`."""
     return oracle._duplicate(values)
+
+
+def forget_values(oracle, trial_id):
+    """Let the values of trial `trial_id` be proposed again: its record is
+    lost (`front.project_folder`), so they no longer count as tried."""
+    oracle._tried_so_far.discard(oracle._id_to_hash.pop(trial_id, None))
 
 
 def is_multi_objective(objective):

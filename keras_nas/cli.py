@@ -288,6 +288,9 @@ def main(argv=None):
     except RuntimeError as e:
         print(f"keras-nas: error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 1
+    except OSError as e:  # A full, read-only or forbidden project folder.
+        print(f"keras-nas: error: {e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("keras-nas: interrupted; run the same command again to resume",
               file=sys.stderr)

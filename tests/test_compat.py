@@ -168,3 +168,16 @@ def test_build_training_state_leaves_one_trace_of_the_train_step(as_dataset):
     model.fit(*data, epochs=2, verbose=0,
               **({} if as_dataset else {"batch_size": 16}))
     assert type(model).traces == 1
+
+
+def test_forget_values_lets_a_trials_values_be_proposed_again(tmp_path):
+    o = oracle(tmp_path, objective=keras_tuner.Objective("score", "max"))
+    hp = keras_tuner.HyperParameters()
+    hp.Choice("a", [1, 2])
+    o.update_space(hp)
+    trial = o.create_trial("tuner0")
+    digest = o._compute_values_hash(trial.hyperparameters.values)
+    assert _compat.is_duplicate(o, trial.hyperparameters.values)
+    _compat.forget_values(o, trial.trial_id)
+    assert digest not in o._tried_so_far
+    assert not _compat.is_duplicate(o, trial.hyperparameters.values)

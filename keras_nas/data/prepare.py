@@ -1,8 +1,9 @@
-"""Input checks, task inference, data preparation and the digits data.
+"""Input checks, data preparation and the digits data.
 
 Everything here runs before any training, so a bad input costs nothing but
 the error: a `ValueError` that names the argument, what was received and
-what is accepted. `prepare()` turns what `NASSearch.fit` received into one
+what is accepted. The task is inferred by `labels.infer_task` (re-exported
+here). `prepare()` turns what `NASSearch.fit` received into one
 `Prepared` value: the task, the input shape, and the training and
 validation data as the candidates will see them.
 """
@@ -13,7 +14,9 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from keras_nas.ops import RANK_KINDS
-from keras_nas.data.task import Task, check_task_argument, finite_float
+from keras_nas.data import labels as labels_module
+from keras_nas.data.labels import infer_task
+from keras_nas.data.task import Task, finite_float
 
 __all__ = [
     "Prepared",
@@ -57,72 +60,6 @@ def check_features(x, arg="x"):
     return finite_float(x, arg)
 
 
-def infer_task(y, task=None, one_hot=False):
-    """The `Task` of labels `y`.
-
-    Integer, boolean and string labels are classes: two make a binary task,
-    more a multiclass one, and one-hot rows are read as classes too. Float
-    labels are regression targets. Pass `task` to decide yourself.
-    """
-    y = np.asarray(y)
-    if y.ndim == 0 or len(y) == 0:
-        raise ValueError(
-            f"`y` is empty. Received an array of shape {y.shape}."
-        )
-    check_task_argument(task)
-    if y.ndim > 2:
-        raise ValueError(
-            "`y` must be of shape (samples,) or (samples, targets). Received: "
-            f"shape {y.shape}."
-        )
-    if task == "regression" or (task is None and y.dtype.kind in "fc"):
-        y = finite_float(y, "y")
-        return Task("regression", None, 1 if y.ndim == 1 else y.shape[1])
-    if y.ndim == 2 and y.shape[1] > 1:
-        if not (np.isin(y, (0, 1)).all() and np.all(y.sum(axis=1) == 1)):
-            raise ValueError(
-                "`y` of shape (samples, k) is read as one-hot classes, but its "
-                "rows are not one-hot. Accepted: class labels of shape "
-                "(samples,), one-hot rows, or float targets for a regression."
-            )
-        classes = tuple(range(y.shape[1]))
-    else:
-        y = y.reshape(-1)
-        if y.dtype.kind == "f":
-            y = finite_float(y, "y")
-            if not np.all(y == np.round(y)):
-                raise ValueError(
-                    f"task={task!r} needs class labels, but `y` holds "
-                    "non-integer floats. Accepted: integer, boolean or string "
-                    "labels, or task='regression'."
-                )
-            y = y.astype("int64")
-        if y.dtype.kind not in "iubUSO":
-            raise ValueError(
-                f"`y` of dtype {y.dtype} cannot be used as classes. Accepted: "
-                "integer, boolean or string labels."
-            )
-        try:
-            classes = tuple(np.unique(y).tolist())
-        except TypeError:
-            raise ValueError(
-                "`y` mixes labels of different types, which cannot be sorted "
-                "into classes. Accepted: labels of one type."
-            ) from None
-    if len(classes) < 2:
-        raise ValueError(
-            f"`y` holds a single class ({classes[0]!r}); a classifier needs at "
-            "least 2. Accepted: labels of 2 or more classes, or float targets "
-            "for a regression."
-        )
-    if task == "binary" and len(classes) != 2:
-        raise ValueError(
-            f"task='binary' needs 2 classes, but `y` holds {len(classes)}."
-        )
-    kind = "binary" if len(classes) == 2 and task != "multiclass" else "multiclass"
-    return Task(kind, classes, one_hot=one_hot)
-
-
 def check_split(validation_split):
     if isinstance(validation_split, bool) or not isinstance(
         validation_split, (int, float)
@@ -143,8 +80,9 @@ def check_lengths(x, y, x_arg="x", y_arg="y"):
         )
 
 
-def split(x, y, fraction, seed=0):
-    """A shuffled, seeded train/validation split."""
+def split(x, y, fraction, seed=0, sample_weight=None):
+    """A shuffled, seeded train/validation split (of `sample_weight` too,
+    when given: then `(x, y, w)` triples)."""
     order = np.random.default_rng(seed).permutation(len(x))
     n_val = max(1, int(round(len(x) * fraction)))
     if n_val >= len(x):
@@ -153,6 +91,9 @@ def split(x, y, fraction, seed=0):
             f"{len(x)} samples."
         )
     val, train = order[:n_val], order[n_val:]
+    if sample_weight is not None:
+        return ((x[train], y[train], sample_weight[train]),
+                (x[val], y[val], sample_weight[val]))
     return (x[train], y[train]), (x[val], y[val])
 
 
@@ -182,6 +123,10 @@ class Prepared:
             both).
         validation: `(x_val, y_val)` for arrays, or a dataset.
         is_dataset: Whether the data are `tf.data.Dataset`s.
+        sample_weight: The training samples' weights, or `None`.
+        class_weight: `{class index: weight}` for `model.fit`, or `None`.
+        validation_sample_weight: The weights of the validation samples
+            (they join the training data in a final `retrain`), or `None`.
     """
 
     task: Task
@@ -190,15 +135,39 @@ class Prepared:
     y: Optional[Any]
     validation: Any
     is_dataset: bool = False
+    sample_weight: Optional[Any] = None
+    class_weight: Optional[dict] = None
+    validation_sample_weight: Optional[Any] = None
 
     def fit_arguments(self, batch_size):
         """Keyword arguments for `keras.Model.fit` besides the epochs."""
         if self.is_dataset:
             # A dataset is batched, and shuffles itself or not.
-            return {"x": self.x, "validation_data": self.validation,
-                    "batch_size": None, "shuffle": False}
-        return {"x": self.x, "y": self.y, "validation_data": self.validation,
-                "batch_size": batch_size}
+            arguments = {"x": self.x, "validation_data": self.validation,
+                         "batch_size": None, "shuffle": False}
+        else:
+            arguments = {"x": self.x, "y": self.y,
+                         "validation_data": self.validation,
+                         "batch_size": batch_size}
+        return dict(arguments, **self.weights())
+
+    def weights(self):
+        """`sample_weight` and `class_weight` for `keras.Model.fit`, those
+        that were given."""
+        weights = {}
+        if self.sample_weight is not None:
+            weights["sample_weight"] = self.sample_weight
+        if self.class_weight is not None:
+            weights["class_weight"] = self.class_weight
+        return weights
+
+    def all_weights(self):
+        """`weights()` for the data of `all_data()`."""
+        weights = self.weights()
+        if self.sample_weight is not None:
+            weights["sample_weight"] = np.concatenate(
+                [self.sample_weight, self.validation_sample_weight])
+        return weights
 
     def all_data(self):
         """Training and validation data together (for a final retrain):
@@ -210,7 +179,8 @@ class Prepared:
 
 
 def prepare(x, y=None, *, validation_split=None, validation_data=None,
-            task=None, one_hot=False, seed=None):
+            task=None, one_hot=False, seed=None, class_weight=None,
+            sample_weight=None):
     """Check and encode the data of `NASSearch.fit`.
 
     Args:
@@ -222,6 +192,11 @@ def prepare(x, y=None, *, validation_split=None, validation_data=None,
         task: As `NASSearch(task=...)`.
         one_hot: Encode class targets as one-hot rows.
         seed: Seed of the validation split. Defaults to `0`.
+        class_weight: Optional `{class: weight}`, keyed by the classes as
+            `y` names them (`labels.check_class_weight`).
+        sample_weight: Optional weight per sample of `x` (arrays only); the
+            validation split takes its share, which weighs in `retrain`
+            only: the candidates are scored unweighted.
 
     Returns:
         A `Prepared`.
@@ -233,14 +208,34 @@ def prepare(x, y=None, *, validation_split=None, validation_data=None,
             "validation_data."
         )
     if is_dataset(x):
-        return _prepare_dataset(x, y, validation_split, validation_data,
-                                task, one_hot)
-    return _prepare_arrays(x, y, validation_split, validation_data, task,
-                           one_hot, seed)
+        if sample_weight is not None:
+            raise ValueError(
+                "`sample_weight` needs arrays; with a tf.data.Dataset as `x`, "
+                "weigh classes with `class_weight=`, or pass arrays. "
+                "Received: sample_weight and a dataset as `x`.")
+        prepared = _prepare_dataset(x, y, validation_split, validation_data,
+                                    task, one_hot)
+    else:
+        prepared = _prepare_arrays(x, y, validation_split, validation_data,
+                                   task, one_hot, seed, sample_weight)
+    class_weight = labels_module.check_class_weight(class_weight,
+                                                    prepared.task)
+    if class_weight is None or prepared.sample_weight is None:
+        return dataclasses.replace(prepared, class_weight=class_weight)
+    # Keras takes one or the other; a class weight multiplies the weight of
+    # each sample of its class, which is what `model.fit` would do with it.
+    def fold(weights, targets):
+        return weights * np.array([class_weight.get(int(c), 1.0)
+                                   for c in targets], "float32")
+
+    return dataclasses.replace(
+        prepared, sample_weight=fold(prepared.sample_weight, prepared.y),
+        validation_sample_weight=fold(prepared.validation_sample_weight,
+                                      prepared.validation[1]))
 
 
 def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
-                    seed):
+                    seed, sample_weight=None):
     if y is None:
         raise ValueError(
             "`y` is required when `x` is an array. Received: y=None. "
@@ -249,6 +244,8 @@ def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
     x = check_features(x, "x")
     check_lengths(x, y)
     task = infer_task(y, task, one_hot=one_hot)
+    sample_weight = labels_module.check_sample_weight(sample_weight, len(x))
+    w_train = w_val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(
             validation_data
@@ -267,17 +264,28 @@ def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
             )
         y_val = validation_data[1]
         x_train, y_train = x, y
+        if sample_weight is not None:
+            w_train, w_val = sample_weight, np.ones(len(x_val), "float32")
     else:
         fraction = check_split(
             0.2 if validation_split is None else validation_split)
-        (x_train, y_train), (x_val, y_val) = split(
-            x, np.asarray(y), fraction, seed=seed or 0)
+        labels_module.check_enough(
+            len(x), max(1, int(round(len(x) * fraction))), task)
+        parts = split(x, np.asarray(y), fraction, seed=seed or 0,
+                      sample_weight=sample_weight)
+        (x_train, y_train, *w_train), (x_val, y_val, *w_val) = parts
+        w_train = w_train[0] if w_train else None
+        w_val = w_val[0] if w_val else None
+    if validation_data is not None:
+        labels_module.check_enough(len(x) + len(x_val), len(x_val), task)
     return Prepared(
         task=task,
         input_shape=tuple(int(d) for d in x.shape[1:]),
         x=x_train,
         y=task.encode(y_train, "y"),
         validation=(x_val, task.encode(y_val, "validation_data[1]")),
+        sample_weight=w_train,
+        validation_sample_weight=w_val,
     )
 
 

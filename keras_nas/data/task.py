@@ -21,6 +21,7 @@ from keras_tuner.engine.metrics_tracking import infer_metric_direction
 __all__ = [
     "Task",
     "KINDS",
+    "LABEL_FORMATS",
     "TASK_ARGUMENTS",
     "check_objective_argument",
     "check_task_argument",
@@ -46,11 +47,18 @@ KINDS = {
     "multiclass": ("softmax", "sparse_categorical_crossentropy"),
     "binary": ("sigmoid", "binary_crossentropy"),
     "regression": ("linear", "mse"),
+    # One sigmoid per label (rows of 0/1 that do not sum to 1).
+    "multilabel": ("sigmoid", "binary_crossentropy"),
 }
+
+#: How the labels were written: class labels, one-hot rows, or rows of 0/1
+#: (multi-label). Predictions follow: one probability per class or label.
+LABEL_FORMATS = ("indices", "one-hot", "multi-hot")
 
 #: What `task=` accepts: `None` infers it, "classification" lets the labels
 #: decide between binary and multiclass.
-TASK_ARGUMENTS = (None, "classification", "multiclass", "binary", "regression")
+TASK_ARGUMENTS = (None, "classification", "multiclass", "binary",
+                  "multilabel", "regression")
 
 # Metrics Keras Tuner's direction table does not know, or gets wrong.
 _MAXIMIZED = ("f1_score", "fbeta_score", "r2_score", "iou", "mean_iou",
@@ -62,7 +70,7 @@ def check_task_argument(task):
     if task not in TASK_ARGUMENTS:
         raise ValueError(
             "`task` must be None (inferred), 'classification', 'multiclass', "
-            f"'binary' or 'regression'. Received: task={task!r}."
+            f"'binary', 'multilabel' or 'regression'. Received: task={task!r}."
         )
     return task
 
@@ -102,6 +110,8 @@ def head(kind, num_classes=None, num_targets=1):
                 "A multiclass task needs `num_classes` of at least 2. "
                 f"Received: num_classes={num_classes!r}."
             )
+        return int(num_classes), KINDS[kind][0]
+    if kind == "multilabel":
         return int(num_classes), KINDS[kind][0]
     if kind == "binary":
         return 1, KINDS[kind][0]
@@ -150,13 +160,16 @@ class Task:
     """What the models predict.
 
     Attributes:
-        kind: `"multiclass"`, `"binary"` or `"regression"`.
+        kind: `"multiclass"`, `"binary"`, `"multilabel"` or `"regression"`.
         classes: The original class labels, in the order of the model's
-            outputs (classification), or `None`.
+            outputs (classification; the columns of a multi-label task), or
+            `None`.
         num_targets: Outputs of a regression.
         one_hot: Whether targets are one-hot rows (or float columns for a
             binary task) rather than class indices: some Keras metrics
             (`F1Score`, `FBetaScore`) need them.
+        labels: How the user wrote the labels (`LABEL_FORMATS`):
+            `"indices"`, `"one-hot"` rows or `"multi-hot"` rows.
 
     >>> task = Task("multiclass", classes=("cat", "dog", "eel"))
     >>> task.output_units, task.activation, task.loss
@@ -169,6 +182,22 @@ class Task:
     classes: Optional[Tuple] = None
     num_targets: int = 1
     one_hot: bool = False
+    labels: str = "indices"
+
+    def __post_init__(self):
+        if self.labels not in LABEL_FORMATS:
+            raise ValueError(
+                f"`labels` must be one of {LABEL_FORMATS}. Received: "
+                f"labels={self.labels!r}.")
+
+    def describe(self):
+        """One line: the task and how its labels were read."""
+        if self.kind == "regression":
+            return f"regression ({self.num_targets} target(s))"
+        unit = "labels" if self.kind == "multilabel" else "classes"
+        source = {"indices": "class labels", "one-hot": "one-hot rows",
+                  "multi-hot": "rows of 0/1"}[self.labels]
+        return f"{self.kind} ({self.num_classes} {unit}, from {source})"
 
     # -- the model's head and training --------------------------------------
 
@@ -196,7 +225,13 @@ class Task:
         extra = list(extra)
         default = "mae" if self.kind == "regression" else "accuracy"
         names = {metric_name(m) for m in extra}
-        return ([default] if default not in names else []) + extra
+        if default in names:
+            return extra
+        if self.kind == "multilabel":
+            # Keras reads "accuracy" of k outputs as categorical; each label
+            # is its own yes/no here.
+            return [keras.metrics.BinaryAccuracy(name="accuracy")] + extra
+        return [default] + extra
 
     def objective(self, objective=None, metrics=()):
         """The objective of a search: a `keras_tuner.Objective`, or a list
@@ -274,6 +309,8 @@ class Task:
             if y.ndim == 1 and self.num_targets == 1:
                 return y
             return y.reshape(len(y), -1)
+        if self.kind == "multilabel":
+            return self._multi_hot(y, arg)
         indices = self._class_indices(y, arg)
         if not self.one_hot:
             return indices
@@ -281,8 +318,18 @@ class Task:
             return keras.utils.to_categorical(indices, self.num_classes)
         return indices.reshape(-1, 1).astype("float32")
 
+    def _multi_hot(self, y, arg):
+        if y.ndim != 2 or y.shape[1] != len(self.classes) or not np.isin(
+                y, (0, 1)).all():
+            raise ValueError(
+                f"`{arg}` must hold rows of 0/1 of shape (samples, "
+                f"{len(self.classes)}), as in training. Received: shape "
+                f"{y.shape}.")
+        return y.astype("float32")
+
     def _class_indices(self, y, arg):
-        if y.ndim == 2 and y.shape[1] == len(self.classes) > 2:
+        if y.ndim == 2 and y.shape[1] == len(self.classes) and (
+                len(self.classes) > 2 or self.labels == "one-hot"):
             return np.argmax(y, axis=1).astype("int32")  # One-hot rows.
         y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
         lookup = {c: i for i, c in enumerate(self.classes)}
@@ -308,7 +355,8 @@ class Task:
             classes = [c.item() if hasattr(c, "item") else c
                        for c in self.classes]
         return {"kind": self.kind, "classes": classes,
-                "num_targets": self.num_targets, "one_hot": self.one_hot}
+                "num_targets": self.num_targets, "one_hot": self.one_hot,
+                "labels": self.labels}
 
     @classmethod
     def from_config(cls, config):

@@ -50,8 +50,16 @@ def encode_labels(dataset, task):
     """The dataset with its labels as the model's targets (`task.one_hot`
     decides between class indices and one-hot rows)."""
     one_hot = task.one_hot
-    if task.kind == "regression":
+    if task.kind in ("regression", "multilabel"):
         return dataset.map(lambda x, y: (x, tf.cast(y, "float32")))
+    if task.labels == "one-hot":
+        classes = len(task.classes)
+
+        def from_rows(x, y):
+            y = tf.argmax(y, axis=-1)
+            return x, (tf.one_hot(y, classes) if one_hot else y)
+
+        return dataset.map(from_rows)
     classes = list(task.classes)
     if all(isinstance(c, str) for c in classes):
         keys = tf.constant(classes)

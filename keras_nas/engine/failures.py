@@ -5,13 +5,59 @@ the input, a loss that diverges, a model too large for the memory. Those
 are `ArchitectureFailure`s, part of the search's results. A failure of the
 user's setup (an exception in a callback, the loss, a metric, the data)
 will meet every trial alike. `FailurePolicy` stops a search for the second
-kind, and for the first only when nothing has worked yet.
+kind, and for the first only when nothing has worked yet. A failure of the
+machine (a full disk, a read-only or forbidden project folder) is neither:
+`machine_error` finds it, and `MachineFailure` stops the search at once,
+without recording a trial as failed.
 """
+
+import errno
+import os
 
 import keras_tuner
 
-__all__ = ["ArchitectureFailure", "FailurePolicy", "is_out_of_memory",
-           "reason_of"]
+__all__ = ["ArchitectureFailure", "FailurePolicy", "MACHINE_ERRNOS",
+           "MachineFailure", "is_out_of_memory", "machine_error", "reason_of"]
+
+#: The `OSError`s of a folder that no architecture causes: no space, no
+#: quota, a read-only file system, no permission.
+MACHINE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                  errno.EPERM)
+
+
+class MachineFailure(keras_tuner.errors.FatalError):
+    """The machine failed a trial (`machine_error`): the search stops, and
+    the trial in flight is run again when the search resumes."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def machine_error(error, folder=None):
+    """The `OSError` in `error` or its causes that is the machine's failure,
+    or `None`.
+
+    No space (`ENOSPC`, `EDQUOT`) counts wherever it happens; a read-only
+    file system or a refused permission counts when it names no file or a
+    file in `folder`.
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, MachineFailure):
+            return error.error
+        if isinstance(error, OSError) and error.errno in MACHINE_ERRNOS:
+            name = error.filename
+            if error.errno in (errno.ENOSPC, errno.EDQUOT) or folder is None \
+                    or name is None or os.path.abspath(str(name)).startswith(
+                        os.path.abspath(folder)):
+                return error
+        if isinstance(error, OSError) and "No space left on device" in str(
+                error):  # Libraries (h5py) that lose the errno on the way.
+            return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 class ArchitectureFailure(keras_tuner.errors.FailedTrialError):

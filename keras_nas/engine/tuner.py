@@ -31,12 +31,13 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.engine.tuner import maybe_distribute
 
 from keras_nas import _compat
-from keras_nas._atomic import write_atomic
+from keras_nas._atomic import weights_bytes, write_atomic
 from keras_nas.data.task import primary_objective
 from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.engine import parallel
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
-                                       is_out_of_memory, reason_of)
+                                       MachineFailure, is_out_of_memory,
+                                       machine_error, reason_of)
 from keras_nas.engine.hypermodel import NASHyperModel
 from keras_nas.strategies import halving as halving_module
 
@@ -190,6 +191,19 @@ class NASTuner(keras_tuner.Tuner):
         # Tuner's (which knows neither the ops' sizes nor failed trials).
         callbacks_module.point_tensorboards_at_trial(callbacks, trial.trial_id)
 
+    def _run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        # A full or read-only disk is the machine's failure: it stops the
+        # search (a Keras Tuner `FatalError`) instead of failing trial after
+        # trial; the trial stays ongoing and runs again on resume.
+        try:
+            return super()._run_and_update_trial(trial, *fit_args,
+                                                 **fit_kwargs)
+        except Exception as e:
+            error = machine_error(e, self.project_dir)
+            if error is None:
+                raise
+            raise MachineFailure(error) from e
+
     def _try_build(self, hp):
         # Keras Tuner's own clears the session and then collects garbage a
         # second time; `clear_session()` already collects, and each pass costs
@@ -338,7 +352,7 @@ class NASTuner(keras_tuner.Tuner):
 
     def _save_checkpoint(self, trial_id, model):
         write_atomic(_compat.checkpoint_path(self, trial_id),
-                     model.save_weights)
+                     model.save_weights, size=weights_bytes(model))
 
     def _load_weights(self, model, trial_id=None, checkpoint=None):
         if checkpoint is None:

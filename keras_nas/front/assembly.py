@@ -13,7 +13,7 @@ from keras_nas import strategies
 from keras_nas.engine import parallel
 from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
                                     resolve_steps_per_execution)
-from keras_nas.front import project
+from keras_nas.front import project, project_folder
 
 __all__ = ["make_tuner"]
 
@@ -52,9 +52,8 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
             max_consecutive_failed_trials=(
                 training.max_consecutive_failed_trials),
             directory=config.directory, project_name=config.project_name,
-            # A worker must never wipe the project the chief serves.
-            overwrite=config.overwrite and not parallel.in_worker()
-            and not reopen,
+            # `project_folder.session` empties it, keeping the lock.
+            overwrite=False,
             distribution_strategy=training.distribution_strategy,
             trials_per_process=getattr(engine, "trials_per_process", None)
             if parallel.in_local_worker() else None,
@@ -64,6 +63,7 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
         )
     tuner.oracle.verbose = 0  # Our own line per trial instead.
     if not reopen and not parallel.in_worker():
+        project_folder.rerun_damaged(tuner)
         project.write_meta(tuner.project_dir, config.get_config(),
                            input_shape, task, objective)
     return tuner

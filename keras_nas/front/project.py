@@ -13,7 +13,7 @@ import os
 
 import keras_tuner
 
-from keras_nas._atomic import write_atomic, write_text_atomic
+from keras_nas._atomic import weights_bytes, write_atomic, write_text_atomic
 from keras_nas.engine.options import deserialize, serialize
 
 __all__ = ["META", "deserialize", "export", "read_meta", "serialize",
@@ -111,7 +111,7 @@ def export(path, model, info):
             "`path` must end with '.keras', the Keras model format. "
             f"Received: path={path!r}."
         )
-    write_atomic(path, model.save)
+    write_atomic(path, model.save, size=weights_bytes(model))
     json_path = path[: -len(".keras")] + ".json"
     write_text_atomic(json_path, json.dumps(info, indent=1), fsync=True)
     return json_path

@@ -76,6 +76,8 @@ class SearchResults:
         print(f"Search: {self.project_dir}  strategy: "
               f"{type(tuner.oracle).__name__}  "
               f"objective{'s' if len(objectives) > 1 else ''}: {names}")
+        if self.task_ is not None:
+            print(f"Task: {self.task_.describe()}")
         records = self.results()
         front = ({r.trial_id for r in self.pareto_front()}
                  if len(objectives) > 1 else set())
@@ -230,7 +232,8 @@ class SearchResults:
         x, y = self._data.all_data()
         _compat.build_training_state(model, x, y)
         model.fit(x, y, epochs=epochs, verbose=verbose,
-                  batch_size=None if y is None else batch_size)
+                  batch_size=None if y is None else batch_size,
+                  **self._data.all_weights())
         self._final_model = model
         return model
 

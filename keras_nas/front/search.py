@@ -19,7 +19,7 @@ from keras_nas.data import prepare as data_module
 from keras_nas.data.task import Task, needs_one_hot
 from keras_nas.engine import execution, parallel
 from keras_nas.engine.callbacks import tensorboards
-from keras_nas.front import project
+from keras_nas.front import project, project_folder
 from keras_nas.front.assembly import make_tuner
 from keras_nas.front.config import SearchConfig, translate_deprecated
 from keras_nas.front.results import SearchResults
@@ -206,7 +206,8 @@ class NASSearch:
     # -- fit ----------------------------------------------------------------
 
     def fit(self, x, y=None, epochs=10, batch_size=32, validation_split=None,
-            validation_data=None, callbacks=None, verbose=1):
+            validation_data=None, callbacks=None, verbose=1,
+            class_weight=None, sample_weight=None):
         """Search: train up to `max_trials` candidates, keep the best.
 
         Args:
@@ -226,6 +227,14 @@ class NASSearch:
                 sequences, the objective per trial).
             verbose: `0` silent; `1` a line per trial with the search's
                 progress; `2` also Keras' output for every epoch.
+            class_weight: Optional `{class: weight}` for every trial's
+                `model.fit` and `retrain()`, keyed by the classes as `y`
+                names them (for one-hot rows, the column).
+            sample_weight: Optional weight per sample of `x` (arrays), for
+                every trial's `model.fit` and `retrain()`.
+
+        The project folder takes one search at a time, sets damaged files
+        aside, and stops at once on a full disk (`front.project_folder`).
 
         Returns:
             This `NASSearch`.
@@ -236,7 +245,15 @@ class NASSearch:
         data = data_module.prepare(
             x, y, validation_split=validation_split,
             validation_data=validation_data, task=config.task,
-            one_hot=needs_one_hot(config.training.metrics), seed=config.seed)
+            one_hot=needs_one_hot(config.training.metrics), seed=config.seed,
+            class_weight=class_weight, sample_weight=sample_weight)
+        with project_folder.session(
+                self.project_dir, config.max_trials, verbose=verbose,
+                fresh=config.overwrite and self.tuner is None):
+            return self._fit(data, epochs, batch_size, callbacks, verbose)
+
+    def _fit(self, data, epochs, batch_size, callbacks, verbose):
+        config = self.config
         callbacks = list(callbacks or [])
         if self._log_dir is not None:
             from keras_nas.analysis import tensorboard

@@ -485,6 +485,13 @@ class EvolutionOracle(keras_tuner.Oracle):
         self._history = [list(h) for h in evolution["history"]]
         self._num_proposed = int(evolution["num_proposed"])
 
+    def forget_trial(self, trial_id):
+        """Drop `trial_id` from the population: its files were damaged and
+        it runs again (`front.project_folder.rerun_damaged`); it rejoins
+        when it completes."""
+        if trial_id in self._population:
+            self._population.remove(trial_id)
+
     @property
     def population(self):
         """Trial ids of the current population, oldest first."""

@@ -34,7 +34,7 @@ import threading
 
 import keras
 
-from keras_nas._atomic import write_atomic, write_text_atomic
+from keras_nas._atomic import weights_bytes, write_atomic, write_text_atomic
 from keras_nas._checks import check_int
 
 __all__ = [
@@ -229,7 +229,8 @@ class RungCallback(keras.callbacks.Callback):
             return
         index = self.rungs.index(done)
         self.reached[index] = self.best
-        write_atomic(self.checkpoint, self.model.save_weights)
+        write_atomic(self.checkpoint, self.model.save_weights,
+                     size=weights_bytes(self.model))
         write_text_atomic(self.checkpoint + ".json", json.dumps(
             {"epoch": done, "rung": index, "reached": self.reached}))
         if not self.table.report(done, self.trial_id, self.best):
