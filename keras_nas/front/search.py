@@ -18,6 +18,7 @@ import keras_tuner
 
 from keras_nas.data import prepare as data_module
 from keras_nas.space import latency
+from keras_nas.space.latency import resolve as resolve_latency
 from keras_nas import strategies as oracles
 from keras_nas.engine import parallel
 from keras_nas.front import project
@@ -94,6 +95,10 @@ class NASSearch(SearchResults):
         latency_batch_size: Samples per timed forward pass, for
             `max_latency` and the `"latency_ms"` objective. Defaults to `1`
             (the latency one request sees).
+        latency: A `latency.Latency(max_ms, batch_size, runtime)`, in place
+            of `max_latency` and `latency_batch_size`: its `runtime`
+            (`"keras"`, `"onnxruntime"`, `"litert"`) is where candidates are
+            timed. Defaults to `None`.
         max_consecutive_failed_trials: Failures of the user's setup (an
             exception in a callback, the loss, a metric) in a row that stop
             the search; failures of an architecture (NaN loss, out of
@@ -177,6 +182,7 @@ class NASSearch(SearchResults):
         max_flops=None,
         max_latency=None,
         latency_batch_size=1,
+        latency=None,
         max_consecutive_failed_trials=3,
         head="auto",
         strategy_options=None,
@@ -215,6 +221,8 @@ class NASSearch(SearchResults):
                 "`max_latency` must be a positive number of milliseconds or "
                 f"None. Received: max_latency={max_latency!r}.")
         check_int("latency_batch_size", latency_batch_size, 1)
+        self._latency = resolve_latency(latency, max_latency,
+                                        latency_batch_size)
         check_budget("max_params", max_params, "weights")
         check_budget("max_flops", max_flops, "multiply-adds")
         if head not in HEADS:
@@ -261,6 +269,7 @@ class NASSearch(SearchResults):
         self.max_flops = max_flops
         self.max_latency = max_latency
         self.latency_batch_size = int(latency_batch_size)
+        self.latency = latency
         self.max_consecutive_failed_trials = int(max_consecutive_failed_trials)
         self.head = head
         self.strategy_options = dict(strategy_options or {})
@@ -325,6 +334,8 @@ class NASSearch(SearchResults):
             "max_flops": self.max_flops,
             "max_latency": self.max_latency,
             "latency_batch_size": self.latency_batch_size,
+            "latency": None if self.latency is None
+            else self.latency.get_config(),
             "max_consecutive_failed_trials":
                 self.max_consecutive_failed_trials,
             "head": self.head,
@@ -362,6 +373,8 @@ class NASSearch(SearchResults):
         config["metrics"] = [project.deserialize(m) for m in config["metrics"]]
         config["optimizer"] = project.deserialize(config["optimizer"])
         config["loss"] = project.deserialize(config["loss"])
+        if isinstance(config.get("latency"), dict):
+            config["latency"] = latency.Latency.from_config(config["latency"])
         if isinstance(config.get("warm_start"), dict):
             config["warm_start"] = WarmStart(**config["warm_start"])
         return cls(**config)
@@ -475,10 +488,9 @@ class NASSearch(SearchResults):
         names = [getattr(o, "name", o) for o in (
             self.objective if isinstance(self.objective, (list, tuple))
             else [self.objective])]
-        if self.max_latency is None and "latency_ms" not in names:
+        if self._latency.max_ms is None and "latency_ms" not in names:
             return None
-        return latency.LatencyMeter(self.latency_batch_size, head=self.head,
-                                    activation=task.activation)
+        return self._latency.meter(head=self.head, activation=task.activation)
 
     def _make_tuner(self, input_shape, task, epochs, verbose, objective=None,
                     deadline=None):
@@ -488,8 +500,8 @@ class NASSearch(SearchResults):
         space = self.space.bind(
             input_shape, output_units=task.output_units,
             max_params=self.max_params, max_flops=self.max_flops,
-            constraints=[latency.LatencyBudget(self.max_latency, meter)]
-            if self.max_latency is not None else [])
+            constraints=[latency.LatencyBudget(self._latency.max_ms, meter)]
+            if self._latency.max_ms is not None else [])
         reopen = objective is not None
         if not reopen:
             objective = task.objective(self.objective, self.metrics)
