@@ -154,6 +154,10 @@ def convert(model, path, format, quantize=None, representative=None,
     if format == "keras":
         model.save(path)
         return {}
+    # Keras' ONNX export wants a model that has been called once; one
+    # eager call on zeros costs milliseconds.
+    model(np.zeros((1,) + tuple(model.input_shape[1:]), "float32"),
+          training=False)
     if format == "tf_saved_model":
         model.export(path, format="tf_saved_model", verbose=False)
         return {}
