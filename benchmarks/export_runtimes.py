@@ -1,0 +1,86 @@
+"""The digits search's best model in each runtime: file size, batch-1
+latency (median of 100) and test accuracy, for Keras, a SavedModel, ONNX
+Runtime, and LiteRT float32 / float16 / int8; and the batch-1 latency of a
+few block candidates on Keras and on LiteRT, to see whether their ranking
+changes.
+
+    python benchmarks/export_runtimes.py --seeds 0 1 2
+"""
+
+import argparse
+import os
+import tempfile
+
+import numpy as np
+
+import keras_nas
+from keras_nas.front.export import json_path_of
+from keras_nas.space import latency, runtimes
+
+CANDIDATES = [
+    ["conv3x3-32", "maxpool", "dense-64"],
+    ["sepconv3x3-32", "maxpool", "dense-64"],
+    ["convbnrelu3x3-32", "resblock-32", "gap"],
+    ["mbconv3x3-e6-32", "mbconv5x5-e6-se-64-s2", "gap"],
+    ["mbconv3x3-e1-16", "resblock-64-s2", "dense-64"],
+    ["conv5x5-32", "conv3x3-64", "avgpool", "dense-128"],
+]
+EXPORTS = [("keras", None, "m.keras"), ("tf_saved_model", None, "m_sm"),
+           ("onnx", None, "m.onnx"), ("onnx", "int8", "m8.onnx"),
+           ("litert", None, "m.tflite"), ("litert", "float16", "m16.tflite"),
+           ("litert", "int8", "m8.tflite")]
+
+
+def one_seed(seed, folder):
+    (x, y), (xt, yt) = keras_nas.load_digits(seed=seed)
+    search = keras_nas.NASSearch(max_trials=6, seed=seed, directory=folder,
+                                 project_name=f"s{seed}")
+    search.fit(x, y, epochs=5, verbose=0)
+    rows = []
+    for fmt, q, name in EXPORTS:
+        path = os.path.join(folder, f"{seed}_{name}")
+        search.export(path, format=fmt, quantize=q, validation_data=(xt, yt))
+        import json
+
+        with open(json_path_of(path)) as f:
+            info = json.load(f)
+        runner = runtimes.load(path, fmt)
+        ms = runner.latency_ms(xt[:1].astype("float32"), repeats=100)
+        rows.append((f"{runtimes.runtime_of(fmt)} {q or 'float32'}",
+                     info["file_size"], ms, info["checks"]["exported"]))
+    return search.best_architecture(), rows
+
+
+def ranking(shape=(8, 8, 1)):
+    out = {}
+    for runtime in ("keras", "litert", "onnxruntime"):
+        out[runtime] = [latency.measure_latency(ops, shape, repeats=100,
+                                                runtime=runtime)
+                        for ops in CANDIDATES]
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in args.seeds:
+            ops, rows = one_seed(seed, folder)
+            print(f"seed {seed}: {' > '.join(ops)}")
+            print("| runtime | file bytes | batch-1 ms | test accuracy |")
+            print("| --- | --- | --- | --- |")
+            for name, size, ms, acc in rows:
+                print(f"| {name} | {size:,} | {ms:.3f} | {acc:.4f} |")
+    times = ranking()
+    print("\n| candidate | " + " | ".join(times) + " |")
+    print("| --- |" + " --- |" * len(times))
+    for i, ops in enumerate(CANDIDATES):
+        print(f"| {' > '.join(ops)} | " + " | ".join(
+            f"{times[r][i]:.3f}" for r in times) + " |")
+    for r in times:
+        print(r, "rank:", list(np.argsort(times[r])))
+
+
+if __name__ == "__main__":
+    main()
