@@ -2,9 +2,11 @@
 latency (median of 100) and test accuracy, for Keras, a SavedModel, ONNX
 Runtime, and LiteRT float32 / float16 / int8; and the batch-1 latency of a
 few block candidates on Keras and on LiteRT, to see whether their ranking
-changes.
+changes; with `--budget`, searches of the image blocks under a latency
+budget measured on Keras and on LiteRT, and the winners' latency in LiteRT.
 
-    python benchmarks/export_runtimes.py --seeds 0 1 2
+    python benchmarks/export_runtimes.py --seeds 0 1
+    python benchmarks/export_runtimes.py --budget 1.0 0.025 --seeds 0
 """
 
 import argparse
@@ -60,10 +62,50 @@ def ranking(shape=(8, 8, 1)):
     return out
 
 
+def budget_search(max_ms, runtime, seed, folder):
+    (x, y), (xt, yt) = keras_nas.load_digits(seed=seed)
+    search = keras_nas.NASSearch(
+        space=keras_nas.SearchSpace("image-blocks", max_depth=3),
+        max_trials=6, seed=seed, directory=folder, warm_start=False,
+        project_name=f"b{runtime}{max_ms}{seed}",
+        latency=latency.Latency(max_ms=max_ms, runtime=runtime))
+    search.fit(x, y, epochs=3, verbose=0)
+    meter = search.tuner.latency
+    model = search.best_model()
+    path = os.path.join(folder, f"best{runtime}{max_ms}{seed}.tflite")
+    runtimes.convert(model, path, "litert")
+    sample = xt[:1].astype("float32")
+    lite_ms = runtimes.load(path, "litert").latency_ms(sample, repeats=100)
+    keras_ms = runtimes.Runner.latency_ms(runtimes._KerasRunner(model),
+                                          sample, repeats=100)
+    accuracy = search.evaluate(xt, yt, return_dict=True)["accuracy"]
+    trained = len([r for r in search.results() if r.status == "COMPLETED"])
+    print(f"| {runtime} | {max_ms:g} | {' > '.join(search.best_architecture())}"
+          f" | {accuracy:.4f} | {keras_ms:.3f} | {lite_ms:.3f} | "
+          f"{meter.measured - trained} of {meter.measured} | "
+          f"{meter.conversion_seconds:.1f} of {meter.seconds:.1f} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--budget", type=float, nargs="+", default=None)
     args = parser.parse_args()
+    if args.budget:
+        print("| measured on | budget ms | winner | test accuracy | Keras ms "
+              "| LiteRT ms | over budget (of measured) | converting s (of "
+              "latency s) |")
+        print("| --- |" + " --- |" * 7)
+        with tempfile.TemporaryDirectory() as folder:
+            for seed in args.seeds:
+                for max_ms in args.budget:
+                    for runtime in ("keras", "litert"):
+                        try:
+                            budget_search(max_ms, runtime, seed, folder)
+                        except Exception as e:  # No candidate in budget.
+                            print(f"| {runtime} | {max_ms:g} | failed: "
+                                  f"{str(e).splitlines()[0][:80]} |")
+        return
     with tempfile.TemporaryDirectory() as folder:
         for seed in args.seeds:
             ops, rows = one_seed(seed, folder)

@@ -60,6 +60,10 @@ def _parser():
                         metavar="MS",
                         help="never train a model whose forward pass (batch "
                         "1, measured here) takes longer")
+    search.add_argument("--latency-runtime", default="keras",
+                        choices=["keras", "onnxruntime", "litert"],
+                        help="where --max-latency and latency_ms are "
+                        "measured (default: keras)")
     search.add_argument("--objective", nargs="+", default=None,
                         metavar="NAME",
                         help="the objective, or several for a Pareto search, "
@@ -203,7 +207,7 @@ def _search(args):
         strategy=args.strategy, max_trials=args.max_trials,
         directory=args.directory, project_name=args.project,
         overwrite=args.overwrite, seed=args.seed, max_params=args.max_params,
-        max_flops=args.max_flops, max_latency=args.max_latency,
+        max_flops=args.max_flops, **_latency_arguments(args),
         objective=None if args.objective is None else (
             args.objective[0] if len(args.objective) == 1
             else args.objective),
@@ -220,6 +224,15 @@ def _search(args):
     search.export(out)
     print(f"Best model: {out}  (architecture: {out[:-6]}.json)")
     print(f"Best architecture: {' > '.join(search.best_architecture())}")
+
+
+def _latency_arguments(args):
+    if args.latency_runtime == "keras":
+        return {"max_latency": args.max_latency}
+    from keras_nas.space.latency import Latency
+
+    return {"latency": Latency(max_ms=args.max_latency,
+                               runtime=args.latency_runtime)}
 
 
 def _open(path):

@@ -110,9 +110,13 @@ def test_failed_conversion_leaves_no_file(tmp_path, name):
     model = keras.Sequential([keras.Input((4,)), _Opaque(),
                               keras.layers.Dense(3, activation="softmax")])
     (tmp_path / name).write_bytes(b"an earlier export")
-    with pytest.raises(Exception):
+    with pytest.raises(Exception) as failure:
         export_module.export(tmp_path / name, model, {}, Task(
             "multiclass", classes=(0, 1, 2)))
+    # A failure of the converter or the runtime, not of our checks.
+    assert not isinstance(failure.value, (ValueError, TypeError)) or (
+        "PyFunc" in str(failure.value) or "_Opaque" in str(failure.value)
+        or "deserialized" in str(failure.value)), failure.value
     # The earlier file is untouched; no temporary, no JSON.
     assert os.listdir(tmp_path) == [name]
     assert (tmp_path / name).read_bytes() == b"an earlier export"

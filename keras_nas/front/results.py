@@ -63,7 +63,11 @@ class SearchResults:
         if meter is not None and meter.measured and self._data is not None:
             print(f"Latency measured for {meter.measured} "
                   f"architecture{'s' if meter.measured > 1 else ''} in "
-                  f"{meter.seconds:.1f} s (batch size {meter.batch_size}).")
+                  f"{meter.seconds:.1f} s (batch size {meter.batch_size}, on "
+                  f"{meter.runtime}"
+                  + (f", {meter.conversion_seconds:.1f} s of it converting"
+                     if meter.conversion_seconds else "")
+                  + ").")
 
     def pareto_front(self):
         """The completed trials that no other completed trial dominates, as
