@@ -76,8 +76,7 @@ def budget_search(max_ms, runtime, seed, folder):
     runtimes.convert(model, path, "litert")
     sample = xt[:1].astype("float32")
     lite_ms = runtimes.load(path, "litert").latency_ms(sample, repeats=100)
-    keras_ms = runtimes.Runner.latency_ms(runtimes._KerasRunner(model),
-                                          sample, repeats=100)
+    keras_ms = runtimes.runner_of(model).latency_ms(sample, repeats=100)
     accuracy = search.evaluate(xt, yt, return_dict=True)["accuracy"]
     trained = len([r for r in search.results() if r.status == "COMPLETED"])
     print(f"| {runtime} | {max_ms:g} | {' > '.join(search.best_architecture())}"

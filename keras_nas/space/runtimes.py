@@ -32,6 +32,7 @@ from keras_nas.ops import blocks
 
 __all__ = ["FORMATS", "QUANTIZE", "RUNTIMES", "MissingRuntimeError",
            "Runner", "check_format", "convert", "format_of_path", "load",
+           "runner_of",
            "runtime_of", "versions"]
 
 #: Export formats, by the name `format=` takes.
@@ -258,6 +259,11 @@ def load(path, format):
     if format == "onnx":
         return _OnnxRunner(path)
     return _LiteRTRunner(path)
+
+
+def runner_of(model):
+    """A `Runner` for a Keras model in memory (the `"keras"` runtime)."""
+    return _KerasRunner(model)
 
 
 class Runner:
