@@ -93,8 +93,11 @@ def test_format_of_path_and_bad_arguments(tmp_path):
         runtimes.check_format("tflite")
     with pytest.raises(ValueError, match=r"quantize.*'onnx'.*int8"):
         runtimes.check_format("onnx", "float16")
-    with pytest.raises(ValueError, match="TensorFlow backend only.*'jax'"):
-        runtimes.check_format("litert", backend="jax")
+    for fmt in ("litert", "onnx"):
+        with pytest.raises(ValueError,
+                           match="TensorFlow backend only.*'jax'"):
+            runtimes.check_format(fmt, backend="jax")
+    runtimes.check_format("tf_saved_model", backend="jax")
 
 
 def test_litert_int8_refuses_recurrent_layers_before_converting(tmp_path):

@@ -82,16 +82,15 @@ def check_format(format, quantize=None, backend=None):
             f"`quantize` for format={format!r} must be one of "
             f"{QUANTIZE[format]}. Received: quantize={quantize!r}.")
     backend = backend or keras.backend.backend()
-    if format == "litert" and backend != "tensorflow":
+    if format in ("litert", "onnx") and backend != "tensorflow":
+        # Keras writes LiteRT from TensorFlow (or PyTorch with
+        # litert-torch), and ONNX from JAX only with jax2onnx: neither is
+        # in the export extra, so neither is offered.
         raise ValueError(
-            "The LiteRT format (.tflite) is written from the TensorFlow "
-            f"backend only; this process runs on {backend!r}. Set "
-            "KERAS_BACKEND=tensorflow, or export to .onnx or .keras.")
-    if format == "onnx" and backend not in ("tensorflow", "jax"):
-        raise ValueError(
-            "The ONNX format is written here from the TensorFlow or JAX "
-            f"backend; this process runs on {backend!r}. Set "
-            "KERAS_BACKEND=tensorflow, or export to .keras.")
+            f"The {format!r} format is written from the TensorFlow backend "
+            f"only; this process runs on {backend!r}. Set "
+            "KERAS_BACKEND=tensorflow, or export to .keras or to a folder "
+            "(a TensorFlow SavedModel).")
     for module in _NEEDS[format]:
         _require(module, format)
     return format
