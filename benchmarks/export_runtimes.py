@@ -7,6 +7,10 @@ budget measured on Keras and on LiteRT, and the winners' latency in LiteRT.
 
     python benchmarks/export_runtimes.py --seeds 0 1
     python benchmarks/export_runtimes.py --budget 1.0 0.025 --seeds 0
+    python benchmarks/export_runtimes.py --largest
+
+`--largest` times the largest image-block model (six of the widest
+blocks, on 32x32x3, untrained: sizes and latency only) in each runtime.
 """
 
 import argparse
@@ -85,11 +89,44 @@ def budget_search(max_ms, runtime, seed, folder):
           f"{meter.conversion_seconds:.1f} of {meter.seconds:.1f} |")
 
 
+LARGEST = ["mbconv5x5-e6-se-128", "mbconv5x5-e6-se-128-s2", "resblock-128",
+           "mbconv5x5-e6-se-128-s2", "convbnrelu5x5-128", "resblock-128-s2",
+           "gap"]
+
+
+def largest(folder):
+    from keras_nas.space.builder import build_model
+
+    model = build_model(LARGEST, (32, 32, 3), num_classes=10)
+    x = np.random.default_rng(0).standard_normal((64, 32, 32, 3)).astype(
+        "float32")
+    ref = model.predict(x, verbose=0)
+    print(f"{' > '.join(LARGEST)}: {model.count_params():,} params")
+    print("| runtime | file bytes | batch-1 ms | class agreement with Keras |")
+    print("| --- | --- | --- | --- |")
+    for fmt, q, name in EXPORTS:
+        path = os.path.join(folder, "L" + name)
+        runtimes.convert(model, path, fmt, q, representative=x)
+        runner = runtimes.load(path, fmt)
+        agree = float(np.mean(runner.predict(x).argmax(1) == ref.argmax(1)))
+        ms = runner.latency_ms(x[:1], repeats=100)
+        size = sum(os.path.getsize(os.path.join(r, f))
+                   for r, _, fs in os.walk(path) for f in fs) \
+            if os.path.isdir(path) else os.path.getsize(path)
+        print(f"| {runtimes.runtime_of(fmt)} {q or 'float32'} | {size:,} | "
+              f"{ms:.3f} | {agree:.3f} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--largest", action="store_true")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--budget", type=float, nargs="+", default=None)
     args = parser.parse_args()
+    if args.largest:
+        with tempfile.TemporaryDirectory() as folder:
+            largest(folder)
+        return
     if args.budget:
         print("| measured on | budget ms | winner | test accuracy | Keras ms "
               "| LiteRT ms | over budget (of measured) | converting s (of "
