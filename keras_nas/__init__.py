@@ -42,6 +42,7 @@ _EXPORTS = {
     "load_digits": "keras_nas.data.prepare",
     "Task": "keras_nas.data.task",
     "WarmStart": "keras_nas.strategies.warmstart",
+    "Latency": "keras_nas.space.latency",
 }
 # Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
 _MODULES = {
