@@ -22,6 +22,7 @@ starting a deep-learning backend.
 """
 
 import importlib
+import importlib.util
 import sys
 
 __version__ = "0.1.0"
@@ -64,12 +65,42 @@ _MODULES = {
 __all__ = sorted(_EXPORTS) + ["blocks", "ops", "oracles", "proxies"]
 
 
+class _BlocksAfterKeras:
+    """Register the block layers as soon as Keras is imported.
+
+    A `.keras` file of block layers names them `keras_nas>ConvBNReLU`;
+    `keras.models.load_model` finds them only once they are registered, and
+    `import keras_nas` alone must not start a backend (the CLI's `--help`).
+    So when Keras is not loaded yet, this one-shot finder on `sys.meta_path`
+    waits for its import and registers the blocks right after it, whatever
+    the import order. It finds nothing itself: it wraps the spec the other
+    finders give.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_then_register(module):
+            exec_module(module)
+            importlib.import_module("keras_nas.ops.blocks")
+
+        spec.loader.exec_module = exec_then_register
+        return spec
+
+
 if "keras" in sys.modules:
     # Keras is loaded already, so registering the block layers costs nothing
-    # more, and `keras.models.load_model` then finds them in safe mode. With
-    # Keras not yet loaded we stay lazy (the CLI's `--help` starts no
-    # backend); `import keras_nas.ops.blocks` registers them in any order.
+    # more, and `keras.models.load_model` then finds them in safe mode.
     from keras_nas.ops import blocks  # noqa: F401
+elif not any(isinstance(f, _BlocksAfterKeras) for f in sys.meta_path):
+    sys.meta_path.insert(0, _BlocksAfterKeras())
 
 
 def __getattr__(name):

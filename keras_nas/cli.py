@@ -2,7 +2,7 @@
 
     keras-nas search [--data FILE] [--strategy evolution] [--max-trials 10] ...
     keras-nas report DIR
-    keras-nas export DIR OUT.keras
+    keras-nas export DIR OUT [--format F] [--quantize Q] [--data FILE]
 
 With no `--data`, `search` runs on scikit-learn's bundled digits images,
 offline. Bad arguments print one line and exit with status 2.
@@ -60,6 +60,10 @@ def _parser():
                         metavar="MS",
                         help="never train a model whose forward pass (batch "
                         "1, measured here) takes longer")
+    search.add_argument("--latency-runtime", default="keras",
+                        choices=["keras", "onnxruntime", "litert"],
+                        help="where --max-latency and latency_ms are "
+                        "measured (default: keras)")
     search.add_argument("--objective", nargs="+", default=None,
                         metavar="NAME",
                         help="the objective, or several for a Pareto search, "
@@ -97,10 +101,24 @@ def _parser():
 
     export = sub.add_parser(
         "export", help="export a search's best model",
-        description="Write the best model of a search as a .keras file, with "
-        "its architecture as JSON beside it.")
+        description="Write the best model of a search (.keras, .onnx, "
+        ".tflite, or a folder for a SavedModel), checked in its runtime, "
+        "with its architecture and the checks as JSON beside it.")
     export.add_argument("dir", help="the search's project folder")
-    export.add_argument("out", help="the .keras file to write")
+    export.add_argument("out", help="the file (or SavedModel folder) to "
+                        "write: .keras, .onnx, .tflite or a folder")
+    export.add_argument("--format", default=None,
+                        choices=["keras", "onnx", "litert", "tf_saved_model"],
+                        help="override the format the suffix names")
+    export.add_argument("--quantize", default=None,
+                        choices=["float16", "int8"],
+                        help="float16 or int8 (LiteRT), int8 (ONNX)")
+    export.add_argument("--data", metavar="FILE", default=None,
+                        help="an .npz or .csv as for search: its test (or "
+                        "training) samples check the export; needed with "
+                        "--quantize")
+    export.add_argument("--label", default="label",
+                        help="the label column of a CSV (default: label)")
     return parser
 
 
@@ -195,8 +213,7 @@ def _search(args):
         strategy=args.strategy, max_trials=args.max_trials,
         directory=args.directory, project_name=args.project,
         overwrite=args.overwrite, seed=args.seed,
-        latency=None if args.max_latency is None
-        else keras_nas.Latency(max_ms=args.max_latency),
+        latency=_latency(args),
         objective=None if args.objective is None else (
             args.objective[0] if len(args.objective) == 1
             else args.objective),
@@ -220,6 +237,15 @@ def _search(args):
     search.export(out)
     print(f"Best model: {out}  (architecture: {out[:-6]}.json)")
     print(f"Best architecture: {' > '.join(search.best_architecture())}")
+
+
+def _latency(args):
+    """The search's `Latency` option of --max-latency and --latency-runtime."""
+    if args.max_latency is None and args.latency_runtime == "keras":
+        return None
+    from keras_nas.space.latency import Latency
+
+    return Latency(max_ms=args.max_latency, runtime=args.latency_runtime)
 
 
 def _open(path):
@@ -264,10 +290,18 @@ def _report(args):
 
 
 def _export(args):
-    if not args.out.endswith(".keras"):
-        raise UsageError(f"OUT must end with .keras, got {args.out}")
+    from keras_nas.space.runtimes import format_of_path
+
+    if args.format is None:
+        format_of_path(args.out)  # A ValueError naming the suffixes.
+    validation = None
+    if args.data is not None:
+        train, test = _load_data(args.data, args.label)
+        validation = test or train
     search = _open(args.dir)
-    json_path = search.export(args.out)
+    json_path = search.export(args.out, format=args.format,
+                              quantize=args.quantize,
+                              validation_data=validation)
     print(f"Wrote {args.out} and {json_path}")
 
 
@@ -285,7 +319,8 @@ def main(argv=None):
         # Bad input found by the checks, before any training.
         print(f"keras-nas: error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2
-    except RuntimeError as e:
+    except (RuntimeError, ImportError) as e:
+        # A failed check (an export that disagrees), or a missing extra.
         print(f"keras-nas: error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 1
     except OSError as e:  # A full, read-only or forbidden project folder.

@@ -88,7 +88,7 @@ def test_search_on_an_npz_and_a_csv(tmp_path):
     (["search", "--data", "missing.npz"], "no such file: missing.npz"),
     (["search", "--epochs", "two"], "invalid int value: 'two'"),
     (["report", "nowhere"], "no such search folder: nowhere"),
-    (["export", ".", "out.h5"], "OUT must end with .keras"),
+    (["export", ".", "out.h5"], "must end with .keras, .onnx or .tflite"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["search", "--objective", "val_accuracy", "params", "--strategy",
       "bayesian"], "optimizes one objective"),
@@ -117,3 +117,21 @@ def test_every_command_has_help(tmp_path):
                  ["export", "--help"]):
         out = run(*args, cwd=tmp_path)
         assert out.returncode == 0 and "usage: keras-nas" in out.stdout
+
+
+def test_export_by_format_and_bad_quantize(searched, tmp_path):
+    cwd, _ = searched
+    out = run("export", "runs/digits", "model.onnx", cwd=cwd)
+    assert out.returncode == 0, out.stderr[-2000:]
+    info = json.loads((cwd / "model.json").read_text())
+    assert info["format"] == "onnx" and info["checks"]["passed"]
+    data = tmp_path / "d.npz"
+    from keras_nas.data.prepare import load_digits
+
+    (x, y), (xt, yt) = load_digits()
+    np.savez(data, x_train=x[:50], y_train=y[:50], x_test=xt, y_test=yt)
+    out = run("export", "runs/digits", "q.tflite", "--quantize", "int8",
+              "--data", str(data), cwd=cwd)
+    assert out.returncode == 0, out.stderr[-2000:]
+    checks = json.loads((cwd / "q.json").read_text())["checks"]
+    assert checks["inputs"] == "validation" and checks["samples"] == len(xt)

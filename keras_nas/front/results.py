@@ -11,7 +11,6 @@ from keras_nas import _compat
 from keras_nas.data import prepare as data_module
 from keras_nas.analysis import importance as importance_module
 from keras_nas.strategies import pareto
-from keras_nas.front import project
 from keras_nas.analysis import records as results_module
 from keras_nas.space.search_space import other_values
 from keras_nas.data.task import objectives_of, primary_objective
@@ -92,7 +91,11 @@ class SearchResults:
         if meter is not None and meter.measured and self._data is not None:
             print(f"Latency measured for {meter.measured} "
                   f"architecture{'s' if meter.measured > 1 else ''} in "
-                  f"{meter.seconds:.1f} s (batch size {meter.batch_size}).")
+                  f"{meter.seconds:.1f} s (batch size {meter.batch_size}, on "
+                  f"{meter.runtime}"
+                  + (f", {meter.conversion_seconds:.1f} s of it converting"
+                     if meter.conversion_seconds else "")
+                  + ").")
 
     def pareto_front(self):
         """The completed trials that no other completed trial dominates, as
@@ -237,14 +240,25 @@ class SearchResults:
         self._final_model = model
         return model
 
-    def export(self, path):
-        """Save the best model as a `.keras` file, and its architecture as
-        JSON beside it (`model.keras` and `model.json`).
+    def export(self, path, format=None, quantize=None, validation_data=None):
+        """Save the best model, and its architecture and checks as JSON
+        beside it (`model.onnx` and `model.json`); see `front.export`.
 
-        The model loads with `keras.models.load_model(path)` (safe mode, no
-        `custom_objects`) once `keras_nas` is imported, which registers its
-        block layers; the JSON says so. Both files are written whole or not
-        at all.
+        The format follows the suffix: `.keras` (loads with
+        `keras.models.load_model(path)` once `keras_nas` is imported),
+        `.onnx` (ONNX Runtime), `.tflite` (LiteRT), or a folder (a
+        TensorFlow SavedModel); `format=` overrides it. The file is loaded
+        in its runtime and compared with the Keras model on the validation
+        data before it is kept; both files are written whole or not at all.
+
+        Args:
+            path: The file (or SavedModel folder) to write.
+            format: `"keras"`, `"onnx"`, `"litert"` or `"tf_saved_model"`.
+                Defaults to `None` (from the suffix).
+            quantize: `"float16"` or `"int8"` (LiteRT), `"int8"` (ONNX,
+                dynamic). Defaults to `None` (float32).
+            validation_data: `(x, y)` to check on, labels as in `fit`.
+                Defaults to the validation data of this session's `fit`.
 
         Returns:
             The path of the JSON file.
@@ -278,7 +292,12 @@ class SearchResults:
             "load": "import keras, keras_nas; "
                     "keras.models.load_model(path)",
         }
-        return project.export(path, model, info)
+        from keras_nas.front import export as export_module
+
+        return export_module.export(
+            path, model, info, self.task_, format=format, quantize=quantize,
+            validation=export_module.validation_of(self, validation_data),
+            representative=export_module.representative_of(self))
 
     def plot_history(self, path=None):
         """The objective per trial and the best so far; see `report`."""

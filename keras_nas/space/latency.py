@@ -18,7 +18,10 @@ traces and compiles; it is the warm-up and is not timed.
 """
 
 import dataclasses
+import os
+import shutil
 import statistics
+import tempfile
 import threading
 import time
 
@@ -27,19 +30,21 @@ import numpy as np
 
 from keras_nas._checks import check_int
 
-__all__ = ["measure_latency", "cache_info", "clear_cache", "Latency",
+__all__ = ["measure_latency", "cache_info", "clear_cache",
+           "conversion_seconds", "Latency",
            "LatencyMeter", "LatencyBudget", "RUNTIMES"]
 
-#: The runtimes latency can be measured on.
-RUNTIMES = ("keras",)
+#: Where a candidate can be timed, and the export format each one runs.
+RUNTIMES = {"keras": "keras", "onnxruntime": "onnx", "litert": "litert"}
 
 _cache = {}
+_conversion = {}  # Seconds spent converting, by the key of `_cache`.
 _lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
+_stats = {"hits": 0, "misses": 0, "conversion_seconds": 0.0}
 
 
 def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
-                    key=None, **build_kwargs):
+                    key=None, runtime="keras", **build_kwargs):
     """Median milliseconds of one forward pass of an untrained model.
 
     Args:
@@ -56,6 +61,9 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
             measurement of a model or callable. An op list is its own key.
             Defaults to `None` (a model or callable is then timed every
             time).
+        runtime: Where to time it: `"keras"` (`predict_on_batch`),
+            `"onnxruntime"` or `"litert"` (converted first; needs
+            `pip install "keras-nas[export]"`). Defaults to `"keras"`.
         **build_kwargs: For an op list: `task`, `num_classes`, ... as in
             `keras_nas.build_model`. A multiclass head with 10 classes is
             assumed when neither is given.
@@ -65,6 +73,7 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
     """
     check_int("batch_size", batch_size, 1)
     check_int("repeats", repeats, 1)
+    _check_runtime(runtime)
     try:
         input_shape = tuple(int(d) for d in input_shape)
     except (TypeError, ValueError):
@@ -83,7 +92,8 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
                tuple(sorted(build_kwargs.items(), key=str)))
     full_key = None
     if key is not None:
-        full_key = (key, input_shape, int(batch_size), keras.backend.backend())
+        full_key = (key, input_shape, int(batch_size), keras.backend.backend(),
+                    runtime)
         with _lock:
             if full_key in _cache:
                 _stats["hits"] += 1
@@ -91,18 +101,53 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
     model = _model_of(model_or_builder, is_ops, input_shape, build_kwargs)
     x = np.random.default_rng(0).standard_normal(
         (int(batch_size),) + input_shape).astype("float32")
-    model.predict_on_batch(x)  # Warm-up: trace and compile.
-    times = []
-    for _ in range(int(repeats)):
-        start = time.perf_counter()
-        model.predict_on_batch(x)
-        times.append((time.perf_counter() - start) * 1000.0)
-    ms = float(statistics.median(times))
+    converting = 0.0
+    if runtime == "keras":
+        model.predict_on_batch(x)  # Warm-up: trace and compile.
+        times = []
+        for _ in range(int(repeats)):
+            start = time.perf_counter()
+            model.predict_on_batch(x)
+            times.append((time.perf_counter() - start) * 1000.0)
+        ms = float(statistics.median(times))
+    else:
+        ms, converting = _runtime_latency(model, x, runtime, repeats)
     with _lock:
         _stats["misses"] += 1
+        _stats["conversion_seconds"] += converting
         if full_key is not None:
             _cache[full_key] = ms
+            _conversion[full_key] = converting
     return ms
+
+
+def _check_runtime(runtime):
+    if runtime not in RUNTIMES:
+        raise ValueError(
+            f"`runtime` must be one of {tuple(RUNTIMES)}. Received: "
+            f"runtime={runtime!r}.")
+    if runtime != "keras":
+        from keras_nas.space import runtimes
+
+        runtimes.check_format(RUNTIMES[runtime])
+
+
+def _runtime_latency(model, x, runtime, repeats):
+    """(median ms, conversion seconds) of `model` converted for `runtime`."""
+    from keras_nas.space import runtimes
+
+    fmt = RUNTIMES[runtime]
+    folder = tempfile.mkdtemp(prefix="keras_nas_latency_")
+    try:
+        path = os.path.join(folder, "model" + {"onnx": ".onnx",
+                                               "litert": ".tflite"}[fmt])
+        start = time.perf_counter()
+        runtimes.convert(model, path, fmt, batch_size=len(x))
+        runner = runtimes.load(path, fmt)
+        converting = time.perf_counter() - start
+        return runner.latency_ms(x, repeats), converting
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _model_of(model_or_builder, is_ops, input_shape, build_kwargs):
@@ -132,12 +177,24 @@ def cache_info():
                 "size": len(_cache)}
 
 
+def conversion_seconds(key=None):
+    """Seconds spent converting candidates for a runtime other than Keras
+    in this process; with `key` (as `measure_latency` takes it, with the
+    input shape, batch size, backend and runtime), that architecture's."""
+    with _lock:
+        if key is None:
+            return _stats["conversion_seconds"]
+        return _conversion.get(key)
+
+
 def clear_cache():
     """Forget every measurement (after changing machine load or backend
     settings, say)."""
     with _lock:
         _cache.clear()
+        _conversion.clear()
         _stats["hits"] = _stats["misses"] = 0
+        _stats["conversion_seconds"] = 0.0
 
 
 class LatencyMeter:
@@ -154,20 +211,28 @@ class LatencyMeter:
         head: How the model flattens before its head, as in the search.
             Defaults to `"auto"`.
         activation: The head's activation. Defaults to `"softmax"`.
+        runtime: Where candidates are timed: `"keras"`, `"onnxruntime"` or
+            `"litert"`. Defaults to `"keras"`.
 
     Attributes:
-        seconds: Wall time spent measuring in this process (cache misses).
+        seconds: Wall time spent measuring in this process (cache misses),
+            conversions included.
         measured: Architectures measured in this process.
+        conversion_seconds: Of `seconds`, the time spent converting
+            candidates for `runtime` (0 for Keras).
     """
 
     def __init__(self, batch_size=1, repeats=10, head="auto",
-                 activation="softmax"):
+                 activation="softmax", runtime="keras"):
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.repeats = check_int("repeats", repeats, 1)
+        _check_runtime(runtime)
         self.head = head
         self.activation = activation
+        self.runtime = runtime
         self.seconds = 0.0
         self.measured = 0
+        self.conversion_seconds = 0.0
 
     def __call__(self, space, ops):
         """Milliseconds of one forward pass of `ops` in the bound `space`."""
@@ -177,16 +242,18 @@ class LatencyMeter:
         key = ("keras_nas", tuple(ops), self.head, self.activation,
                space.output_units, tuple(op.name for op in space.front))
         misses = cache_info()["misses"]
+        converted = conversion_seconds()
         start = time.perf_counter()
         ms = measure_latency(
             lambda: builder.build_from_plan(
                 space.plan(ops, head=self.head), self.activation,
                 op_table=space.op_table),
             space.input_shape, batch_size=self.batch_size,
-            repeats=self.repeats, key=key)
+            repeats=self.repeats, key=key, runtime=self.runtime)
         if cache_info()["misses"] > misses:
             self.seconds += time.perf_counter() - start
             self.measured += 1
+            self.conversion_seconds += conversion_seconds() - converted
         return ms
 
 
@@ -215,30 +282,33 @@ class LatencyBudget:
 
     def __str__(self):
         return (f"max_latency={self.max_ms:g} ms "
-                f"(batch size {self.meter.batch_size})")
+                f"(batch size {self.meter.batch_size}, on "
+                f"{self.meter.runtime})")
 
 
 @dataclasses.dataclass(frozen=True)
 class Latency:
-    """How a search measures latency, for a budget and the `"latency_ms"`
-    objective.
+    """How a search measures latency: its budget, batch and runtime.
+
+    `NASSearch(latency=Latency(max_ms=5, runtime="litert"))` never trains a
+    candidate slower than 5 ms a forward pass in LiteRT; the `"latency_ms"`
+    objective is measured the same way.
 
     Args:
-        max_ms: Most milliseconds that one forward pass of a proposed model
-            may take: the median of `10` timed passes of the untrained
-            model, at `batch_size`, on this machine and backend, measured
-            once per architecture (`LatencyMeter`). Candidates over it are
-            never trained and never count as failed trials: the strategy
-            proposes others. Defaults to `None` (no cap).
-        batch_size: Samples per timed forward pass. Defaults to `1` (the
-            latency one request sees).
-        runtime: Where the model is timed, one of `RUNTIMES`. Defaults to
-            `"keras"` (`predict_on_batch` on this backend).
+        max_ms: The most milliseconds of one forward pass, or `None` (no
+            budget; `"latency_ms"` may still be an objective). Defaults to
+            `None`.
+        batch_size: Samples per timed forward pass. Defaults to `1`.
+        runtime: `"keras"`, `"onnxruntime"` or `"litert"`: where the model
+            will serve. Defaults to `"keras"`.
+        repeats: Timed passes per architecture (the median is kept).
+            Defaults to `10`.
     """
 
-    max_ms: object = None
+    max_ms: float = None
     batch_size: int = 1
     runtime: str = "keras"
+    repeats: int = 10
 
     def __post_init__(self):
         if self.max_ms is not None and (
@@ -249,14 +319,13 @@ class Latency:
                 "`max_ms` must be a positive number of milliseconds or None. "
                 f"Received: max_ms={self.max_ms!r}.")
         check_int("batch_size", self.batch_size, 1)
-        if self.runtime not in RUNTIMES:
-            raise ValueError(
-                f"`runtime` must be one of {RUNTIMES}. Received: "
-                f"runtime={self.runtime!r}.")
+        check_int("repeats", self.repeats, 1)
+        _check_runtime(self.runtime)
 
-    def meter(self, head="auto", activation=None):
-        """The `LatencyMeter` that measures it."""
-        return LatencyMeter(self.batch_size, head=head, activation=activation)
+    def meter(self, head="auto", activation="softmax"):
+        """The `LatencyMeter` that measures this way."""
+        return LatencyMeter(self.batch_size, self.repeats, head=head,
+                            activation=activation, runtime=self.runtime)
 
     def budget(self, meter):
         """The space constraint of `max_ms`, or `None` without one."""
