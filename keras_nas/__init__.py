@@ -41,6 +41,7 @@ _EXPORTS = {
     "load_digits": "keras_nas.data.prepare",
     "Task": "keras_nas.data.task",
     "WarmStart": "keras_nas.strategies.warmstart",
+    "Ray": "keras_nas.engine.ray_options",
 }
 # Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
 _MODULES = {

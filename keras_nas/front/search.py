@@ -19,7 +19,7 @@ import keras_tuner
 from keras_nas.data import prepare as data_module
 from keras_nas.space import latency
 from keras_nas import strategies as oracles
-from keras_nas.engine import parallel
+from keras_nas.engine import parallel, ray_engine, ray_options
 from keras_nas.front import project
 from keras_nas._checks import check_budget, check_int, check_seconds
 from keras_nas.space.architecture import HEADS
@@ -155,6 +155,13 @@ class NASSearch(SearchResults):
             (epoch-level callbacks are unaffected). `None` picks
             `DEFAULT_STEPS_PER_EXECUTION` (`1` on the PyTorch backend,
             which does not support more). Defaults to `None`.
+        engine: Where trials run. `"keras"`: in this process, or with
+            `workers` in Keras Tuner's chief/worker processes on this
+            machine. `"ray"` or `keras_nas.Ray(address=..., ...)`: each
+            trial a Ray task, `workers` at once, on this machine or a Ray
+            cluster, from a script, `python -c` or a notebook alike
+            (`engine.ray_engine`; needs `pip install "keras-nas[ray]"`).
+            Defaults to `"keras"`.
     """
 
     def __init__(
@@ -192,6 +199,7 @@ class NASSearch(SearchResults):
         initial_architectures=None,
         warm_start=None,
         steps_per_execution=None,
+        engine="keras",
     ):
         if space is not None and not isinstance(space, SearchSpace):
             raise TypeError(
@@ -243,6 +251,7 @@ class NASSearch(SearchResults):
         check_seconds("max_time", max_time)
         resolve_steps_per_execution(steps_per_execution)  # Checks it.
         self._warm_start = warmstart.from_argument(warm_start)
+        self._engine = ray_options.engine_from_argument(engine)  # Ray or None.
         warmstart.check_initial_architectures(initial_architectures)
         self.space = space or SearchSpace()
         self.strategy = strategy
@@ -277,6 +286,7 @@ class NASSearch(SearchResults):
             else [list(a) for a in initial_architectures]
         self.warm_start = warm_start
         self.steps_per_execution = steps_per_execution
+        self.engine = engine
         self.tuner = None
         self.task_ = None  # The `Task` that `fit` inferred.
         self._data = None  # The `data.Prepared` of the last `fit`.
@@ -341,6 +351,7 @@ class NASSearch(SearchResults):
             "warm_start": self.warm_start.get_config()
             if isinstance(self.warm_start, WarmStart) else self.warm_start,
             "steps_per_execution": self.steps_per_execution,
+            "engine": self._engine.get_config() if self._engine else "keras",
         }
 
     @classmethod
@@ -422,7 +433,7 @@ class NASSearch(SearchResults):
                 asked=self.warm_start is not None)
             return tuner
 
-        if self.workers and not parallel.in_worker():
+        if self.workers and self._engine is None and not parallel.in_worker():
             self.tuner = parallel.run_chief(
                 lambda: seeded(self._make_tuner(
                     data.input_shape, data.task, epochs, verbose,
@@ -441,10 +452,17 @@ class NASSearch(SearchResults):
             self.tuner.trial_hooks = [progress] + _summary_writers(callbacks)
             self.tuner.verbose = verbose
             try:
-                self.tuner.search(
-                    epochs=epochs, callbacks=callbacks,
-                    keras_verbose=keras_verbosity(verbose),
-                    **data.fit_arguments(batch_size))
+                if self._engine is not None:  # Trials as Ray tasks.
+                    ray_engine.search(
+                        self.tuner, self._engine, self.workers, epochs=epochs,
+                        callbacks=callbacks,
+                        keras_verbose=keras_verbosity(verbose),
+                        **data.fit_arguments(batch_size))
+                else:
+                    self.tuner.search(
+                        epochs=epochs, callbacks=callbacks,
+                        keras_verbose=keras_verbosity(verbose),
+                        **data.fit_arguments(batch_size))
             finally:
                 # Collects garbage too, what the search froze included.
                 keras.backend.clear_session()
