@@ -168,3 +168,19 @@ def test_build_training_state_leaves_one_trace_of_the_train_step(as_dataset):
     model.fit(*data, epochs=2, verbose=0,
               **({} if as_dataset else {"batch_size": 16}))
     assert type(model).traces == 1
+
+
+def test_set_project_dir_is_where_an_oracle_saves(tmp_path):
+    o = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("score", "max"), max_trials=2, seed=0)
+    _compat.set_project_dir(o, str(tmp_path), "searcher")
+    hp = keras_tuner.HyperParameters()
+    hp.Int("x", 0, 9)
+    o.update_space(hp)
+    trial = o.create_trial("t")
+    assert (tmp_path / "searcher" / "oracle.json").exists()
+    o.update_trial(trial.trial_id, {"score": 1.0})
+    trial.status = "COMPLETED"
+    o.end_trial(trial)
+    assert (tmp_path / "searcher" / f"trial_{trial.trial_id}"
+            / "trial.json").exists()
