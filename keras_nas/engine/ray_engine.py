@@ -66,15 +66,18 @@ def search(tuner, options, workers, *, epochs, callbacks=(),
             "engine='ray' sends the data to its workers through Ray's object "
             "store, which takes numpy arrays. Received: x of type "
             f"{type(x).__name__}. Pass arrays, or use engine='keras'.")
-    started = _connect(ray, options)
+    env = ray_worker.worker_environment(options.gpu_fraction,
+                                        keras.backend.backend())
+    initialized, embedded = _connect(ray, options, env)
     try:
         driver = _Driver(ray, tuner, options, max(1, int(workers)),
+                         None if embedded else env,
                          {"x": x, "y": y, "validation_data": validation_data},
                          dict(epochs=epochs, callbacks=list(callbacks or []),
                               keras_verbose=keras_verbose, **fit_kwargs))
         driver.run()
     finally:
-        if started:
+        if initialized:
             ray.shutdown()
     tuner.check_completed()
 
@@ -91,25 +94,42 @@ def _is_array_like(value):
         type(value).__module__.startswith("tensorflow"))
 
 
-def _connect(ray, options):
-    """Start or join Ray unless the caller did; whether we started it."""
+def _connect(ray, options, env):
+    """Start or join Ray unless the caller did: (whether this called
+    `ray.init`, whether it started Ray embedded).
+
+    An embedded Ray's worker processes inherit `env` from the processes
+    `ray.init` starts, so their tasks need no runtime environment, which
+    would cost each new worker process some 3 s more (benchmarks/README.md).
+    """
     if ray.is_initialized():
-        return False
+        return False, False
     quiet = dict(include_dashboard=False, log_to_driver=False,
                  logging_level=logging.WARNING, configure_logging=False)
     if options.address is None:
-        ray.init(num_cpus=options.num_cpus, **quiet)
-    elif options.address.startswith("ray://"):
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            ray.init(num_cpus=options.num_cpus, **quiet)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return True, True
+    if options.address.startswith("ray://"):
         ray.init(address=options.address, log_to_driver=False)
     else:
         ray.init(address=options.address, **quiet)
-    return True
+    return True, False
 
 
 class _Driver:
     """The driver's loop: propose, submit, record, until the oracle stops."""
 
-    def __init__(self, ray, tuner, options, workers, data, trial_options):
+    def __init__(self, ray, tuner, options, workers, env, data,
+                 trial_options):
         self.ray = ray
         self.tuner = tuner
         self.options = options
@@ -132,8 +152,8 @@ class _Driver:
             ray_worker.run_trial).options(
             num_cpus=cpu, num_gpus=gpu, resources=resources or None,
             max_retries=options.max_retries, retry_exceptions=False,
-            runtime_env={"env_vars": ray_worker.worker_environment(
-                options.gpu_fraction, keras.backend.backend())})
+            # Workers of an embedded Ray inherit `env` already (`_connect`).
+            runtime_env=None if env is None else {"env_vars": env})
         self.placements_path = os.path.join(tuner.project_dir, PLACEMENTS)
         self.placements = _read_json(self.placements_path)
         self._sequence = 0

@@ -3,8 +3,9 @@ each, run by the tests in a network namespace with loopback only:
 
 1. a 2-worker `NASSearch` on the Ray engine, whose trials must land on both
    nodes (one trial fits a node);
-2. `NASSearcher` driving a short `ray.tune.Tuner` run, then saved and
-   restored: the restored searcher proposes what the original does.
+2. examples/ray_tune_searcher.py's `NASSearcher` and trainable in a short
+   `ray.tune.Tuner` run, then the searcher saved and restored: the restored
+   one proposes what the original does.
 
 Argument: a scratch folder. Prints `NODES <n>`, `TUNE <statuses>` and
 `RESTORED <same>` for the test to check.
@@ -18,9 +19,7 @@ import ray
 from ray import tune
 from ray.cluster_utils import Cluster
 
-import keras
 import keras_nas
-from keras_nas.engine.ray_tune import NASSearcher
 
 scratch = sys.argv[1]
 cluster = Cluster(initialize_head=True, head_node_args={
@@ -41,22 +40,16 @@ print("NODES", len({p["node"] for p in placements.values()}), flush=True)
 print("SEARCH", sorted(r.status for r in search.results()), flush=True)
 
 
-def trainable(config, data):
-    xs, ys = data
-    model = keras_nas.build_model(config["ops"], xs.shape[1:], num_classes=10)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    history = model.fit(xs, ys, validation_split=0.25, epochs=1, verbose=0)
-    tune.report({"val_accuracy": float(history.history["val_accuracy"][-1])})
+# The example's own searcher and trainable, on the two nodes.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, os.pardir, "examples"))
+import ray_tune_searcher as example  # noqa: E402
 
+ray.cloudpickle.register_pickle_by_value(example)  # Workers lack its path.
 
-space = keras_nas.SearchSpace(max_depth=3)
-searcher = NASSearcher(space, x.shape[1:], 10, seed=0, max_params=20_000,
-                       metric="val_accuracy", mode="max",
-                       strategy_options={"population_size": 2,
-                                         "sample_size": 2})
+searcher = example.make_searcher(x.shape[1:], max_trials=5)
 tuner = tune.Tuner(
-    tune.with_parameters(trainable, data=(x, y)),
+    tune.with_parameters(example.trainable, data=(x, y), epochs=1),
     tune_config=tune.TuneConfig(search_alg=searcher, num_samples=3),
     run_config=tune.RunConfig(storage_path=os.path.join(scratch, "tune"),
                               verbose=0))
@@ -66,14 +59,12 @@ print("TUNE", sorted(r.metrics.get("val_accuracy") is not None
 print("OURS", sorted(t.status for t in searcher.oracle.trials.values()),
       flush=True)
 
-path = os.path.join(scratch, "searcher.pkl")
+path = os.path.join(scratch, "searcher.json")
 searcher.save(path)
-restored = NASSearcher(space, x.shape[1:], 10, seed=0, max_params=20_000,
-                       metric="val_accuracy", mode="max",
-                       strategy_options={"population_size": 2,
-                                         "sample_size": 2})
+restored = example.make_searcher(x.shape[1:], max_trials=5)
 restored.restore(path)
-print("RESTORED", searcher.suggest("next") == restored.suggest("next"),
-      flush=True)
+proposed = searcher.suggest("next")
+print("RESTORED", isinstance(proposed, dict) and "ops" in proposed
+      and proposed == restored.suggest("next"), flush=True)
 ray.shutdown()
 cluster.shutdown()
