@@ -8,7 +8,8 @@ so Ray binds 127.0.0.1 and no test traffic leaves the machine.
   twice, none lost; the code after `fit` runs once; the project folder
   reads back with `NASSearch.load` and exports.
 - Two nodes in one process (`ray.cluster_utils.Cluster`): the trials land
-  on both; `NASSearcher` drives a `ray.tune.Tuner` run and restores.
+  on both, with half a GPU each (and its memory settings); the example's
+  `NASSearcher` drives a `ray.tune.Tuner` run and restores.
 """
 
 import json
@@ -114,10 +115,12 @@ def test_two_nodes_and_the_tune_searcher(tmp_path):
         start_new_session=True)
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines()
                  if line.split(" ", 1)[0] in (
-                     "NODES", "SEARCH", "TUNE", "OURS", "RESTORED"))
+                     "NODES", "SEARCH", "ENV", "TUNE", "OURS", "RESTORED"))
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     assert lines["NODES"] == "2"  # One trial fits a node: both were used.
     assert lines["SEARCH"] == "['COMPLETED', 'COMPLETED']"
+    # Half a GPU a trial: JAX may take 0.95 of that half, TensorFlow grows.
+    assert lines["ENV"] == "[('0.475', 'true')]"
     assert lines["TUNE"] == "[True, True, True]"
     assert lines["OURS"] == "['COMPLETED', 'COMPLETED', 'COMPLETED']"
     assert lines["RESTORED"] == "True"
