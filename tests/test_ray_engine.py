@@ -115,12 +115,13 @@ def test_two_nodes_and_the_tune_searcher(tmp_path):
         start_new_session=True)
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines()
                  if line.split(" ", 1)[0] in (
-                     "NODES", "SEARCH", "ENV", "TUNE", "OURS", "RESTORED"))
+                     "NODES", "SEARCH", "ENV", "SAME", "TUNE", "OURS", "RESTORED"))
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     assert lines["NODES"] == "2"  # One trial fits a node: both were used.
     assert lines["SEARCH"] == "['COMPLETED', 'COMPLETED']"
     # Half a GPU a trial: JAX may take 0.95 of that half, TensorFlow grows.
     assert lines["ENV"] == "[('0.475', 'true')]"
+    assert lines["SAME"] == "True"  # The serial search's proposals.
     assert lines["TUNE"] == "[True, True, True]"
     assert lines["OURS"] == "['COMPLETED', 'COMPLETED', 'COMPLETED']"
     assert lines["RESTORED"] == "True"

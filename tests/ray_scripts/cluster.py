@@ -3,7 +3,8 @@ each, run by the tests in a network namespace with loopback only:
 
 1. a 2-worker `NASSearch` on the Ray engine, whose trials must land on both
    nodes (one trial fits a node's core), each holding half a GPU: its
-   worker must start with GPU memory shared, not taken whole;
+   worker must start with GPU memory shared, not taken whole; the serial
+   search of the same seed proposes the same candidates;
 2. examples/ray_tune_searcher.py's `NASSearcher` and trainable in a short
    `ray.tune.Tuner` run, then the searcher saved and restored: the restored
    one proposes what the original does.
@@ -46,7 +47,7 @@ class RecordEnvironment(keras.callbacks.Callback):
 x, y = x[:200], y[:200]
 search = keras_nas.NASSearch(
     max_trials=2, seed=1, directory=scratch, project_name="p",
-    max_params=20_000, workers=2,
+    max_params=20_000, workers=2, warm_start=False,
     engine=keras_nas.Ray(address=cluster.address,
                          resources_per_trial={"cpu": 1, "gpu": 0.5}))
 search.fit(x, y, epochs=1, verbose=0, callbacks=[RecordEnvironment()])
@@ -60,6 +61,13 @@ for name in os.listdir(scratch):
         with open(os.path.join(scratch, name)) as f:
             environments.add(tuple(json.load(f)))
 print("ENV", sorted(environments), flush=True)
+serial = keras_nas.NASSearch(
+    max_trials=2, seed=1, directory=scratch, project_name="serial",
+    max_params=20_000, warm_start=False)
+serial.fit(x, y, epochs=1, verbose=0)
+print("SAME", [r.ops for r in sorted(serial.results(), key=lambda r: r.trial_id)]
+      == [r.ops for r in sorted(search.results(), key=lambda r: r.trial_id)],
+      flush=True)
 
 
 # The example's own searcher and trainable, on the two nodes.
