@@ -14,8 +14,10 @@ candidates of evolution, `--epochs` each, halving on) for each `--seeds`:
 Each line of `--out` (JSON) is one run: the wall time of `fit`, trials per
 minute, and for Ray, from the project folder's `ray_trials.json`, the time
 from submitting a trial to its start on a worker (first trials: a new
-worker process imports the backend; later ones: a warm worker), from its
-end to the driver's record, and the bytes that travel per trial.
+worker process imports the backend; later ones: a warm worker), the
+driver's own time per trial (proposing and submitting it; recording it:
+weights, trial files, oracle), the time its result takes to come back, and
+the bytes that travel per trial.
 
     flock /tmp/keras_nas_bench.lock python benchmarks/ray_engine.py \\
         --seeds 0 1 --trials 8 --out benchmarks/results/ray_engine.jsonl
@@ -75,8 +77,12 @@ def one(mode, seed, trials, epochs, directory):
         row.update(
             first_start_s=round(statistics.median(queue[:workers]), 2),
             warm_start_s=round(statistics.median(queue[workers:]), 3),
+            propose_s=round(statistics.median(
+                p["submitted"] - p["asked"] for p in by_start), 4),
+            result_back_s=round(statistics.median(
+                p["received"] - p["finished"] for p in by_start), 4),
             record_s=round(statistics.median(
-                p["recorded"] - p["finished"] for p in by_start), 3),
+                p["recorded"] - p["received"] for p in by_start), 4),
             nodes=len({p["node"] for p in by_start}),
             data_bytes=int(x.nbytes + y.nbytes),
             weights_bytes_per_trial=int(statistics.median(

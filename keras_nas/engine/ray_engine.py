@@ -211,6 +211,7 @@ class _Driver:
                 continue
             if tuner.deadline is not None and time.time() >= tuner.deadline:
                 return True, False
+            asked = time.time()
             trial = tuner.oracle.create_trial(slot)
             if trial.status == TrialStatus.STOPPED:
                 return True, False
@@ -218,7 +219,7 @@ class _Driver:
                 return False, True
             tuner.on_trial_begin(trial)
             running[slot] = (self._sequence, trial, self._submit(trial),
-                             time.time())
+                             (asked, time.time()))
             self._sequence += 1
         return False, False
 
@@ -263,8 +264,10 @@ class _Driver:
 
     # -- recording ---------------------------------------------------------
 
-    def _record(self, trial, outcome, submitted):
+    def _record(self, trial, outcome, times):
         tuner = self.tuner
+        asked, submitted = times
+        received = time.time()
         if outcome["error"] is None:
             path = _compat.checkpoint_path(tuner, trial.trial_id)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -285,14 +288,17 @@ class _Driver:
                 _logger.warning("Trial %s: %s", trial.trial_id,
                                 outcome["message"])
         if "node" in outcome:
-            self.placements[trial.trial_id] = {
+            placement = self.placements[trial.trial_id] = {
                 "node": outcome["node"], "pid": outcome["pid"],
-                "submitted": submitted, "started": outcome["started"],
-                "finished": outcome["finished"], "recorded": time.time()}
-            write_text_atomic(self.placements_path,
-                              json.dumps(self.placements, indent=1))
+                "asked": asked, "submitted": submitted,
+                "started": outcome["started"],
+                "finished": outcome["finished"], "received": received}
         tuner._architecture_failed = bool(outcome.get("architecture"))
         tuner.on_trial_end(trial)
+        if "node" in outcome:  # When the driver is done with the trial.
+            placement["recorded"] = time.time()
+            write_text_atomic(self.placements_path,
+                              json.dumps(self.placements, indent=1))
         if outcome["error"] == "fatal":
             raise RuntimeError(
                 f"Trial {trial.trial_id} stopped the search: "
