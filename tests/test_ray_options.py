@@ -58,6 +58,10 @@ def test_missing_ray_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"keras-nas\[ray\]"):
         keras_nas.NASSearch(directory=str(tmp_path), engine="ray")
     keras_nas.NASSearch(directory=str(tmp_path))  # The default needs no Ray.
+    # A search that ran on Ray reopens from its config for its reports.
+    config = dict(keras_nas.NASSearch(directory=str(tmp_path)).get_config(),
+                  engine=keras_nas.Ray().get_config())
+    assert keras_nas.NASSearch.from_config(config)._engine == keras_nas.Ray()
 
 
 def test_worker_environment_shares_the_gpu():

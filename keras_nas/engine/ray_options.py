@@ -162,14 +162,18 @@ class Ray:
 
 
 def engine_from_argument(engine):
-    """`None` for Keras Tuner's engine, or the `Ray` settings of `engine`
-    (Ray checked importable, so a missing extra fails at construction)."""
+    """`None` for Keras Tuner's engine, or the `Ray` settings of `engine`.
+
+    Ray is checked importable, so a missing extra fails at construction;
+    not for a saved config (a dict), so that a search run on Ray reopens
+    for its reports where Ray is not installed (its `fit` then says so).
+    """
     if engine is None or engine == "keras":
         return None
+    if isinstance(engine, dict):
+        return Ray.from_config(engine)
     if engine == "ray":
         engine = Ray()
-    elif isinstance(engine, dict):
-        engine = Ray.from_config(engine)
     if not isinstance(engine, Ray):
         raise ValueError(
             f"`engine` must be one of {ENGINES} or a `keras_nas.Ray(...)`. "
