@@ -77,9 +77,9 @@ def test_ray_engine_refuses_a_dataset_before_training(tmp_path):
     tf = pytest.importorskip("tensorflow")
     import numpy as np
 
-    from keras_nas.engine import ray_engine
-
     data = tf.data.Dataset.from_tensor_slices(
-        (np.zeros((4, 3)), np.zeros(4))).batch(2)
+        (np.zeros((8, 3), "float32"), np.arange(8) % 2)).batch(2)
+    search = keras_nas.NASSearch(directory=str(tmp_path), engine="ray")
     with pytest.raises(ValueError, match="numpy arrays"):
-        ray_engine.search(None, keras_nas.Ray(), 2, epochs=1, x=data)
+        search.fit(data, validation_data=data, epochs=1, verbose=0)
+    assert search.tuner is None  # Refused before the search was made.

@@ -38,7 +38,7 @@ from keras_nas._atomic import write_atomic, write_text_atomic
 from keras_nas.engine import ray_worker
 from keras_nas.engine.ray_options import require_ray
 
-__all__ = ["PLACEMENTS", "search"]
+__all__ = ["PLACEMENTS", "check_data", "search"]
 
 _logger = logging.getLogger(__name__)
 
@@ -61,11 +61,7 @@ def search(tuner, options, workers, *, epochs, callbacks=(),
         x, y, validation_data: numpy arrays.
     """
     ray = require_ray()
-    if not all(_is_array_like(a) for a in _arrays(x, y, validation_data)):
-        raise ValueError(
-            "engine='ray' sends the data to its workers through Ray's object "
-            "store, which takes numpy arrays. Received: x of type "
-            f"{type(x).__name__}. Pass arrays, or use engine='keras'.")
+    check_data(x, y, validation_data)
     env = ray_worker.worker_environment(options.gpu_fraction,
                                         keras.backend.backend())
     initialized, embedded = _connect(ray, options, env)
@@ -82,10 +78,22 @@ def search(tuner, options, workers, *, epochs, callbacks=(),
     tuner.check_completed()
 
 
+def check_data(x, y=None, validation_data=None):
+    """A `ValueError` unless the data are arrays, which the object store
+    takes (`NASSearch.fit` asks before anything is built)."""
+    if not all(_is_array_like(a) for a in _arrays(x, y, validation_data)):
+        raise ValueError(
+            "engine='ray' sends the data to its workers through Ray's object "
+            "store, which takes numpy arrays. Received: x of type "
+            f"{type(x).__name__}. Pass arrays, or use engine='keras'.")
+
+
 def _arrays(x, y, validation_data):
     out = [x] + ([] if y is None else [y])
-    if validation_data is not None:
+    if isinstance(validation_data, (tuple, list)):
         out += [v for v in validation_data if v is not None]
+    elif validation_data is not None:
+        out.append(validation_data)
     return out
 
 

@@ -408,6 +408,8 @@ class NASSearch(SearchResults):
             x, y, validation_split=validation_split,
             validation_data=validation_data, task=self.task,
             one_hot=needs_one_hot(self.metrics), seed=self.seed)
+        if self._engine is not None:  # Arrays only, before anything is built.
+            ray_engine.check_data(data.x, data.y, data.validation)
         callbacks = list(callbacks or [])
         if self.log_dir is not None:
             from keras_nas.analysis import tensorboard
