@@ -103,8 +103,8 @@ class Ray:
                 raise ValueError(
                     "`resources_per_trial` keys must be resource names "
                     f"('cpu', 'gpu' or a custom one). Received: {key!r}.")
-            resources[key.lower() if key.lower() in ("cpu", "gpu") else key] = \
-                _number(f"resources_per_trial[{key!r}]", value)
+            name = key.lower() if key.lower() in ("cpu", "gpu") else key
+            resources[name] = _number(f"resources_per_trial[{key!r}]", value)
         resources.setdefault("cpu", 1.0)
         resources.setdefault("gpu", 0.0)
         gpu = resources["gpu"]

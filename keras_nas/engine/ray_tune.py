@@ -129,8 +129,9 @@ class NASSearcher(Searcher):
         trial = oracle.trials[ours]
         if error or not result or self._metric not in result:
             trial.status = TrialStatus.FAILED
+            what = "errored" if error else f"reported no {self._metric!r}"
             trial.message = (f"keras_nas.TrialFailed: Ray Tune trial "
-                             f"{trial_id} {'errored' if error else 'reported no ' + repr(self._metric)}")
+                             f"{trial_id} {what}")
         else:
             metrics = {self._metric: float(result[self._metric])}
             oracle.update_trial(ours, metrics)
