@@ -8,7 +8,8 @@ the stages before it (`tests/test_layout.py` holds the rule):
     space       SearchSpace: plan, validity, params/FLOPs, builder, latency
     strategies  oracles (evolution, ...), the queue, halving, warm start,
                 zero-cost proxies, Pareto ranks
-    engine      hypermodel, tuner, callbacks, failures, parallel execution
+    engine      hypermodel, tuner, callbacks, failures; the engines that
+                run trials in parallel (Keras Tuner's, Ray)
     analysis    trial records, importance, plots, progress, TensorBoard
     front       NASSearch, its configuration, a finished search, the
                 project folder
@@ -52,6 +53,7 @@ _EXPORTS = {
     "ProjectFolderError": "keras_nas.front.project_folder",
     "ProjectLockedError": "keras_nas.front.project_folder",
     "DamagedProjectError": "keras_nas.front.project_folder",
+    "Ray": "keras_nas.engine.ray_options",
 }
 # Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
 _MODULES = {

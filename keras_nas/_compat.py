@@ -50,6 +50,7 @@ __all__ = [
     "oracle_servicer",
     "retry_queue",
     "save_json_atomic",
+    "set_project_dir",
 ]
 
 #: The Keras Tuner releases this module was checked against (setup.cfg).
@@ -94,6 +95,13 @@ def end_order(oracle):
 def ongoing_trials(oracle):
     """Mapping from tuner id to the trial it is running (mutable)."""
     return oracle.ongoing_trials
+
+
+def set_project_dir(oracle, directory, project_name):
+    """Give an oracle used without a tuner (`engine.ray_tune.NASSearcher`)
+    the folder it saves itself and its trials into; a `Tuner` does this
+    for its own oracle, and `create_trial` fails without it."""
+    oracle._set_project_dir(directory, project_name)
 
 
 def is_duplicate(oracle, values):

@@ -181,3 +181,19 @@ def test_forget_values_lets_a_trials_values_be_proposed_again(tmp_path):
     _compat.forget_values(o, trial.trial_id)
     assert digest not in o._tried_so_far
     assert not _compat.is_duplicate(o, trial.hyperparameters.values)
+
+
+def test_set_project_dir_is_where_an_oracle_saves(tmp_path):
+    o = keras_tuner.oracles.RandomSearchOracle(
+        objective=keras_tuner.Objective("score", "max"), max_trials=2, seed=0)
+    _compat.set_project_dir(o, str(tmp_path), "searcher")
+    hp = keras_tuner.HyperParameters()
+    hp.Int("x", 0, 9)
+    o.update_space(hp)
+    trial = o.create_trial("t")
+    assert (tmp_path / "searcher" / "oracle.json").exists()
+    o.update_trial(trial.trial_id, {"score": 1.0})
+    trial.status = "COMPLETED"
+    o.end_trial(trial)
+    assert (tmp_path / "searcher" / f"trial_{trial.trial_id}"
+            / "trial.json").exists()

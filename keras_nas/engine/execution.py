@@ -1,5 +1,6 @@
-"""Running a search's trials on its engine: here, one after another, or in
-local worker processes on Keras Tuner's chief/worker engine.
+"""Running a search's trials on its engine: here, one after another; in
+local worker processes on Keras Tuner's chief/worker engine; or as Ray
+tasks, on this machine or a Ray cluster (`ray_engine`).
 
 The front picks an engine (`NASSearch(engine=..., workers=...)`) and hands
 the search to `run_search`; what is run where is decided here and in
@@ -10,7 +11,7 @@ import keras
 
 from keras_nas.engine import parallel
 
-__all__ = ["run_search"]
+__all__ = ["check_data", "run_search"]
 
 
 def run_search(engine, *, workers, tuner, make_tuner, seed_tuner, deadline,
@@ -18,9 +19,8 @@ def run_search(engine, *, workers, tuner, make_tuner, seed_tuner, deadline,
     """Run the trials of a search; return its tuner.
 
     Args:
-        engine: The engine option object (`options.KerasTunerEngine`, or
-            another engine's, which runs the search with its own
-            `run_search` method, given these same arguments).
+        engine: The engine option object: `options.KerasTunerEngine`, or
+            `ray_options.Ray` (each trial a Ray task, `ray_engine`).
         workers: Trials at once; `0` trains here.
         tuner: The tuner of an earlier `fit` in this process, or `None`.
         make_tuner: `make_tuner(deadline)` makes the search's tuner.
@@ -38,13 +38,8 @@ def run_search(engine, *, workers, tuner, make_tuner, seed_tuner, deadline,
     the chief has none left; a worker started by `parallel.serve` then
     exits, so the code after `fit` runs once, in the chief.
     """
-    own = getattr(engine, "run_search", None)
-    if own is not None:
-        return own(workers=workers, tuner=tuner, make_tuner=make_tuner,
-                   seed_tuner=seed_tuner, deadline=deadline, hooks=hooks,
-                   verbose=verbose, search_kwargs=search_kwargs,
-                   log_dir=log_dir)
-    if workers and not parallel.in_worker():
+    on_ray = getattr(engine, "name", None) == "ray"
+    if workers and not on_ray and not parallel.in_worker():
         progress = hooks[0] if hooks else None
         return parallel.run_chief(
             lambda: seed_tuner(make_tuner(deadline)), workers=workers,
@@ -58,9 +53,23 @@ def run_search(engine, *, workers, tuner, make_tuner, seed_tuner, deadline,
     tuner.trial_hooks = list(hooks)
     tuner.verbose = verbose
     try:
-        tuner.search(**search_kwargs)
+        if on_ray:  # Trials as Ray tasks, `workers` at once.
+            from keras_nas.engine import ray_engine
+
+            ray_engine.search(tuner, engine, max(1, workers), **search_kwargs)
+        else:
+            tuner.search(**search_kwargs)
     finally:
         # Collects garbage too, what the search froze included.
         keras.backend.clear_session()
     parallel.finish_worker()
     return tuner
+
+
+def check_data(engine, data):
+    """A `ValueError` before anything is built if the engine cannot take
+    the data (Ray's object store takes arrays only)."""
+    if getattr(engine, "name", None) == "ray":
+        from keras_nas.engine import ray_engine
+
+        ray_engine.check_data(data.x, data.y, data.validation)

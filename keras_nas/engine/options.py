@@ -159,19 +159,26 @@ ENGINES = {"keras_tuner": KerasTunerEngine}
 
 def engine_from_argument(engine):
     """The engine option object of `NASSearch(engine=...)`: a name in
-    `ENGINES`, an engine object, or a config dict of one."""
-    if engine is None:
+    `ENGINES`, an engine object, or a config dict of one. Ray's are checked
+    by `ray_options` (a missing extra fails here, at construction)."""
+    from keras_nas.engine import ray_options
+
+    if engine is None or engine == "keras":
         return KerasTunerEngine()
     if isinstance(engine, dict):
         config = dict(engine)
+        if config.get("name") == "ray":
+            return ray_options.Ray.from_config(config)
         cls = ENGINES.get(config.get("name"))
         if cls is not None:
             return cls.from_config(config)
     elif isinstance(engine, str) and engine in ENGINES:
         return ENGINES[engine]()
+    elif engine == "ray" or isinstance(engine, ray_options.Ray):
+        return ray_options.engine_from_argument(engine)
     elif isinstance(engine, tuple(ENGINES.values())):
         return engine
     raise ValueError(
-        f"`engine` must be one of {sorted(ENGINES)} or an engine object "
-        f"({', '.join(c.__name__ for c in ENGINES.values())}). Received: "
-        f"engine={engine!r}.")
+        f"`engine` must be one of {sorted(ENGINES) + ['ray']} or an engine "
+        "object (`keras_nas.KerasTunerEngine(...)`, `keras_nas.Ray(...)`). "
+        f"Received: engine={engine!r}.")

@@ -337,9 +337,7 @@ class NASTuner(keras_tuner.Tuner):
                 self._load_weights(model, checkpoint=checkpoint)
             objective = self.objective
             budget.rungs = halving_module.RungCallback(
-                halving_module.RungTable(
-                    self.project_dir, objective.direction,
-                    self.halving.reduction_factor),
+                self._rung_table(),
                 trial.trial_id, objective, self.halving.rungs(epochs),
                 checkpoint, reached=reached)
             budget.callbacks.append(budget.rungs)
@@ -347,6 +345,13 @@ class NASTuner(keras_tuner.Tuner):
             budget.deadline = _StopAtDeadline(self.deadline)
             budget.callbacks.append(budget.deadline)
         return budget
+
+    def _rung_table(self):
+        """Where the trials' values at each rung are kept: the project
+        folder's `halving.RungTable` (a Ray worker's reaches the driver's)."""
+        return halving_module.RungTable(
+            self.project_dir, self.objective.direction,
+            self.halving.reduction_factor)
 
     # -- weights ----------------------------------------------------------
 
@@ -408,7 +413,12 @@ class NASTuner(keras_tuner.Tuner):
                 super().search(*fit_args, **fit_kwargs)
         except TimeBudgetExhausted:
             self.on_search_end()
-        trials = [] if _compat.is_worker() else list(self.oracle.trials.values())
+        if not _compat.is_worker():
+            self.check_completed()
+
+    def check_completed(self):
+        """A `RuntimeError` if the search has trials and none completed."""
+        trials = list(self.oracle.trials.values())
         if trials and not any(t.status == TrialStatus.COMPLETED for t in trials):
             last = max(trials, key=lambda t: int(t.trial_id))
             raise RuntimeError(

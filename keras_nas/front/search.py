@@ -117,9 +117,13 @@ class NASSearch:
         engine: What runs the trials with `workers`: `"keras_tuner"` (Keras
             Tuner's chief/worker engine on this machine: this process
             serves the strategy and the workers run this program again;
-            the code after `fit` runs here only) or a
+            the code after `fit` runs here only), a
             `keras_nas.KerasTunerEngine(timeout_s=..., trials_per_process=
-            ...)`. Defaults to `None` (`"keras_tuner"`).
+            ...)`, or `"ray"` / `keras_nas.Ray(address=...,
+            resources_per_trial=...)`: each trial a Ray task, on this
+            machine or a Ray cluster, from a script, `python -c` or a
+            notebook alike (`pip install "keras-nas[ray]"`). Defaults to
+            `None` (`"keras_tuner"`).
 
     The keras_nas 0.1 arguments (`metrics=`, `optimizer=`, `max_params=`,
     `max_latency=`, `min_epochs=`, `worker_timeout=`, `strategy_options=`,
@@ -247,6 +251,7 @@ class NASSearch:
             validation_data=validation_data, task=config.task,
             one_hot=needs_one_hot(config.training.metrics), seed=config.seed,
             class_weight=class_weight, sample_weight=sample_weight)
+        execution.check_data(config.engine, data)
         with project_folder.session(
                 self.project_dir, config.max_trials, verbose=verbose,
                 fresh=config.overwrite and self.tuner is None):
