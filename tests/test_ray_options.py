@@ -41,14 +41,15 @@ def test_bad_settings_name_the_argument(kwargs, names):
 
 
 def test_engine_argument_of_nassearch(tmp_path):
-    assert keras_nas.NASSearch(directory=str(tmp_path))._engine is None
+    assert keras_nas.NASSearch(directory=str(tmp_path)).config.engine == (
+        keras_nas.KerasTunerEngine())
     search = keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
                                  workers=2)
-    assert search._engine == keras_nas.Ray()
+    assert search.config.engine == keras_nas.Ray()
     config = search.get_config()
     assert config["engine"] == keras_nas.Ray().get_config()
     again = keras_nas.NASSearch.from_config(config)
-    assert again._engine == search._engine
+    assert again.config.engine == search.config.engine
     with pytest.raises(ValueError, match="engine='spark'"):
         keras_nas.NASSearch(directory=str(tmp_path), engine="spark")
 
@@ -61,7 +62,8 @@ def test_missing_ray_names_the_extra(tmp_path, monkeypatch):
     # A search that ran on Ray reopens from its config for its reports.
     config = dict(keras_nas.NASSearch(directory=str(tmp_path)).get_config(),
                   engine=keras_nas.Ray().get_config())
-    assert keras_nas.NASSearch.from_config(config)._engine == keras_nas.Ray()
+    assert keras_nas.NASSearch.from_config(config).config.engine == (
+        keras_nas.Ray())
 
 
 def test_worker_environment_shares_the_gpu():
