@@ -145,7 +145,8 @@ def test_latency_option_in_a_search(tmp_path):
     assert 0 < meter.conversion_seconds <= meter.seconds
     assert all(r.objectives.get("latency_ms", 0) > 0 for r in s.results()
                if r.status == "COMPLETED")
-    assert keras_nas.NASSearch.from_config(s.get_config()).latency == option
+    assert keras_nas.NASSearch.from_config(
+        s.get_config()).config.latency == option
     with pytest.raises(ValueError, match="not both"):
         keras_nas.NASSearch(latency=option, max_latency=3)
 

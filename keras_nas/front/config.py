@@ -282,6 +282,13 @@ def translate_deprecated(arguments, old, warn=True):
                          else "multiply-adds")
         space = arguments.get("space") or SearchSpace()
         arguments["space"] = space.with_budgets(**budgets)
+    if arguments.get("latency") is not None and (
+            "max_latency" in old or "latency_batch_size" in old):
+        raise ValueError(
+            "Pass `latency=Latency(max_ms=..., batch_size=...)` or the "
+            "deprecated `max_latency`/`latency_batch_size`, not both. "
+            f"Received: latency={arguments['latency']!r}, "
+            f"max_latency={old.get('max_latency')!r}.")
     if old.get("max_latency") is not None or "latency_batch_size" in old:
         max_ms = old.get("max_latency")
         if max_ms is not None and (isinstance(max_ms, bool) or not isinstance(
