@@ -32,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras_tuner  # noqa: E402
 
 from keras_nas.strategies import EvolutionOracle  # noqa: E402
+from keras_nas.strategies import LocalSearchOracle  # noqa: E402
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 DATASETS = {
@@ -63,11 +64,24 @@ def space():
     return hp
 
 
+#: The variants compared: (oracle class, constructor arguments).
+VARIANTS = {
+    "evolution": (EvolutionOracle, {}),
+    "local": (LocalSearchOracle, {}),
+    "local-best": (LocalSearchOracle, {"first_improvement": False}),
+    "local-ridge": (LocalSearchOracle, {"predictor": {"model": "ridge"}}),
+    "local-trees": (LocalSearchOracle, {"predictor": {"model": "trees"}}),
+    "evolution-ridge": (EvolutionOracle, {"predictor": {"model": "ridge"}}),
+    "evolution-trees": (EvolutionOracle, {"predictor": {"model": "trees"}}),
+}
+
+
 def make_oracle(name, seed, budget, **kwargs):
     common = dict(objective=OBJECTIVE, max_trials=budget, seed=seed,
                   hyperparameters=space())
-    if name == "evolution":
-        return EvolutionOracle(**common, **kwargs)
+    if name in VARIANTS:
+        cls, own = VARIANTS[name]
+        return cls(**common, **{**own, **kwargs})
     if name == "random":
         return keras_tuner.oracles.RandomSearchOracle(**common)
     if name == "bayesian":
@@ -116,16 +130,17 @@ def main(argv=None):
                         default=["evolution", "random", "bayesian"])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--workers", type=int, default=os.cpu_count())
-    parser.add_argument("--evolution-kwargs", default="{}",
-                        help="JSON of EvolutionOracle arguments")
+    parser.add_argument("--kwargs", default="{}",
+                        help="JSON of extra arguments for every variant "
+                             "but random and bayesian")
     parser.add_argument("--out", help="write every run's results as JSON here")
     args = parser.parse_args(argv)
 
     table = load_table(args.table)
-    kwargs = json.loads(args.evolution_kwargs)
+    kwargs = json.loads(args.kwargs)
     jobs = [
         (name, dataset, seed, sorted(args.budgets), table,
-         kwargs if name == "evolution" else {})
+         kwargs if name in VARIANTS else {})
         for name in args.oracles
         for dataset in args.datasets
         for seed in range(1, args.seeds + 1)
@@ -140,13 +155,14 @@ def main(argv=None):
     for name, dataset, seed, chosen in results:
         for b, acc in chosen.items():
             rows.setdefault((name, dataset, b), []).append(acc)
-    print(f"| strategy | dataset | budget | mean ± std test acc (%) | runs |")
+    print("| strategy | dataset | budget | mean ± s.e. test acc (%) | runs |")
     print("| --- | --- | --- | --- | --- |")
     for (name, dataset, b), accs in sorted(rows.items(),
                                             key=lambda r: (r[0][1], r[0][2], r[0][0])):
         accs = np.array(accs)
         print(f"| {name} | {dataset} (opt {optimum[dataset]:.2f}) | {b} | "
-              f"{accs.mean():.2f} ± {accs.std():.2f} | {len(accs)} |")
+              f"{accs.mean():.2f} ± {accs.std(ddof=1) / np.sqrt(len(accs)):.2f}"
+              f" | {len(accs)} |")
     print(f"\n{len(jobs)} searches in {seconds:.0f} s")
     if args.out:
         with open(args.out, "w") as f:

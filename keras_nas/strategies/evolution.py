@@ -28,6 +28,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
 from keras_nas.strategies import candidates, hp_values, mutations, pareto
+from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies import scores
 from keras_nas.strategies.halving import compare
 from keras_nas._checks import check_int
@@ -82,6 +83,11 @@ class EvolutionOracle(keras_tuner.Oracle):
             `space`, or extra hyperparameters beside it.
         max_attempts: Children tried per proposal before falling back to a
             random untried candidate. Defaults to `100`.
+        predictor: Optional `strategies.predictor.Predictor` (or `True` for
+            its defaults): once enough trials have completed, each proposal
+            mutates the best completed trials into many children and
+            proposes the one the surrogate's acquisition ranks first.
+            Defaults to `None` (plain aging evolution).
         **kwargs: `allow_new_entries`, `tune_new_entries`,
             `max_retries_per_trial` and `max_consecutive_failed_trials`, as in
             `keras_tuner.Oracle`.
@@ -99,6 +105,7 @@ class EvolutionOracle(keras_tuner.Oracle):
         seed=None,
         hyperparameters=None,
         max_attempts=100,
+        predictor=None,
         **kwargs,
     ):
         if space is not None and not isinstance(space, SearchSpace):
@@ -138,6 +145,7 @@ class EvolutionOracle(keras_tuner.Oracle):
         self.sample_size = int(sample_size)
         self.crossover_rate = float(crossover_rate)
         self.max_attempts = int(max_attempts)
+        self.predictor = predictor_module.from_argument(predictor)
         self.space = None
         super().__init__(
             objective=objective,
@@ -178,6 +186,10 @@ class EvolutionOracle(keras_tuner.Oracle):
         return {"status": _RUNNING, "values": values}
 
     def _evolve(self):
+        if self.predictor is not None and not self.multi_objective:
+            guided = self._guided()
+            if guided is not None:
+                return guided
         for _ in range(self.max_attempts):
             parent = self._tournament()
             if (
@@ -193,6 +205,28 @@ class EvolutionOracle(keras_tuner.Oracle):
             if child is not None and self._acceptable(child):
                 return child
         return self._random_untried()
+
+    def _guided(self):
+        """The child of the best completed trials that the predictor ranks
+        first, or `None` before it has enough trials."""
+        done = [self.trials[t] for t, _ in self._history]
+        if len(done) < self.predictor.min_trials:
+            return None
+        parents = sorted(done, key=lambda t: t.score,
+                         reverse=self.objective.direction == "max")
+        parents = parents[: self.predictor.parents]
+        children, keys = [], set()
+        for i in range(self.predictor.children * 3):
+            if len(children) >= self.predictor.children:
+                break
+            parent = dict(parents[i % len(parents)].hyperparameters.values)
+            child = self._mutate(parent)
+            key = None if child is None else repr(sorted(child.items()))
+            if key is not None and key not in keys and self._acceptable(child):
+                keys.add(key)
+                children.append(child)
+        ranked = self.predictor.order(self, children, self._rng)
+        return ranked[0] if ranked else None
 
     def _tournament(self):
         size = min(self.sample_size, len(self._population))
