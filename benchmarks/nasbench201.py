@@ -133,7 +133,9 @@ def main(argv=None):
     parser.add_argument("--kwargs", default="{}",
                         help="JSON of extra arguments for every variant "
                              "but random and bayesian")
-    parser.add_argument("--out", help="write every run's results as JSON here")
+    parser.add_argument("--out", required=True,
+                        help="JSON lines, one per search; a rerun with the "
+                             "same file runs only the missing searches")
     args = parser.parse_args(argv)
 
     table = load_table(args.table)
@@ -146,10 +148,26 @@ def main(argv=None):
         for seed in range(1, args.seeds + 1)
     ]
     start = time.time()
+    done = set()
+    if args.out and os.path.exists(args.out):  # Resume a partial run.
+        with open(args.out) as f:
+            done = {tuple(json.loads(line)[:3]) for line in f}
+    todo = [j for j in jobs if tuple(j[:3]) not in done]
     with multiprocessing.Pool(args.workers) as pool:
-        results = pool.map(run_one, jobs, chunksize=4)
+        for result in pool.imap_unordered(run_one, todo, chunksize=2):
+            if args.out:  # One line per search, so a kill loses little.
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(list(result)) + "\n")
     seconds = time.time() - start
-
+    results = []
+    wanted = {tuple(j[:3]) for j in jobs}
+    if args.out:
+        with open(args.out) as f:
+            for line in f:
+                name, dataset, seed, chosen = json.loads(line)
+                if (name, dataset, seed) in wanted:
+                    results.append((name, dataset, seed,
+                                    {int(b): a for b, a in chosen.items()}))
     optimum = {d: max(v[d][1] for v in table.values()) for d in DATASETS}
     rows = {}
     for name, dataset, seed, chosen in results:
@@ -163,10 +181,7 @@ def main(argv=None):
         print(f"| {name} | {dataset} (opt {optimum[dataset]:.2f}) | {b} | "
               f"{accs.mean():.2f} ± {accs.std(ddof=1) / np.sqrt(len(accs)):.2f}"
               f" | {len(accs)} |")
-    print(f"\n{len(jobs)} searches in {seconds:.0f} s")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump([list(r[:3]) + [r[3]] for r in results], f)
+    print(f"\n{len(todo)} searches in {seconds:.0f} s")
 
 
 if __name__ == "__main__":

@@ -179,3 +179,24 @@ def test_bad_arguments_are_refused_before_any_trial():
         LocalSearchOracle(objective=[MAX, keras_tuner.Objective("p", "min")])
     with pytest.raises(TypeError, match="space"):
         LocalSearchOracle(space=cells(), objective=MAX)
+
+
+def test_a_real_search_with_local_search_and_its_predictor(tmp_path):
+    from tests.conftest import tabular
+
+    x, y = tabular(120)
+    search = keras_nas.NASSearch(
+        directory=str(tmp_path), project_name="p", seed=1, max_trials=5,
+        strategy="local",
+        strategy_options={"start_size": 3, "predictor": {"min_trials": 3}})
+    search.fit(x, y, epochs=2, verbose=0)
+    oracle = search.tuner.oracle
+    assert isinstance(oracle, LocalSearchOracle)
+    assert oracle.predictor.min_trials == 3
+    records = search.results()
+    assert len(records) == 5 and all(r.status == "COMPLETED" for r in records)
+    # The last two are neighbours of the best start (one edit away).
+    starts = [r.ops for r in records[:3]]
+    for r in records[3:]:
+        assert any(one_edit(r.ops, s) for s in starts + [records[3].ops])
+    assert search.best_model() is not None

@@ -45,9 +45,11 @@ class NASSearch(SearchResults):
         space: A `SearchSpace`, or `None` for the default vocabulary of the
             data (conv/pool/dense for images and sequences, dense for
             tabular), depth 1 to 8. Defaults to `None`.
-        strategy: `"evolution"` (regularized evolution), `"random"`,
-            `"bayesian"`, `"hyperband"`, or any `keras_tuner.Oracle`
-            instance. Defaults to `"evolution"`.
+        strategy: `"evolution"` (regularized evolution), `"local"` (local
+            search), `"random"`, `"bayesian"`, `"hyperband"`, or any
+            `keras_tuner.Oracle` instance; evolution and local search take
+            `strategy_options={"predictor": {...}}` (`strategies.Predictor`).
+            Defaults to `"evolution"`.
         objective: A metric name, a `keras_tuner.Objective`, or a list of
             them for a multi-objective search, e.g. `["val_accuracy",
             "params"]`. A list may hold the architecture objectives
@@ -572,7 +574,7 @@ def _check_objective(objective, strategy):
                 "`objective` must be a metric name, a "
                 "`keras_tuner.Objective`, or a list of them. Received: "
                 f"objective={objective!r}.")
-    if several and strategy in ("bayesian", "hyperband"):
+    if several and strategy in ("bayesian", "hyperband", "local"):
         raise ValueError(
             f"strategy={strategy!r} optimizes one objective; with several it "
             "would optimize the sum of their values (accuracy plus weights). "

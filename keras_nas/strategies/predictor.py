@@ -120,7 +120,12 @@ class Predictor:
                 and math.isfinite(t.score)]
         if len(done) < self.min_trials:
             return None
-        x = np.array([encode(oracle, t.hyperparameters.values) for t in done])
+        # A trial's features never change: encode each once per oracle.
+        cache = oracle.__dict__.setdefault("_predictor_features", {})
+        for t in done:
+            if t.trial_id not in cache:
+                cache[t.trial_id] = encode(oracle, t.hyperparameters.values)
+        x = np.array([cache[t.trial_id] for t in done])
         sign = 1.0 if oracle.objective.direction == "max" else -1.0
         y = sign * np.array([t.score for t in done])
         model = _Ensemble(self.model, self.members,
