@@ -33,6 +33,7 @@ import keras_tuner  # noqa: E402
 
 from keras_nas.strategies import EvolutionOracle  # noqa: E402
 from keras_nas.strategies import LocalSearchOracle  # noqa: E402
+from keras_nas.strategies import predictor as predictor_module  # noqa: E402
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 DATASETS = {
@@ -116,7 +117,8 @@ def run_one(job):
                 chosen[evaluated] = best_test
         for b in budgets:  # A search stopped early keeps its last choice.
             chosen.setdefault(b, best_test)
-        return name, dataset, seed, chosen
+        calls, seconds, _ = predictor_module.cost(oracle)
+        return name, dataset, seed, chosen, [calls, seconds]
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -164,15 +166,21 @@ def main(argv=None):
     if args.out:
         with open(args.out) as f:
             for line in f:
-                name, dataset, seed, chosen = json.loads(line)
+                name, dataset, seed, chosen, cost = json.loads(line)
                 if (name, dataset, seed) in wanted:
                     results.append((name, dataset, seed,
-                                    {int(b): a for b, a in chosen.items()}))
+                                    {int(b): a for b, a in chosen.items()},
+                                    cost))
     optimum = {d: max(v[d][1] for v in table.values()) for d in DATASETS}
     rows = {}
-    for name, dataset, seed, chosen in results:
+    costs = {}
+    for name, dataset, seed, chosen, (calls, secs) in results:
         for b, acc in chosen.items():
             rows.setdefault((name, dataset, b), []).append(acc)
+        if calls:
+            costs.setdefault(name, [0, 0.0])
+            costs[name][0] += calls
+            costs[name][1] += secs
     print("| strategy | dataset | budget | mean ± s.e. test acc (%) | runs |")
     print("| --- | --- | --- | --- | --- |")
     for (name, dataset, b), accs in sorted(rows.items(),
@@ -181,6 +189,9 @@ def main(argv=None):
         print(f"| {name} | {dataset} (opt {optimum[dataset]:.2f}) | {b} | "
               f"{accs.mean():.2f} ± {accs.std(ddof=1) / np.sqrt(len(accs)):.2f}"
               f" | {len(accs)} |")
+    for name, (calls, secs) in sorted(costs.items()):
+        print(f"{name}: predictor {1000 * secs / calls:.1f} ms per ranking "
+              f"({calls} rankings)")
     print(f"\n{len(todo)} searches in {seconds:.0f} s")
 
 
