@@ -35,6 +35,9 @@ __all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
 
 _logger = logging.getLogger(__name__)
 
+# Up to this many features, ridge solves its features-by-features system.
+_PRIMAL_FEATURES = 64
+
 #: Surrogates: bootstrapped ridge regressions, or an extra-trees forest.
 MODELS = ("ridge", "trees")
 #: How the ensemble's mean and spread make one score per candidate.
@@ -174,18 +177,28 @@ class _Ensemble:
                 n_estimators=self.members, min_samples_leaf=2,
                 random_state=self.seed).fit(x, y)
             return self
-        # Ridge regressions (alpha 1, intercept unpenalised) in closed
-        # form: scikit-learn's per-call overhead would be most of the cost.
+        # Ridge regressions (alpha 1, the intercept next to unpenalised) in
+        # closed form, on one BLAS thread: scikit-learn's per-call overhead,
+        # or BLAS threads fighting over matrices this small, would be most
+        # of the cost. With more features than trials, the same solution
+        # through the push-through identity (a'a + D)^-1 a' =
+        # D^-1 a' (a D^-1 a' + I)^-1, a trials-by-trials system.
         rng = np.random.default_rng(self.seed)
         x1 = np.hstack([x, np.ones((len(x), 1))])
-        penalty = np.eye(x1.shape[1])
-        penalty[-1, -1] = 0.0
+        penalty = np.ones(x1.shape[1])
+        penalty[-1] = 1e-6
         self.model = []
-        for _ in range(self.members):
-            pick = rng.integers(len(y), size=len(y))
-            a, b = x1[pick], y[pick]
-            self.model.append(np.linalg.lstsq(a.T @ a + penalty, a.T @ b,
-                                              rcond=None)[0])
+        with _one_thread():
+            for _ in range(self.members):
+                pick = rng.integers(len(y), size=len(y))
+                a, b = x1[pick], y[pick]
+                if a.shape[1] <= _PRIMAL_FEATURES or len(a) >= a.shape[1]:
+                    w = np.linalg.solve(a.T @ a + np.diag(penalty), a.T @ b)
+                else:
+                    scaled = a / penalty
+                    w = scaled.T @ np.linalg.solve(
+                        scaled @ a.T + np.eye(len(a)), b)
+                self.model.append(w)
         self.model = np.array(self.model)
         return self
 
@@ -194,8 +207,15 @@ class _Ensemble:
         if self.kind == "trees":
             each = np.array([m.predict(x) for m in self.model.estimators_])
         else:
-            each = self.model @ np.hstack([x, np.ones((len(x), 1))]).T
+            with _one_thread():
+                each = self.model @ np.hstack([x, np.ones((len(x), 1))]).T
         return each.mean(axis=0), each.std(axis=0)
+
+
+def _one_thread():
+    from threadpoolctl import threadpool_limits  # A scikit-learn dependency.
+
+    return threadpool_limits(1)
 
 
 def encode(oracle, values):
