@@ -138,6 +138,8 @@ def main(argv=None):
     parser.add_argument("--out", required=True,
                         help="JSON lines, one per search; a rerun with the "
                              "same file runs only the missing searches")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only summarise the searches already in --out")
     args = parser.parse_args(argv)
 
     table = load_table(args.table)
@@ -155,6 +157,8 @@ def main(argv=None):
         with open(args.out) as f:
             done = {tuple(json.loads(line)[:3]) for line in f}
     todo = [j for j in jobs if tuple(j[:3]) not in done]
+    if args.summary_only:
+        todo = []
     with multiprocessing.Pool(args.workers) as pool:
         for result in pool.imap_unordered(run_one, todo, chunksize=2):
             if args.out:  # One line per search, so a kill loses little.
