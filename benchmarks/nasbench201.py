@@ -32,6 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras_tuner  # noqa: E402
 
 from keras_nas.strategies import EvolutionOracle  # noqa: E402
+from keras_nas.strategies import LocalSearchOracle  # noqa: E402
+from keras_nas.strategies import predictor as predictor_module  # noqa: E402
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 DATASETS = {
@@ -63,11 +65,24 @@ def space():
     return hp
 
 
+#: The variants compared: (oracle class, constructor arguments).
+VARIANTS = {
+    "evolution": (EvolutionOracle, {}),
+    "local": (LocalSearchOracle, {}),
+    "local-best": (LocalSearchOracle, {"first_improvement": False}),
+    "local-ridge": (LocalSearchOracle, {"predictor": {"model": "ridge"}}),
+    "local-trees": (LocalSearchOracle, {"predictor": {"model": "trees"}}),
+    "evolution-ridge": (EvolutionOracle, {"predictor": {"model": "ridge"}}),
+    "evolution-trees": (EvolutionOracle, {"predictor": {"model": "trees"}}),
+}
+
+
 def make_oracle(name, seed, budget, **kwargs):
     common = dict(objective=OBJECTIVE, max_trials=budget, seed=seed,
                   hyperparameters=space())
-    if name == "evolution":
-        return EvolutionOracle(**common, **kwargs)
+    if name in VARIANTS:
+        cls, own = VARIANTS[name]
+        return cls(**common, **{**own, **kwargs})
     if name == "random":
         return keras_tuner.oracles.RandomSearchOracle(**common)
     if name == "bayesian":
@@ -102,7 +117,8 @@ def run_one(job):
                 chosen[evaluated] = best_test
         for b in budgets:  # A search stopped early keeps its last choice.
             chosen.setdefault(b, best_test)
-        return name, dataset, seed, chosen
+        calls, seconds, _ = predictor_module.cost(oracle)
+        return name, dataset, seed, chosen, [calls, seconds]
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -116,41 +132,71 @@ def main(argv=None):
                         default=["evolution", "random", "bayesian"])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--workers", type=int, default=os.cpu_count())
-    parser.add_argument("--evolution-kwargs", default="{}",
-                        help="JSON of EvolutionOracle arguments")
-    parser.add_argument("--out", help="write every run's results as JSON here")
+    parser.add_argument("--kwargs", default="{}",
+                        help="JSON of extra arguments for every variant "
+                             "but random and bayesian")
+    parser.add_argument("--out", required=True,
+                        help="JSON lines, one per search; a rerun with the "
+                             "same file runs only the missing searches")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only summarise the searches already in --out")
     args = parser.parse_args(argv)
 
     table = load_table(args.table)
-    kwargs = json.loads(args.evolution_kwargs)
+    kwargs = json.loads(args.kwargs)
     jobs = [
         (name, dataset, seed, sorted(args.budgets), table,
-         kwargs if name == "evolution" else {})
+         kwargs if name in VARIANTS else {})
         for name in args.oracles
         for dataset in args.datasets
         for seed in range(1, args.seeds + 1)
     ]
     start = time.time()
+    done = set()
+    if args.out and os.path.exists(args.out):  # Resume a partial run.
+        with open(args.out) as f:
+            done = {tuple(json.loads(line)[:3]) for line in f}
+    todo = [j for j in jobs if tuple(j[:3]) not in done]
+    if args.summary_only:
+        todo = []
     with multiprocessing.Pool(args.workers) as pool:
-        results = pool.map(run_one, jobs, chunksize=4)
+        for result in pool.imap_unordered(run_one, todo, chunksize=2):
+            if args.out:  # One line per search, so a kill loses little.
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(list(result)) + "\n")
     seconds = time.time() - start
-
+    results = []
+    wanted = {tuple(j[:3]) for j in jobs}
+    if args.out:
+        with open(args.out) as f:
+            for line in f:
+                name, dataset, seed, chosen, cost = json.loads(line)
+                if (name, dataset, seed) in wanted:
+                    results.append((name, dataset, seed,
+                                    {int(b): a for b, a in chosen.items()},
+                                    cost))
     optimum = {d: max(v[d][1] for v in table.values()) for d in DATASETS}
     rows = {}
-    for name, dataset, seed, chosen in results:
+    costs = {}
+    for name, dataset, seed, chosen, (calls, secs) in results:
         for b, acc in chosen.items():
             rows.setdefault((name, dataset, b), []).append(acc)
-    print(f"| strategy | dataset | budget | mean ± std test acc (%) | runs |")
+        if calls:
+            costs.setdefault(name, [0, 0.0])
+            costs[name][0] += calls
+            costs[name][1] += secs
+    print("| strategy | dataset | budget | mean ± s.e. test acc (%) | runs |")
     print("| --- | --- | --- | --- | --- |")
     for (name, dataset, b), accs in sorted(rows.items(),
                                             key=lambda r: (r[0][1], r[0][2], r[0][0])):
         accs = np.array(accs)
         print(f"| {name} | {dataset} (opt {optimum[dataset]:.2f}) | {b} | "
-              f"{accs.mean():.2f} ± {accs.std():.2f} | {len(accs)} |")
-    print(f"\n{len(jobs)} searches in {seconds:.0f} s")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump([list(r[:3]) + [r[3]] for r in results], f)
+              f"{accs.mean():.2f} ± {accs.std(ddof=1) / np.sqrt(len(accs)):.2f}"
+              f" | {len(accs)} |")
+    for name, (calls, secs) in sorted(costs.items()):
+        print(f"{name}: predictor {1000 * secs / calls:.1f} ms per ranking "
+              f"({calls} rankings)")
+    print(f"\n{len(todo)} searches in {seconds:.0f} s")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,17 @@ import keras_nas
 from keras_nas import strategies as oracles
 
 MAX = keras_tuner.Objective("score", "max")
-STRATEGIES = ["evolution", "random", "bayesian", "plain-random"]
+STRATEGIES = ["evolution", "local", "random", "bayesian", "plain-random",
+              "evolution-predictor", "local-predictor"]
+#: Options of each strategy in the contract (small, so that 8 trials use
+#: the strategy's own proposals, and the predictor its surrogate).
+OPTIONS = {
+    "evolution": {"population_size": 4},
+    "local": {"start_size": 3},
+    "evolution-predictor": {"population_size": 4,
+                            "predictor": {"min_trials": 3, "children": 10}},
+    "local-predictor": {"start_size": 3, "predictor": {"min_trials": 3}},
+}
 
 
 def space():
@@ -22,10 +32,11 @@ def make(strategy, tmp_path, seed=0, max_trials=8, name="p"):
     if strategy == "plain-random":
         strategy = keras_tuner.oracles.RandomSearchOracle(
             seed=seed, max_trials=max_trials)
+    options = OPTIONS.get(strategy)
+    if isinstance(strategy, str):
+        strategy = strategy.replace("-predictor", "")
     oracle = oracles.get(strategy, space=space(), objective=MAX,
-                         max_trials=max_trials, seed=seed,
-                         options={"population_size": 4}
-                         if strategy == "evolution" else None)
+                         max_trials=max_trials, seed=seed, options=options)
     oracle._set_project_dir(str(tmp_path), name)
     oracle.verbose = 0
     # What `NASTuner` does for an oracle that does not know the space.
@@ -80,7 +91,8 @@ def test_state_round_trips(strategy, tmp_path):
     assert len(drive(again, 20)) == 5
 
 
-@pytest.mark.parametrize("strategy", ["evolution", "random", "bayesian"])
+@pytest.mark.parametrize("strategy", ["evolution", "local", "random",
+                                      "bayesian", "local-predictor"])
 def test_queue_comes_first_then_the_strategy(strategy, tmp_path):
     oracle = make(strategy, tmp_path)
     first = [["dense-16"], ["conv3x3-16", "maxpool"]]
@@ -133,3 +145,18 @@ def test_hyperband_takes_no_queue(tmp_path):
 def test_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="Unknown `strategy`"):
         oracles.check_strategy("annealing")
+
+
+def test_queue_counts_towards_the_local_search_start(tmp_path):
+    oracle = make("local", tmp_path)
+    first = [["dense-16"], ["dropout", "dense-16"], ["maxpool"]]
+    oracles.enqueue(oracle, [space().encode(ops) for ops in first])
+    proposals = drive(oracle, 4)
+    # 3 queued = the whole start: the fourth is a neighbour of the best
+    # (the longest, by the contract's score), one op away from it.
+    assert oracle.incumbent == "1"
+    fourth, best = proposals[3], first[1]
+    assert fourth != best and (
+        len(fourth) == len(best)
+        and sum(a != b for a, b in zip(fourth, best)) == 1
+        or abs(len(fourth) - len(best)) == 1)

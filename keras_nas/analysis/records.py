@@ -12,6 +12,7 @@ from typing import List, Optional
 from keras_nas.space import architecture
 from keras_nas.space.search_space import other_values
 from keras_nas.engine.failures import reason_of
+from keras_nas.strategies.scores import best_value
 from keras_nas.data.task import objectives_of, primary_objective
 
 __all__ = ["TrialRecord", "record", "collect", "format_table", "reason_of",
@@ -69,18 +70,6 @@ def _metric(trial, name):
         if value is not None and math.isfinite(value):
             return float(value)
     return None
-
-
-def best_value(trial, objective):
-    """The best finite value of `objective` (a `keras_tuner.Objective`) in
-    `trial`, by the objective's direction, or `None`."""
-    if not trial.metrics.exists(objective.name):
-        return None
-    seen = [o.mean() for o in trial.metrics.get_history(objective.name)]
-    seen = [float(v) for v in seen if v is not None and math.isfinite(v)]
-    if not seen:
-        return None
-    return max(seen) if objective.direction == "max" else min(seen)
 
 
 def record(trial, space, head="auto", objective=None):

@@ -89,7 +89,7 @@ def check_objective_argument(objective, strategy=None):
                 "`keras_tuner.Objective`, or a list of them. Received: "
                 f"objective={objective!r}.")
     name = getattr(strategy, "name", strategy)
-    if several and name in ("bayesian", "hyperband"):
+    if several and name in ("bayesian", "hyperband", "local"):
         raise ValueError(
             f"strategy={name!r} optimizes one objective; with several it "
             "would optimize the sum of their values (accuracy plus weights). "

@@ -49,10 +49,12 @@ class NASSearch:
             vocabulary of the data (conv/pool/dense for images and
             sequences, dense for tabular), depth 1 to 8. Defaults to
             `None`.
-        strategy: `"evolution"` (regularized evolution), `"random"`,
-            `"bayesian"`, `"hyperband"`, a `keras_nas.Strategy(name,
-            **options)` to pass its oracle options (e.g.
-            `Strategy("evolution", population_size=10)`), or any
+        strategy: `"evolution"` (regularized evolution), `"local"` (local
+            search), `"random"`, `"bayesian"`, `"hyperband"`, a
+            `keras_nas.Strategy(name, **options)` to pass its oracle options
+            (e.g. `Strategy("evolution", population_size=10)`, or
+            `Strategy("local", predictor={"model": "ridge"})` for
+            predictor-guided proposals, `strategies.Predictor`), or any
             `keras_tuner.Oracle` instance. Defaults to `"evolution"`.
         objective: A metric name, a `keras_tuner.Objective`, or a list of
             them for a multi-objective search, e.g. `["val_accuracy",

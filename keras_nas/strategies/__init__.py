@@ -2,7 +2,8 @@
 
 Keras Tuner's own `RandomSearchOracle`, `BayesianOptimizationOracle` and
 `HyperbandOracle` search a `SearchSpace` unchanged. This package adds the
-strategy Keras Tuner lacks, `EvolutionOracle` (regularized evolution), and
+strategies Keras Tuner lacks, `EvolutionOracle` (regularized evolution) and
+`LocalSearchOracle` (local search), either guided by a `Predictor`, and
 subclasses of those three that only propose sequences valid for the input.
 
 `get()` is the one place that turns a strategy name into an oracle, as
@@ -13,6 +14,8 @@ import keras_tuner
 
 from keras_nas import _compat
 from keras_nas.strategies.evolution import MUTATIONS, EvolutionOracle
+from keras_nas.strategies.local import LocalSearchOracle
+from keras_nas.strategies.predictor import Predictor
 from keras_nas.strategies.queue import enqueue, queued
 from keras_nas.strategies.spec import Strategy
 from keras_nas.strategies.keras_tuner_oracles import (
@@ -23,6 +26,8 @@ from keras_nas.strategies.keras_tuner_oracles import (
 
 __all__ = [
     "EvolutionOracle",
+    "LocalSearchOracle",
+    "Predictor",
     "MUTATIONS",
     "RandomSearchOracle",
     "BayesianOptimizationOracle",
@@ -37,10 +42,11 @@ __all__ = [
 ]
 
 #: The strategies `get()` knows by name.
-STRATEGIES = ("evolution", "random", "bayesian", "hyperband")
+STRATEGIES = ("evolution", "local", "random", "bayesian", "hyperband")
 
 _CLASSES = {
     "evolution": EvolutionOracle,
+    "local": LocalSearchOracle,
     "random": RandomSearchOracle,
     "bayesian": BayesianOptimizationOracle,
     "hyperband": HyperbandOracle,
@@ -97,7 +103,7 @@ def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
     if isinstance(strategy, keras_tuner.Oracle):
         oracle = strategy
         if getattr(oracle, "space", False) is None:
-            if isinstance(oracle, EvolutionOracle):
+            if isinstance(oracle, (EvolutionOracle, LocalSearchOracle)):
                 oracle.set_space(space)
             else:
                 oracle.space = space

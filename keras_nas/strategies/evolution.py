@@ -24,15 +24,15 @@ import math
 
 import keras_tuner
 import numpy as np
-from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
-from keras_nas.strategies import pareto
+from keras_nas.strategies import candidates, hp_values, mutations, pareto
+from keras_nas.strategies import predictor as predictor_module
+from keras_nas.strategies import scores
 from keras_nas.strategies.halving import compare
 from keras_nas._checks import check_int
 from keras_nas.space.search_space import SearchSpace
-from keras_nas.space.search_space import is_architecture_key as _is_arch_key
 from keras_nas.space.search_space import other_values
 
 __all__ = ["EvolutionOracle", "MUTATIONS"]
@@ -40,14 +40,11 @@ __all__ = ["EvolutionOracle", "MUTATIONS"]
 #: Mutations of an op sequence, plus `resample`: one other active
 #: hyperparameter (a training one such as the learning rate, or any value of
 #: a plain `HyperParameters` space) drawn anew.
-MUTATIONS = ("replace", "insert", "delete", "swap", "resample")
+MUTATIONS = mutations.OP_MUTATIONS + ("resample",)
 
 _RUNNING = TrialStatus.RUNNING
 _STOPPED = TrialStatus.STOPPED
 _COMPLETED = TrialStatus.COMPLETED
-
-# Largest space enumerated to find the last untried candidates.
-_MAX_ENUMERATED = 20000
 
 
 class EvolutionOracle(keras_tuner.Oracle):
@@ -86,6 +83,11 @@ class EvolutionOracle(keras_tuner.Oracle):
             `space`, or extra hyperparameters beside it.
         max_attempts: Children tried per proposal before falling back to a
             random untried candidate. Defaults to `100`.
+        predictor: Optional `strategies.predictor.Predictor` (or `True` for
+            its defaults): once enough trials have completed, each proposal
+            mutates the best completed trials into many children and
+            proposes the one the surrogate's acquisition ranks first.
+            Defaults to `None` (plain aging evolution).
         **kwargs: `allow_new_entries`, `tune_new_entries`,
             `max_retries_per_trial` and `max_consecutive_failed_trials`, as in
             `keras_tuner.Oracle`.
@@ -103,6 +105,7 @@ class EvolutionOracle(keras_tuner.Oracle):
         seed=None,
         hyperparameters=None,
         max_attempts=100,
+        predictor=None,
         **kwargs,
     ):
         if space is not None and not isinstance(space, SearchSpace):
@@ -142,6 +145,7 @@ class EvolutionOracle(keras_tuner.Oracle):
         self.sample_size = int(sample_size)
         self.crossover_rate = float(crossover_rate)
         self.max_attempts = int(max_attempts)
+        self.predictor = predictor_module.from_argument(predictor)
         self.space = None
         super().__init__(
             objective=objective,
@@ -182,6 +186,10 @@ class EvolutionOracle(keras_tuner.Oracle):
         return {"status": _RUNNING, "values": values}
 
     def _evolve(self):
+        if self.predictor is not None and not self.multi_objective:
+            guided = self._guided()
+            if guided is not None:
+                return guided
         for _ in range(self.max_attempts):
             parent = self._tournament()
             if (
@@ -197,6 +205,28 @@ class EvolutionOracle(keras_tuner.Oracle):
             if child is not None and self._acceptable(child):
                 return child
         return self._random_untried()
+
+    def _guided(self):
+        """The child of the best completed trials that the predictor ranks
+        first, or `None` before it has enough trials."""
+        done = [self.trials[t] for t, _ in self._history]
+        if len(done) < self.predictor.min_trials:
+            return None
+        parents = sorted(done, key=lambda t: t.score,
+                         reverse=self.objective.direction == "max")
+        parents = parents[: self.predictor.parents]
+        children, keys = [], set()
+        for i in range(self.predictor.children * 3):
+            if len(children) >= self.predictor.children:
+                break
+            parent = dict(parents[i % len(parents)].hyperparameters.values)
+            child = self._mutate(parent)
+            key = None if child is None else repr(sorted(child.items()))
+            if key is not None and key not in keys and self._acceptable(child):
+                keys.add(key)
+                children.append(child)
+        ranked = self.predictor.order(self, children, self._rng)
+        return ranked[0] if ranked else None
 
     def _tournament(self):
         size = min(self.sample_size, len(self._population))
@@ -236,16 +266,7 @@ class EvolutionOracle(keras_tuner.Oracle):
     def _objective_values(self, trial):
         """Each objective's best value in `trial`, in the objectives' order,
         or `None` if one is missing or not finite."""
-        values = []
-        for obj in self.objective.objectives:
-            if not trial.metrics.exists(obj.name):
-                return None
-            seen = [o.mean() for o in trial.metrics.get_history(obj.name)]
-            seen = [v for v in seen if math.isfinite(v)]
-            if not seen:
-                return None
-            values.append(max(seen) if obj.direction == "max" else min(seen))
-        return values
+        return scores.objective_values(trial, self.objective.objectives)
 
     def _mutate(self, values):
         kinds = self._applicable_mutations(values)
@@ -256,37 +277,20 @@ class EvolutionOracle(keras_tuner.Oracle):
             return None
         kind = kinds[int(self._rng.choice(len(kinds), p=weights / weights.sum()))]
         if kind == "resample":
-            return self._resample_one(values, self._other_hps(values))
-        ops = self.space.decode(values)
-        names = self.space.ops
-        if kind == "replace":
-            i = int(self._rng.integers(len(ops)))
-            ops[i] = self._pick([n for n in names if n != ops[i]])
-        elif kind == "insert":
-            i = int(self._rng.integers(len(ops) + 1))
-            ops.insert(i, self._pick(names))
-        elif kind == "delete":
-            del ops[int(self._rng.integers(len(ops)))]
-        else:  # swap neighbours that differ.
-            pairs = [i for i in range(len(ops) - 1) if ops[i] != ops[i + 1]]
-            i = pairs[int(self._rng.integers(len(pairs)))]
-            ops[i], ops[i + 1] = ops[i + 1], ops[i]
+            return hp_values.resample_one(
+                self.hyperparameters, values,
+                hp_values.other_hps(self.hyperparameters, values), self._rng)
+        ops = mutations.mutate(self.space.decode(values), kind,
+                               self.space.ops, self._rng)
         return self._with_ops(values, ops)
 
     def _applicable_mutations(self, values):
         if self.space is None:
-            return ["resample"] if self._mutable_hps(values) else []
-        ops = self.space.decode(values)
-        kinds = []
-        if len(self.space.ops) > 1:
-            kinds.append("replace")
-        if len(ops) < self.space.max_depth:
-            kinds.append("insert")
-        if len(ops) > self.space.min_depth:
-            kinds.append("delete")
-        if any(a != b for a, b in zip(ops, ops[1:])):
-            kinds.append("swap")
-        if self._other_hps(values):
+            mutable = hp_values.mutable_hps(self.hyperparameters, values)
+            return ["resample"] if mutable else []
+        kinds = mutations.applicable(self.space.decode(values), self.space.ops,
+                                     self.space.min_depth, self.space.max_depth)
+        if hp_values.other_hps(self.hyperparameters, values):
             kinds.append("resample")
         return [k for k in kinds if self.mutation_weights[k] > 0]
 
@@ -294,132 +298,27 @@ class EvolutionOracle(keras_tuner.Oracle):
         if self.space is None:
             mixed = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
                      for k, v in a.items()}
-            return self._complete(mixed)
-        ops_a, ops_b = self.space.decode(a), self.space.decode(b)
-        if len(ops_a) == len(ops_b):
-            ops = [x if self._rng.random() < 0.5 else y
-                   for x, y in zip(ops_a, ops_b)]
-        else:
-            i = int(self._rng.integers(len(ops_a) + 1))
-            j = int(self._rng.integers(len(ops_b) + 1))
-            ops = (ops_a[:i] + ops_b[j:])[: self.space.max_depth]
-            if len(ops) < self.space.min_depth:
-                return dict(a)
+            return hp_values.complete(self.hyperparameters, mixed, self._rng)
+        ops = mutations.crossover(self.space.decode(a), self.space.decode(b),
+                                  self.space.max_depth, self._rng)
+        if len(ops) < self.space.min_depth:
+            return dict(a)
         others = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
                   for k, v in other_values(a).items()}
         return self._with_ops(others, ops)
 
     # -- values ------------------------------------------------------------
 
-    def _pick(self, options):
-        return options[int(self._rng.integers(len(options)))]
-
-    def _seed(self):
-        return int(self._rng.integers(2**31 - 1))
-
     def _with_ops(self, values, ops):
-        if not self.space.min_depth <= len(ops) <= self.space.max_depth:
-            return None
-        new = other_values(values)
-        new.update(
-            (k, v) for k, v in self.space.encode(ops).items() if _is_arch_key(k)
-        )
-        return self._complete(new)
-
-    def _complete(self, values):
-        """Only the active values: kept where given, drawn where missing."""
-        hps = hp_module.HyperParameters()
-        for hp in self.hyperparameters.space:
-            hps.merge([hp])
-            if hps.is_active(hp):
-                if hp.name in values:
-                    hps.values[hp.name] = values[hp.name]
-                else:
-                    hps.values[hp.name] = hp.random_sample(self._seed())
-            else:
-                hps.values.pop(hp.name, None)
-        return hps.values
-
-    def _active_hps(self, values):
-        hps = self.hyperparameters.copy()
-        hps.values = dict(values)
-        return [hp for hp in hps.space if hps.is_active(hp)]
-
-    def _mutable_hps(self, values):
-        return [hp for hp in self._active_hps(values) if _has_choice(hp)]
-
-    def _other_hps(self, values):
-        return [hp for hp in self._mutable_hps(values)
-                if not _is_arch_key(hp.name)]
-
-    def _resample_one(self, values, candidates):
-        if not candidates:
-            return None
-        hp = self._pick(candidates)
-        old = values.get(hp.name)
-        if isinstance(hp, hp_module.Choice):
-            new = self._pick([v for v in hp.values if v != old])
-        elif isinstance(hp, hp_module.Boolean):
-            new = not old
-        else:
-            for _ in range(10):
-                new = hp.random_sample(self._seed())
-                if new != old:
-                    break
-        changed = dict(values)
-        changed[hp.name] = new
-        return self._complete(changed)
-
-    def _random_values_valid(self):
-        if self.space is not None:
-            ops = self.space.random_ops(self._rng)
-            if ops is None:
-                return None
-            return self._with_ops({}, ops)
-        return self._complete({})
+        return mutations.with_ops(self.space, self.hyperparameters, values,
+                                  ops, self._rng)
 
     def _acceptable(self, values):
-        if values is None or _compat.is_duplicate(self, values):
-            return False
-        return self.space is None or self.space.check(
-            self.space.decode(values)) is None
+        return candidates.acceptable(self, self.space, values)
 
     def _random_untried(self):
-        for _ in range(self.max_attempts):
-            values = self._random_values_valid()
-            if values is not None and self._acceptable(values):
-                return values
-        # Random draws keep colliding: the space may be nearly exhausted.
-        # Enumerate it when it is small enough, and take an untried one.
-        untried = [v for v in self._enumerate() if self._acceptable(v)]
-        if not untried:
-            return None
-        return untried[int(self._rng.integers(len(untried)))]
-
-    def _enumerate(self):
-        space = self.hyperparameters.space
-        domains = {hp.name: _domain(hp) for hp in space}
-        if any(d is None for d in domains.values()):
-            return []
-        found = []
-
-        def walk(i, values):
-            if len(found) > _MAX_ENUMERATED:
-                return
-            if i == len(space):
-                found.append(dict(values))
-                return
-            hp = space[i]
-            if not all(c.is_active(values) for c in hp.conditions):
-                walk(i + 1, values)
-                return
-            for v in domains[hp.name]:
-                values[hp.name] = v
-                walk(i + 1, values)
-            del values[hp.name]
-
-        walk(0, {})
-        return found if len(found) <= _MAX_ENUMERATED else []
+        return candidates.random_untried(self, self.space, self.hyperparameters,
+                                         self._rng, self.max_attempts)
 
     # -- bookkeeping -------------------------------------------------------
 
@@ -501,28 +400,4 @@ class EvolutionOracle(keras_tuner.Oracle):
     def history(self):
         """`(trial_id, score)` of every completed trial, in end order."""
         return [tuple(h) for h in self._history]
-
-
-def _has_choice(hp):
-    if isinstance(hp, hp_module.Fixed):
-        return False
-    if isinstance(hp, hp_module.Choice):
-        return len(hp.values) > 1
-    if isinstance(hp, (hp_module.Int, hp_module.Float)):
-        return hp.max_value > hp.min_value
-    return True
-
-
-def _domain(hp):
-    if isinstance(hp, hp_module.Fixed):
-        return [hp.value]
-    if isinstance(hp, hp_module.Choice):
-        return list(hp.values)
-    if isinstance(hp, hp_module.Boolean):
-        return [False, True]
-    if isinstance(hp, hp_module.Int):
-        step = hp.step or 1
-        if hp.sampling == "linear" and (hp.max_value - hp.min_value) // step < 1000:
-            return list(range(hp.min_value, hp.max_value + 1, step))
-    return None
 

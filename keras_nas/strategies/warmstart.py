@@ -70,7 +70,8 @@ class WarmStart:
         proxies: The proxies that vote (see `proxies.PROXIES`). Defaults to
             `("naswot", "jacob_cov")`.
         count: How many of the best-ranked to train first. `None`: the
-            population of an evolution, else a quarter of `max_trials`.
+            population of an evolution, the start of a local search, else a
+            quarter of `max_trials`.
             Defaults to `None`.
         budget_share: The share of the search's expected time (measured
             from one training step, or `max_time`) that the warm start may
@@ -151,6 +152,8 @@ def _count(warm, oracle, max_trials):
         return warm.count
     if isinstance(oracle, oracles.EvolutionOracle):
         return oracle.population_size
+    if isinstance(oracle, oracles.LocalSearchOracle):
+        return oracle.start_size  # Its first incumbent is their best.
     return max(1, max_trials // 4)
 
 

@@ -1,0 +1,314 @@
+"""Predictor-guided proposals: a surrogate of the completed trials ranks
+many candidates, and only the best is trained.
+
+The mechanism of BANANAS (White et al., 2021) and NPENAS (Wei et al.,
+2022). An ensemble (bootstrapped ridge regressions in closed form, or the trees
+of a scikit-learn extra-trees forest, already a dependency) is fitted
+on an encoding of each completed trial (the value at each position, the
+count of each op or value, the depth, and, with a `SearchSpace`, the
+parameters and FLOPs), and its spread is the uncertainty that an upper
+confidence bound or a Thompson sample reads. With `cost_aware=True` the
+acquisition is the predicted improvement per predicted second of training
+(Snoek et al., 2012), from a second regression on the trials' `seconds`
+per epoch. Until `min_trials` trials have completed, the order is left as
+it is, so the strategy falls back to its plain proposals.
+
+The time spent fitting and ranking is kept on the oracle
+(`cost(oracle)`) and logged, so that it can be checked against a trained
+epoch.
+"""
+
+import dataclasses
+import logging
+import math
+import time
+
+import numpy as np
+from keras_tuner.engine import hyperparameters as hp_module
+from keras_tuner.engine.trial import TrialStatus
+
+from keras_nas.space.search_space import is_architecture_key
+from keras_nas.strategies import hp_values
+
+__all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
+           "from_argument"]
+
+_logger = logging.getLogger(__name__)
+
+# Up to this many features, ridge solves its features-by-features system.
+_PRIMAL_FEATURES = 64
+
+#: Surrogates: bootstrapped ridge regressions, or an extra-trees forest.
+MODELS = ("ridge", "trees")
+#: How the ensemble's mean and spread make one score per candidate.
+ACQUISITIONS = ("ucb", "thompson", "mean")
+
+
+@dataclasses.dataclass(frozen=True)
+class Predictor:
+    """Options of predictor-guided proposals.
+
+    Args:
+        model: One of `MODELS`. Defaults to `"ridge"`.
+        members: Ensemble members (bootstraps, or trees). Defaults to `20`.
+        acquisition: One of `ACQUISITIONS`. Defaults to `"ucb"`.
+        kappa: Weight of the spread in the upper confidence bound.
+            Defaults to `1.0`.
+        min_trials: Completed trials before the predictor is used.
+            Defaults to `10`.
+        children: Candidates an evolution ranks per proposal, mutations of
+            its best `parents`. Defaults to `100`.
+        parents: The best completed trials an evolution mutates. Defaults
+            to `10`.
+        cost_aware: Rank by predicted improvement per predicted second of
+            training. Defaults to `False`.
+    """
+
+    model: str = "ridge"
+    members: int = 20
+    acquisition: str = "ucb"
+    kappa: float = 1.0
+    min_trials: int = 10
+    children: int = 100
+    parents: int = 10
+    cost_aware: bool = False
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"`model` must be one of {MODELS}. Received: "
+                             f"model={self.model!r}.")
+        if self.acquisition not in ACQUISITIONS:
+            raise ValueError(
+                f"`acquisition` must be one of {ACQUISITIONS}. Received: "
+                f"acquisition={self.acquisition!r}.")
+        for name, low in (("members", 2), ("min_trials", 2), ("children", 1),
+                          ("parents", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or (
+                    value < low):
+                raise ValueError(f"`{name}` must be an integer >= {low}. "
+                                 f"Received: {name}={value!r}.")
+        if not (isinstance(self.kappa, (int, float)) and self.kappa >= 0
+                and math.isfinite(self.kappa)):
+            raise ValueError("`kappa` must be a finite number >= 0. "
+                             f"Received: kappa={self.kappa!r}.")
+        if not isinstance(self.cost_aware, bool):
+            raise ValueError("`cost_aware` must be a bool. Received: "
+                             f"cost_aware={self.cost_aware!r}.")
+
+    def get_config(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- use -----------------------------------------------------------
+
+    def order(self, oracle, candidates, rng):
+        """`candidates` (dicts of values) best first by the acquisition, or
+        unchanged before `min_trials` trials have completed."""
+        start = time.perf_counter()
+        fitted = self._fit(oracle, rng)
+        if fitted is None or not candidates:
+            return list(candidates)
+        scores = self._acquire(oracle, fitted, candidates, rng)
+        ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        _record(oracle, time.perf_counter() - start, len(candidates))
+        return ranked
+
+    def _fit(self, oracle, rng):
+        done = [t for t in oracle.trials.values()
+                if t.status == TrialStatus.COMPLETED and t.score is not None
+                and math.isfinite(t.score)]
+        if len(done) < self.min_trials:
+            return None
+        # A trial's features never change: encode each once per oracle.
+        cache = oracle.__dict__.setdefault("_predictor_features", {})
+        for t in done:
+            if t.trial_id not in cache:
+                cache[t.trial_id] = encode(oracle, t.hyperparameters.values)
+        x = np.array([cache[t.trial_id] for t in done])
+        sign = 1.0 if oracle.objective.direction == "max" else -1.0
+        y = sign * np.array([t.score for t in done])
+        model = _Ensemble(self.model, self.members,
+                          int(rng.integers(2**31 - 1))).fit(x, y)
+        cost_model = None
+        if self.cost_aware:
+            per_epoch = [_seconds_per_epoch(t) for t in done]
+            known = [i for i, c in enumerate(per_epoch) if c is not None]
+            if len(known) >= 2:
+                cost_model = _Ensemble("ridge", 2, 0).fit(
+                    x[known], np.log([per_epoch[i] for i in known]))
+        return model, cost_model, float(y.max())
+
+    def _acquire(self, oracle, fitted, candidates, rng):
+        model, cost_model, best = fitted
+        x = np.array([encode(oracle, v) for v in candidates])
+        mean, spread = model.predict(x)
+        if self.acquisition == "ucb":
+            score = mean + self.kappa * spread
+        elif self.acquisition == "thompson":
+            score = rng.normal(mean, spread + 1e-12)
+        else:
+            score = mean
+        if cost_model is not None:
+            seconds = np.exp(cost_model.predict(x)[0])
+            # Improvement per second; below the best, the least-bad first.
+            gain = score - best
+            score = np.where(gain > 0, gain / seconds, gain * seconds)
+        return score
+
+
+class _Ensemble:
+    """Members' mean and spread; deterministic under `seed`."""
+
+    def __init__(self, kind, members, seed):
+        self.kind, self.members, self.seed = kind, members, seed
+
+    def fit(self, x, y):
+        self.scale = x.std(axis=0) + 1e-9
+        self.offset = x.mean(axis=0)
+        x = (x - self.offset) / self.scale
+        if self.kind == "trees":
+            from sklearn.ensemble import ExtraTreesRegressor
+
+            self.model = ExtraTreesRegressor(
+                n_estimators=self.members, min_samples_leaf=2,
+                random_state=self.seed).fit(x, y)
+            return self
+        # Ridge regressions (alpha 1, the intercept next to unpenalised) in
+        # closed form, on one BLAS thread: scikit-learn's per-call overhead,
+        # or BLAS threads fighting over matrices this small, would be most
+        # of the cost. With more features than trials, the same solution
+        # through the push-through identity (a'a + D)^-1 a' =
+        # D^-1 a' (a D^-1 a' + I)^-1, a trials-by-trials system.
+        rng = np.random.default_rng(self.seed)
+        x1 = np.hstack([x, np.ones((len(x), 1))])
+        penalty = np.ones(x1.shape[1])
+        penalty[-1] = 1e-6
+        self.model = []
+        with _one_thread():
+            for _ in range(self.members):
+                pick = rng.integers(len(y), size=len(y))
+                a, b = x1[pick], y[pick]
+                if a.shape[1] <= _PRIMAL_FEATURES or len(a) >= a.shape[1]:
+                    w = np.linalg.solve(a.T @ a + np.diag(penalty), a.T @ b)
+                else:
+                    scaled = a / penalty
+                    w = scaled.T @ np.linalg.solve(
+                        scaled @ a.T + np.eye(len(a)), b)
+                self.model.append(w)
+        self.model = np.array(self.model)
+        return self
+
+    def predict(self, x):
+        x = (x - self.offset) / self.scale
+        if self.kind == "trees":
+            each = np.array([m.predict(x) for m in self.model.estimators_])
+        else:
+            with _one_thread():
+                each = self.model @ np.hstack([x, np.ones((len(x), 1))]).T
+        return each.mean(axis=0), each.std(axis=0)
+
+
+def _one_thread():
+    from threadpoolctl import threadpool_limits  # A scikit-learn dependency.
+
+    return threadpool_limits(1)
+
+
+def encode(oracle, values):
+    """The features of one candidate of `oracle`'s space: one-hot values
+    (by position for op sequences), counts of each op or value, the depth,
+    numbers scaled to [0, 1], and log parameters and FLOPs with a bound
+    `SearchSpace`."""
+    space = getattr(oracle, "space", None)
+    features, counted = [], {}
+    if space is not None:
+        ops = space.decode(values)
+        names = list(space.ops)
+        for i in range(space.max_depth):
+            features.extend(float(i < len(ops) and ops[i] == n) for n in names)
+        features.extend(float(ops.count(n)) for n in names)
+        features.append(float(len(ops)))
+        try:
+            plan = space.plan(ops)
+            features += [math.log1p(plan.params), math.log1p(plan.flops)]
+        except Exception:  # An unbound space or an invalid sequence.
+            features += [0.0, 0.0]
+    for hp in oracle.hyperparameters.space:
+        if space is not None and is_architecture_key(hp.name):
+            continue
+        value = values.get(hp.name)
+        choices = hp_values.domain(hp)
+        if isinstance(hp, (hp_module.Choice, hp_module.Boolean)):
+            features.extend(float(value == c) for c in choices)
+            if isinstance(value, str):
+                counted[value] = counted.get(value, 0) + 1
+        elif isinstance(hp, (hp_module.Int, hp_module.Float)):
+            features.append(_scaled(hp, value))
+    features.extend(float(counted.get(k, 0)) for k in sorted(_all_strings(oracle)))
+    return features
+
+
+def _all_strings(oracle):
+    found = set()
+    for hp in oracle.hyperparameters.space:
+        if isinstance(hp, hp_module.Choice):
+            found.update(v for v in hp.values if isinstance(v, str))
+    if getattr(oracle, "space", None) is not None:
+        found -= {v for hp in oracle.hyperparameters.space
+                  if is_architecture_key(hp.name) and isinstance(
+                      hp, hp_module.Choice) for v in hp.values}
+    return found
+
+
+def _scaled(hp, value):
+    if value is None or hp.max_value == hp.min_value:
+        return 0.0
+    low, high, v = float(hp.min_value), float(hp.max_value), float(value)
+    if getattr(hp, "sampling", "linear") == "log" and low > 0:
+        low, high, v = math.log(low), math.log(high), math.log(v)
+    return (v - low) / (high - low)
+
+
+def _seconds_per_epoch(trial):
+    m = trial.metrics
+    if not (m.exists("seconds") and m.exists("epochs")):
+        return None
+    seconds, epochs = m.get_last_value("seconds"), m.get_last_value("epochs")
+    if not seconds or not epochs or seconds <= 0:
+        return None
+    return seconds / epochs
+
+
+def _record(oracle, seconds, ranked):
+    spent = getattr(oracle, "_predictor_cost", None) or [0, 0.0, 0]
+    spent = [spent[0] + 1, spent[1] + seconds, spent[2] + ranked]
+    oracle._predictor_cost = spent
+    _logger.debug("predictor: %d candidates ranked in %.1f ms", ranked,
+                  1000 * seconds)
+
+
+def cost(oracle):
+    """`(calls, seconds, candidates ranked)` the predictor has cost
+    `oracle` in this process."""
+    return tuple(getattr(oracle, "_predictor_cost", None) or (0, 0.0, 0))
+
+
+def from_argument(predictor):
+    """A `Predictor` from a strategy's `predictor` argument: `None` or
+    `False` (none), `True` (the defaults), a dict of options, or one."""
+    if predictor is None or predictor is False:
+        return None
+    if predictor is True:
+        return Predictor()
+    if isinstance(predictor, dict):
+        return Predictor.from_config(predictor)
+    if isinstance(predictor, Predictor):
+        return predictor
+    raise TypeError(
+        "`predictor` must be None, a bool, a dict of `Predictor` options or "
+        f"a `Predictor`. Received: predictor={predictor!r} (of type "
+        f"{type(predictor).__name__}).")

@@ -1,0 +1,202 @@
+"""`LocalSearchOracle`: first and best improvement, restarts, no
+duplicates, an exact resume, the like-with-like comparison under halving,
+and a planted landscape solved far sooner than at random."""
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+import keras_nas
+from keras_nas.strategies import LocalSearchOracle
+
+MAX = keras_tuner.Objective("score", "max")
+VALUES = ["a", "b", "c", "d", "e"]
+TARGET = ["c", "a", "e", "b", "d", "a"]
+
+
+def cells(n=6):
+    """A plain space like NAS-Bench-201's cell: n positions of 5 values."""
+    hp = keras_tuner.HyperParameters()
+    for i in range(n):
+        hp.Choice(f"edge_{i}", VALUES)
+    return hp
+
+
+def planted(values):
+    """One best value per position; each position adds on its own."""
+    return float(sum(values.get(f"edge_{i}") == t
+                     for i, t in enumerate(TARGET)))
+
+
+def make(tmp_path, name="p", **kwargs):
+    kwargs.setdefault("objective", MAX)
+    oracle = LocalSearchOracle(**kwargs)
+    oracle._set_project_dir(str(tmp_path), name)
+    oracle.verbose = 0
+    return oracle
+
+
+def drive(oracle, score_fn, n, crash_after=None, metrics=None):
+    proposals = []
+    for _ in range(n):
+        trial = oracle.create_trial("tuner0")
+        if trial.status != "RUNNING":
+            break
+        values = dict(trial.hyperparameters.values)
+        proposals.append(values)
+        if crash_after is not None and len(proposals) == crash_after:
+            return proposals  # Killed mid-trial: never ended.
+        reported = {"score": score_fn(values)}
+        reported.update((metrics or {}).get(len(proposals), {}))
+        oracle.update_trial(trial.trial_id, reported)
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    return proposals
+
+
+def evals_to(score_fn, proposals, target):
+    for i, values in enumerate(proposals, 1):
+        if score_fn(values) >= target:
+            return i
+    return len(proposals) + 1
+
+
+def test_planted_landscape_is_solved_far_sooner_than_at_random(tmp_path):
+    local, rnd = [], []
+    for seed in range(1, 4):
+        oracle = make(tmp_path, f"l{seed}", hyperparameters=cells(), seed=seed,
+                      max_trials=80)
+        local.append(evals_to(planted, drive(oracle, planted, 80), 6))
+        if seed == 3:
+            continue
+        random_oracle = keras_tuner.oracles.RandomSearchOracle(
+            objective=MAX, max_trials=80, seed=seed, hyperparameters=cells())
+        random_oracle._set_project_dir(str(tmp_path), f"r{seed}")
+        random_oracle.verbose = 0
+        rnd.append(evals_to(planted, drive(random_oracle, planted, 80), 6))
+    # 15,625 candidates, one optimum: random search finds it in 80 with a
+    # chance of 0.5 %. A climb of 6 steps, each trying the 24 neighbours in
+    # random order until one of the k still wrong positions improves, needs
+    # about 10 + 24 * (1/7 + ... + 1/2) = 48 on average.
+    assert max(local) <= 60, local
+    assert rnd == [81, 81], rnd
+
+
+def test_first_improvement_moves_at_once_best_improvement_after_all(tmp_path):
+    first = make(tmp_path, "f", hyperparameters=cells(2), seed=3,
+                 start_size=1, max_trials=9)
+    proposals = drive(first, planted, 9)
+    # After the start, each proposal is one value away from the incumbent
+    # at that time, and an improving one becomes the incumbent.
+    assert first.incumbent is not None
+    assert planted(first.trials[first.incumbent].hyperparameters.values) == max(
+        planted(v) for v in proposals)
+
+    best = make(tmp_path, "b", hyperparameters=cells(2), seed=3,
+                start_size=1, first_improvement=False, max_trials=9)
+    proposals = drive(best, planted, 9)
+    start = proposals[0]
+    # 2 positions x 4 other values = 8 neighbours, all tried before a move.
+    for values in proposals[1:]:
+        assert sum(values[k] != start[k] for k in start) == 1
+    assert best.incumbent == "0"
+
+
+def test_restarts_at_a_local_optimum_and_never_repeats(tmp_path):
+    # A needle: every neighbour of every candidate scores the same, so each
+    # start is a local optimum once its neighbours are tried.
+    oracle = make(tmp_path, hyperparameters=cells(2), seed=5, start_size=2,
+                  max_trials=25)
+    proposals = drive(oracle, lambda v: 0.0, 25)
+    keys = [tuple(sorted(v.items())) for v in proposals]
+    assert len(keys) == len(set(keys)) == 25  # 25 = the whole space.
+    assert oracle.restarts >= 1
+    assert oracle.create_trial("tuner0").status == "STOPPED"
+
+
+def test_op_sequences_are_valid_neighbours(tmp_path):
+    space = keras_nas.SearchSpace(max_depth=5, input_shape=(8, 8, 1),
+                                  max_params=20000)
+    oracle = make(tmp_path, space=space, seed=2, start_size=4, max_trials=30)
+    proposals = drive(oracle, lambda v: float(v["depth"]), 30)
+    assert len(proposals) == 30
+    for values in proposals:
+        assert space.check(space.decode(values)) is None
+    # After the start, each is one replace, insert or delete away from an
+    # earlier one (the incumbent when it was proposed), never a copy, but
+    # for the fresh starts after a local optimum.
+    seqs = [space.decode(v) for v in proposals]
+    assert len({tuple(s) for s in seqs}) == 30
+    fresh = [ops for i, ops in enumerate(seqs[4:], 4)
+             if not any(one_edit(ops, earlier) for earlier in seqs[:i])]
+    assert len(fresh) <= 4 * oracle.restarts
+
+
+def one_edit(a, b):
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = sorted((a, b), key=len)
+    return len(long_) == len(short) + 1 and any(
+        long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+@pytest.mark.parametrize("crash_mid_trial", [False, True])
+def test_resume_makes_exactly_the_uninterrupted_proposals(tmp_path,
+                                                          crash_mid_trial):
+    kwargs = dict(hyperparameters=cells(), seed=7, start_size=4, max_trials=40)
+    straight = drive(make(tmp_path, "straight", **kwargs), planted, 40)
+    first = make(tmp_path, "resumed", **kwargs)
+    part = drive(first, planted, 13,
+                 crash_after=13 if crash_mid_trial else None)
+    again = make(tmp_path, "resumed", **kwargs)
+    again.reload()
+    rest = drive(again, planted, 40)
+    if crash_mid_trial:
+        assert rest[0] == part[-1]  # The interrupted trial runs again.
+        rest = rest[1:]
+    assert part + rest == straight
+
+
+def test_compares_at_the_highest_rung_both_reached(tmp_path):
+    # Trial 0 trained on to rung 1 and scored 0.9 there, but at rung 0 it
+    # had 0.5; trial 1 stopped at rung 0 with 0.7. Like with like, trial 1
+    # is the better start, whatever the final scores say.
+    oracle = make(tmp_path, hyperparameters=cells(2), seed=1, start_size=2,
+                  max_trials=3)
+    rungs = {1: {"rung_0": 0.5, "rung_1": 0.9}, 2: {"rung_0": 0.7}}
+    scores = iter([0.9, 0.7, 0.0])
+    drive(oracle, lambda v: next(scores), 3, metrics=rungs)
+    assert oracle.incumbent == "1"
+
+
+def test_bad_arguments_are_refused_before_any_trial():
+    with pytest.raises(ValueError, match="start_size"):
+        LocalSearchOracle(objective=MAX, start_size=0)
+    with pytest.raises(TypeError, match="first_improvement"):
+        LocalSearchOracle(objective=MAX, first_improvement="yes")
+    with pytest.raises(ValueError, match="one objective"):
+        LocalSearchOracle(objective=[MAX, keras_tuner.Objective("p", "min")])
+    with pytest.raises(TypeError, match="space"):
+        LocalSearchOracle(space=cells(), objective=MAX)
+
+
+def test_a_real_search_with_local_search_and_its_predictor(tmp_path):
+    from tests.conftest import tabular
+
+    x, y = tabular(120)
+    search = keras_nas.NASSearch(
+        directory=str(tmp_path), project_name="p", seed=1, max_trials=5,
+        strategy="local",
+        strategy_options={"start_size": 3, "predictor": {"min_trials": 3}})
+    search.fit(x, y, epochs=2, verbose=0)
+    oracle = search.tuner.oracle
+    assert isinstance(oracle, LocalSearchOracle)
+    assert oracle.predictor.min_trials == 3
+    records = search.results()
+    assert len(records) == 5 and all(r.status == "COMPLETED" for r in records)
+    # The last two are neighbours of the best start (one edit away).
+    starts = [r.ops for r in records[:3]]
+    for r in records[3:]:
+        assert any(one_edit(r.ops, s) for s in starts + [records[3].ops])
+    assert search.best_model() is not None
