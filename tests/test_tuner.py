@@ -1,5 +1,6 @@
-"""The tuner's own rules, each on its own: steps per compiled call, the
-frozen heap, and the time budget's callback."""
+"""The engine's per-trial rules, each on its own: steps per compiled call
+and the frozen heap (`engine.speed`), and the time budget's callback
+(`engine.tuner`)."""
 
 import gc
 
@@ -7,23 +8,23 @@ import keras
 import numpy as np
 import pytest
 
-from keras_nas.engine import tuner
+from keras_nas.engine import speed, tuner
 
 
 def test_steps_per_execution_default_and_checks():
-    assert tuner.resolve_steps_per_execution(None) == (
-        tuner.DEFAULT_STEPS_PER_EXECUTION)
-    assert tuner.resolve_steps_per_execution(4) == 4
+    assert speed.resolve_steps_per_execution(None) == (
+        speed.DEFAULT_STEPS_PER_EXECUTION)
+    assert speed.resolve_steps_per_execution(4) == 4
     for bad in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match=r"`steps_per_execution` must be "
                            rf"a positive integer or None. Received: "
                            rf"steps_per_execution={bad!r}"):
-            tuner.resolve_steps_per_execution(bad)
+            speed.resolve_steps_per_execution(bad)
 
 
 def test_frozen_heap_freezes_inside_and_unfreezes_after():
     assert gc.get_freeze_count() == 0
-    with tuner.frozen_heap():
+    with speed.frozen_heap():
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
 
@@ -32,7 +33,7 @@ def test_frozen_heap_leaves_a_users_freeze_alone():
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        with tuner.frozen_heap():
+        with speed.frozen_heap():
             pass
         assert gc.get_freeze_count() == frozen
     finally:

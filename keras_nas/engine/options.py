@@ -55,7 +55,7 @@ class Training:
             saves Python's overhead per batch, which on small models and
             data costs as much as the batch itself; callbacks'
             `on_train_batch_*` methods then run every that many batches.
-            `None` picks `engine.tuner.DEFAULT_STEPS_PER_EXECUTION` (`1` on
+            `None` picks `engine.speed.DEFAULT_STEPS_PER_EXECUTION` (`1` on
             the PyTorch backend, which does not support more). Defaults to
             `None`.
         distribution_strategy: Optional `tf.distribute.Strategy` under which
@@ -92,7 +92,7 @@ class Training:
             raise ValueError(
                 f"`head` must be one of {HEADS}. Received: "
                 f"head={self.head!r}.")
-        from keras_nas.engine.tuner import resolve_steps_per_execution
+        from keras_nas.engine.speed import resolve_steps_per_execution
 
         resolve_steps_per_execution(self.steps_per_execution)  # Checks it.
 
