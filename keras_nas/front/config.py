@@ -155,10 +155,6 @@ class SearchConfig:
             return self.latency or Latency()
         return None
 
-    def replace(self, **changes):
-        """A copy with `changes`, checked again."""
-        return dataclasses.replace(self, **changes)
-
     # -- config -----------------------------------------------------------
 
     def get_config(self):

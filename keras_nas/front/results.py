@@ -51,24 +51,21 @@ class SearchResults:
     def head(self):
         return self.config.training.head
 
-    def _require_tuner(self):
-        return self.tuner
-
     def results(self):
         """One `results.TrialRecord` per trial, in trial order."""
-        tuner = self._require_tuner()
+        tuner = self.tuner
         return results_module.collect(tuner.oracle, self.space_, self.head)
 
     def objectives(self):
         """The search's `keras_tuner.Objective`s: one, or several in the
         order given; the first trained one is primary (`best_model()`,
         early stopping and successive halving follow it)."""
-        return objectives_of(self._require_tuner().oracle.objective)
+        return objectives_of(self.tuner.oracle.objective)
 
     def summary(self):
         """Print the table of trials; the best is marked with `*`, other
         members of the Pareto front (several objectives) with `+`."""
-        tuner = self._require_tuner()
+        tuner = self.tuner
         objectives = self.objectives()
         primary = primary_objective(tuner.oracle.objective)
         names = ", ".join(f"{o.name} ({o.direction})" for o in objectives)
@@ -127,7 +124,7 @@ class SearchResults:
                 [objectives[0].direction, "min"])
 
     def _best_trial(self, trial_id=None):
-        tuner = self._require_tuner()
+        tuner = self.tuner
         if trial_id is not None:
             trial = tuner.oracle.trials.get(str(trial_id))
             if trial is None or trial.status != "COMPLETED":
@@ -195,7 +192,7 @@ class SearchResults:
         trials it says that nothing can be concluded. A trial stopped by
         successive halving counts with its value at the rung it reached.
         """
-        objective = primary_objective(self._require_tuner().oracle.objective)
+        objective = primary_objective(self.tuner.oracle.objective)
         return importance_module.analyze(
             self.results(), direction=objective.direction,
             objective=objective.name, n_bootstrap=n_bootstrap,
