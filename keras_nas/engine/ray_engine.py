@@ -189,6 +189,7 @@ class _Driver:
         self._requeue_orphans()
         slots = [f"{_TUNER_PREFIX}{k}" for k in range(self.workers)]
         running = {}  # slot -> (sequence, trial, ref, submitted)
+        held = {}  # slot -> the outcome of a finished, unrecorded trial
         stopping = False
         idle = 0
         try:
@@ -203,9 +204,9 @@ class _Driver:
                         continue
                 if not running:
                     break
-                slot = self._next_finished(running)
-                _, trial, ref, submitted = running.pop(slot)
-                self._record(trial, self._outcome(ref), submitted)
+                slot = self._next_finished(running, held)
+                _, trial, _, submitted = running.pop(slot)
+                self._record(trial, held.pop(slot), submitted)
         finally:
             for _, _, ref, _ in running.values():
                 self.ray.cancel(ref, force=True)
@@ -251,12 +252,26 @@ class _Driver:
                 prior[previous] = f.read()
         return self.task.remote(self.spec_ref, self.data_ref, trial, prior)
 
-    def _next_finished(self, running):
-        if self.options.ordered:
-            return min(running, key=lambda slot: running[slot][0])
-        refs = {running[slot][2]: slot for slot in running}
-        ready, _ = self.ray.wait(list(refs), num_returns=1)
-        return refs[ready[0]]
+    def _next_finished(self, running, held):
+        """The slot recorded next: the oldest with `ordered`, else the first
+        to finish; its outcome is then in `held`.
+
+        Every trial's result is fetched as soon as it is ready, even one
+        that `ordered` records later: a result left in the object store of
+        a node that then leaves would be lost, and Ray would train the
+        trial again."""
+        while True:
+            if self.options.ordered:
+                oldest = min(running, key=lambda slot: running[slot][0])
+                if oldest in held:
+                    return oldest
+            refs = {running[slot][2]: slot for slot in running
+                    if slot not in held}
+            ready, _ = self.ray.wait(list(refs), num_returns=1)
+            slot = refs[ready[0]]
+            held[slot] = self._outcome(ready[0])
+            if not self.options.ordered:
+                return slot
 
     def _outcome(self, ref):
         ray = self.ray
