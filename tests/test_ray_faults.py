@@ -6,6 +6,9 @@ in subprocesses, each in a network namespace of its own with loopback only
   SIGKILLed) loses only its running trials: they run again on the node
   that stays, the trial it had finished stays as it was recorded, and the
   search ends with `max_trials` distinct completed trials.
+- `max_time` holds with 2 workers: no trial is proposed after it, and
+  those in flight end at their first epoch end past it, as in a serial
+  search; `max_calls=1` gives each trial a fresh worker process.
 """
 
 import os
@@ -43,3 +46,36 @@ def test_a_node_that_leaves_loses_only_its_running_trials(tmp_path):
     path = tmp_path / "best.keras"
     search.export(str(path))
     assert os.path.getsize(path) > 0
+
+
+def test_max_time_holds_and_worker_processes_are_recycled(tmp_path):
+    lines = ray_support.run_script("budget.py", tmp_path)
+    deadline = lines["BEGAN"] + lines["MAX_TIME"]
+    placed, trials = lines["BUDGET_PLACED"], lines["BUDGET_TRIALS"]
+    # The budget stopped the search: no trial proposed after it ...
+    assert 1 <= len(trials) < 50
+    assert all(p["submitted"] <= deadline + 0.5 for p in placed.values())
+    # ... and each one in flight ended at its first epoch end past it, as
+    # in a serial search (epochs last a second: the script's `SlowEpochs`),
+    # recorded with what it reached.
+    for trial_id, p in placed.items():
+        if p["finished"] > deadline + 0.5:
+            assert trials[trial_id]["time_up"], trial_id
+            assert p["finished"] - max(p["started"], deadline) < 2 * 1.0 + 3
+    late = max(0.0, max(p["started"] for p in placed.values()) - deadline)
+    assert lines["ENDED"] - deadline < late + 2 * 1.0 + 5
+    # The results agree with the oracle and the folder.
+    records = lines["BUDGET_RECORDS"]
+    assert sorted(records) == sorted(trials) == sorted(placed)
+    assert all(r[0] == "COMPLETED" for r in records.values())
+    assert all(t["status"] == "COMPLETED" for t in trials.values())
+    again = keras_nas.NASSearch.load(str(tmp_path), "budget").results()
+    assert sorted(r.trial_id for r in again) == sorted(records)
+    if len(placed) >= 3:  # By default a worker process serves many trials.
+        assert len({p["pid"] for p in placed.values()}) < len(placed)
+    # `max_calls=1`: a fresh worker process for every trial, so each of the
+    # two slots saw more than one.
+    pids = lines["RECYCLED_PIDS"]
+    assert sorted(pids) == ["0", "1", "2"]
+    assert len(set(pids.values())) == 3
+    assert lines["RECYCLED_STATUSES"] == ["COMPLETED"] * 3
