@@ -85,3 +85,29 @@ def test_ray_engine_refuses_a_dataset_before_training(tmp_path):
     with pytest.raises(ValueError, match="numpy arrays"):
         search.fit(data, validation_data=data, epochs=1, verbose=0)
     assert search.tuner is None  # Refused before the search was made.
+
+
+def test_deprecated_trials_per_process_is_max_calls_on_ray(tmp_path):
+    with pytest.warns(DeprecationWarning, match=r"Ray\(max_calls"):
+        search = keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
+                                     workers=2, trials_per_process=3)
+    assert search.config.engine == keras_nas.Ray(max_calls=3)
+    with pytest.warns(DeprecationWarning):
+        search = keras_nas.NASSearch(
+            directory=str(tmp_path), workers=2, trials_per_process=3,
+            engine=keras_nas.Ray(num_cpus=2, max_retries=0))
+    assert search.config.engine == keras_nas.Ray(num_cpus=2, max_retries=0,
+                                                 max_calls=3)
+    with pytest.warns(DeprecationWarning):  # Keras Tuner's stays so.
+        search = keras_nas.NASSearch(directory=str(tmp_path), workers=2,
+                                     trials_per_process=3)
+    assert search.config.engine == keras_nas.KerasTunerEngine(
+        trials_per_process=3)
+    with pytest.warns(DeprecationWarning), pytest.raises(
+            ValueError, match=r"trials_per_process=0"):
+        keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
+                            workers=2, trials_per_process=0)
+    with pytest.warns(DeprecationWarning), pytest.raises(
+            ValueError, match=r"worker_timeout=30, engine='ray'"):
+        keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
+                            workers=2, worker_timeout=30)

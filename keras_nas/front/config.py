@@ -242,10 +242,32 @@ _DEPRECATED = {
     "reduction_factor": "halving=keras_nas.Halving(reduction_factor=...)",
     "worker_timeout": "engine=keras_nas.KerasTunerEngine(timeout_s=...)",
     "trials_per_process":
-        "engine=keras_nas.KerasTunerEngine(trials_per_process=...)",
+        "engine=keras_nas.KerasTunerEngine(trials_per_process=...) (on Ray, "
+        "engine=keras_nas.Ray(max_calls=...))",
     "strategy_options": "strategy=keras_nas.Strategy(name, **options)",
     "log_dir": "fit(callbacks=[keras.callbacks.TensorBoard(log_dir)])",
 }
+
+
+def _deprecated_engine(engine, old):
+    """The engine of `NASSearch(engine=..., worker_timeout=...,
+    trials_per_process=...)` (`old` by their new names): on Ray,
+    `trials_per_process` is `Ray(max_calls=...)`."""
+    from keras_nas.engine import ray_options
+
+    if not (engine == "ray" or isinstance(engine, ray_options.Ray)):
+        if isinstance(engine, engine_options.KerasTunerEngine):
+            return dataclasses.replace(engine, **old)
+        return engine_options.KerasTunerEngine(**old)
+    if "timeout_s" in old:
+        raise ValueError(
+            "`worker_timeout` is a setting of Keras Tuner's engine; on Ray a "
+            "trial whose worker dies runs again (`Ray(max_retries=...)`). "
+            f"Received: worker_timeout={old['timeout_s']!r}, "
+            f"engine={engine!r}.")
+    max_calls = check_int("trials_per_process", old["trials_per_process"], 1)
+    base = engine if isinstance(engine, ray_options.Ray) else ray_options.Ray()
+    return dataclasses.replace(base, max_calls=max_calls)
 
 
 def translate_deprecated(arguments, old, warn=True):
@@ -313,7 +335,8 @@ def translate_deprecated(arguments, old, warn=True):
                                           "trials_per_process"))
               if old.get(k) is not None}
     if engine:
-        arguments["engine"] = engine_options.KerasTunerEngine(**engine)
+        arguments["engine"] = _deprecated_engine(arguments.get("engine"),
+                                                 engine)
     if old.get("strategy_options"):
         strategy = arguments.get("strategy", "evolution")
         if isinstance(strategy, str):
