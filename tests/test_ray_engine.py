@@ -12,9 +12,7 @@ so Ray binds 127.0.0.1 and no test traffic leaves the machine.
   `NASSearcher` drives a `ray.tune.Tuner` run and restores.
 """
 
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,53 +23,23 @@ import pytest
 pytest.importorskip("ray", reason="the Ray engine needs keras-nas[ray]")
 
 import keras_nas  # noqa: E402
+from tests import ray_support  # noqa: E402
+from tests.ray_support import NETNS, SCRIPTS  # noqa: E402
 
-SCRIPTS = os.path.join(os.path.dirname(__file__), "ray_scripts")
-_NETNS = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
-
-
-def _netns_works():
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return False
-    try:
-        return subprocess.run(_NETNS + ["true"], capture_output=True,
-                              timeout=20).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not _netns_works(), reason=(
-        "Ray tests run in a network namespace of their own (unshare -n), "
-        "which this machine does not permit")),
-]
-
-
-def _env():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(keras_nas.__file__)))
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", RAY_USAGE_STATS_ENABLED="0",
-                PYTHONPATH=os.pathsep.join(
-                    [root] + [p for p in os.environ.get("PYTHONPATH", "")
-                              .split(os.pathsep) if p]))
+pytestmark = ray_support.MARKS
 
 
 def _stdin_search(project, **kwargs):
     """`python - < search.py <project>` in its own namespace and session."""
     script = open(os.path.join(SCRIPTS, "search.py"), "rb")
     return subprocess.Popen(
-        _NETNS + [sys.executable, "-", str(project)], stdin=script,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env(),
-        start_new_session=True, **kwargs)
+        NETNS + [sys.executable, "-", str(project)], stdin=script,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=ray_support.env(), start_new_session=True, **kwargs)
 
 
 def _placements(project):
-    path = os.path.join(project, "p", "ray_trials.json")
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
+    return ray_support.placements(os.path.join(project, "p"))
 
 
 def test_stdin_search_survives_a_killed_worker_and_a_killed_driver(tmp_path):
@@ -109,9 +77,9 @@ def test_stdin_search_survives_a_killed_worker_and_a_killed_driver(tmp_path):
 
 def test_two_nodes_and_the_tune_searcher(tmp_path):
     out = subprocess.run(
-        _NETNS + [sys.executable, os.path.join(SCRIPTS, "cluster.py"),
-                  str(tmp_path)],
-        capture_output=True, text=True, env=_env(), timeout=400,
+        NETNS + [sys.executable, os.path.join(SCRIPTS, "cluster.py"),
+                 str(tmp_path)],
+        capture_output=True, text=True, env=ray_support.env(), timeout=400,
         start_new_session=True)
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines()
                  if line.split(" ", 1)[0] in (

@@ -12,10 +12,21 @@ project folder, so reports, `NASSearch.load` and export read it as they
 read a local search. Each trial is one Ray task (`ray_worker.run_trial`)
 that may run on any node; the training data goes to the object store once.
 
-Faults: a task whose worker process dies is run again by Ray, on any node,
-up to `Ray.max_retries` times, then recorded as FAILED with the reason. A
-killed driver loses nothing finished: the oracle is saved after each trial,
-and the same code run again resumes, the trials that were in flight first.
+Faults: a task whose worker process dies, or whose node leaves the
+cluster, is run again by Ray on any node, up to `Ray.max_retries` times,
+then recorded as FAILED with the reason. A node that leaves loses only its
+running trials: each finished trial's result is fetched into the driver as
+soon as it is ready (also when `ordered` records it later), so none waits
+in the object store of a node that may go. A killed driver loses nothing
+finished: the oracle is saved after each trial, and the same code run
+again resumes, the trials that were in flight first.
+
+The time budget (`max_time`) is the driver's: no trial is proposed after
+it, and each trial in flight, on whichever node, ends at its first epoch
+end past it (the workers' tuners hold the same deadline), recorded with
+what it reached, as in a serial search. A trial proposed just before the
+budget ends but started later (a worker process still starting, a rerun
+after a node left) trains one epoch.
 
 Determinism: with `Ray.ordered` (the default) finished trials are recorded
 in the order they were proposed, and a new one is proposed only when a slot

@@ -65,7 +65,8 @@ class Ray:
             `{"cpu": 1, "gpu": 0}`.
         max_calls: Trials one worker process runs before Ray replaces it,
             so that the backend's memory stays flat (TensorFlow keeps about
-            5 MB per traced training step). Defaults to `20`.
+            5 MB per traced training step), as `trials_per_process` does
+            on Keras Tuner's engine. Defaults to `20`.
         max_retries: Times a trial whose worker process died (killed, out
             of memory, `os._exit`) runs again before it is recorded as
             FAILED. Defaults to `2`.
