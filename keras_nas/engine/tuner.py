@@ -40,6 +40,7 @@ from keras_nas.engine.hypermodel import NASHyperModel
 from keras_nas.engine.speed import (DEFAULT_STEPS_PER_EXECUTION, frozen_heap,
                                     resolve_steps_per_execution)
 from keras_nas.strategies import halving as halving_module
+from keras_nas.strategies import promotion
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
@@ -254,9 +255,15 @@ class NASTuner(keras_tuner.Tuner):
         metrics = dict(keep.best_logs)
         metrics["epochs"] = float(initial_epoch + len(history.epoch))
         metrics["seconds"] = float(seconds)
+        if initial_epoch:
+            metrics["initial_epoch"] = float(initial_epoch)
         if budget.rungs is not None:
             metrics.update(budget.rungs.metrics())
-            _remove(budget.rungs.checkpoint)
+            # Under promotions a candidate stopped at a rung may go on later
+            # from its rung checkpoint; the one it continued no longer will.
+            if not (self.halving.promotes
+                    and budget.rungs.stopped_at is not None):
+                _remove(budget.rungs.checkpoint)
         if budget.deadline is not None and budget.deadline.stopped:
             metrics["time_up"] = 1.0
         metrics.update(self._architecture_metrics(hp))
@@ -283,23 +290,39 @@ class NASTuner(keras_tuner.Tuner):
         the epoch a trial killed between rungs resumes from."""
         budget = _Budget()
         if self.halving is not None:
-            checkpoint = os.path.join(self.get_trial_dir(trial.trial_id),
-                                      "rung.weights.h5")
+            checkpoint = self._rung_checkpoint(trial.trial_id)
+            parent = trial.hyperparameters.values.get(promotion.CONTINUES)
+            promotes = self.halving.promotes
+            # Under promotions a trial that was killed after its rung had
+            # already stopped there: it trains its share again from where it
+            # began (its parent's rung, or scratch) instead of going past it.
+            start = None if promotes else checkpoint
+            if parent is not None:
+                start = self._rung_checkpoint(parent)
             reached = None
-            saved = halving_module.resume_point(checkpoint)
+            saved = None if start is None else halving_module.resume_point(
+                start)
+            if saved is None and parent is not None:
+                raise keras_tuner.errors.FailedTrialError(
+                    f"Trial {trial.trial_id} continues trial {parent}, whose "
+                    f"rung checkpoint {start} is missing or damaged.")
             if saved is not None:
                 budget.resume_epoch, reached = saved
-                self._load_weights(model, checkpoint=checkpoint)
+                self._load_weights(model, checkpoint=start)
             objective = self.objective
             budget.rungs = halving_module.RungCallback(
                 self._rung_table(),
                 trial.trial_id, objective, self.halving.rungs(epochs),
-                checkpoint, reached=reached)
+                checkpoint, reached=reached, stop_at_rung=promotes)
             budget.callbacks.append(budget.rungs)
         if self.deadline is not None:
             budget.deadline = _StopAtDeadline(self.deadline)
             budget.callbacks.append(budget.deadline)
         return budget
+
+    def _rung_checkpoint(self, trial_id):
+        """A trial's weights and optimizer state at its last rung."""
+        return os.path.join(self.get_trial_dir(trial_id), "rung.weights.h5")
 
     def _rung_table(self):
         """Where the trials' values at each rung are kept: the project
@@ -382,6 +405,10 @@ class NASTuner(keras_tuner.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        parent = trial.hyperparameters.values.get(promotion.CONTINUES)
+        if parent is not None and trial.status == TrialStatus.COMPLETED:
+            # Recorded as done: its parent's rung checkpoint is not needed.
+            _remove(self._rung_checkpoint(parent))
         if trial.status == TrialStatus.FAILED and trial.message:
             _logger.info("trial %s failed:\n%s", trial.trial_id,
                          trial.message)

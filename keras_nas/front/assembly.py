@@ -14,6 +14,7 @@ from keras_nas.engine import parallel
 from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
                                     resolve_steps_per_execution)
 from keras_nas.front import project, project_folder
+from keras_nas.strategies import promotion
 
 __all__ = ["make_tuner"]
 
@@ -62,6 +63,10 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
             latency=meter,
         )
     tuner.oracle.verbose = 0  # Our own line per trial instead.
+    halving = config.halving_in_use()
+    if halving is not None and halving.promotes:
+        promotion.install(tuner.oracle, tuner._rung_table(),
+                          halving.rungs(epochs))
     if not reopen and not parallel.in_worker():
         project_folder.rerun_damaged(tuner)
         project.write_meta(tuner.project_dir, config.get_config(),
