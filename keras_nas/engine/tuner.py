@@ -379,11 +379,21 @@ class NASTuner(keras_tuner.Tuner):
         if self.deadline is not None and time.time() >= self.deadline:
             raise TimeBudgetExhausted()
 
+    def start_promotions(self, epochs):
+        """Under `Halving(mode="promotion")`, make the oracle continue
+        promotable candidates first (`promotion.install`); a worker's
+        oracle is the chief's."""
+        if (self.halving is not None and self.halving.promotes
+                and not _compat.is_worker()):
+            promotion.install(self.oracle, self._rung_table(),
+                              self.halving.rungs(epochs))
+
     def search(self, *fit_args, **fit_kwargs):
         """Keras Tuner's search, ending cleanly when the time budget is
         spent: the trial in flight is finished and recorded first. The
         objects that exist before it stay out of its trials' garbage
         collections (`frozen_heap`)."""
+        self.start_promotions(fit_kwargs.get("epochs", 1))
         try:
             # A failed trial is a normal part of a search: its traceback
             # goes to its record and the log, onto the screen at verbose=2.

@@ -14,7 +14,6 @@ from keras_nas.engine import parallel
 from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
                                     resolve_steps_per_execution)
 from keras_nas.front import project, project_folder
-from keras_nas.strategies import promotion
 
 __all__ = ["make_tuner"]
 
@@ -63,10 +62,8 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
             latency=meter,
         )
     tuner.oracle.verbose = 0  # Our own line per trial instead.
-    halving = config.halving_in_use()
-    if halving is not None and halving.promotes:
-        promotion.install(tuner.oracle, tuner._rung_table(),
-                          halving.rungs(epochs))
+    if epochs is not None:  # A chief serves its oracle without `search`.
+        tuner.start_promotions(epochs)
     if not reopen and not parallel.in_worker():
         project_folder.rerun_damaged(tuner)
         project.write_meta(tuner.project_dir, config.get_config(),
