@@ -8,7 +8,8 @@ a NAS search needs of each trial:
 - early stopping on the objective and `TerminateOnNaN`, unless the user
   passed their own, and the best epoch's weights (`callbacks.KeepBestWeights`)
   written once, atomically, at the end of the trial;
-- successive halving (`halving`) and the time budget, per trial;
+- successive halving (`halving`) and the time budget, per trial
+  (`budget`);
 - out of memory: one retry at half the batch size;
 - a failure policy that fits architecture search (`failures`);
 - hooks run after each trial (progress lines, TensorBoard);
@@ -16,12 +17,10 @@ a NAS search needs of each trial:
   than the search left out) before each trial.
 """
 
-import dataclasses
 import logging
 import math
 import os
 import time
-from typing import Optional
 
 import keras
 import keras_tuner
@@ -31,7 +30,9 @@ from keras_tuner.engine.tuner import maybe_distribute
 from keras_nas import _compat
 from keras_nas._atomic import weights_bytes, write_atomic
 from keras_nas.data.task import primary_objective
+from keras_nas.engine import budget as budget_module
 from keras_nas.engine import callbacks as callbacks_module
+from keras_nas.engine.budget import TimeBudgetExhausted
 from keras_nas.engine import parallel
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                        MachineFailure, is_out_of_memory,
@@ -46,38 +47,6 @@ __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
 
 _logger = logging.getLogger(__name__)
-
-class TimeBudgetExhausted(Exception):
-    """The search's `max_time` ran out before the next trial."""
-
-
-class _StopAtDeadline(keras.callbacks.Callback):
-    """Ends the trial in flight at the end of the epoch in which the time
-    budget runs out; the trial is recorded with what it reached."""
-
-    def __init__(self, deadline):
-        super().__init__()
-        self.deadline = deadline
-        self.stopped = False
-
-    def on_train_begin(self, logs=None):
-        self.stopped = False
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.time() >= self.deadline:
-            self.stopped = True
-            self.model.stop_training = True
-
-
-@dataclasses.dataclass
-class _Budget:
-    """What successive halving and the time budget add to one trial."""
-
-    callbacks: list = dataclasses.field(default_factory=list)
-    rungs: Optional[halving_module.RungCallback] = None
-    deadline: Optional[_StopAtDeadline] = None
-    resume_epoch: int = 0
-
 
 class NASTuner(keras_tuner.Tuner):
     """A Keras Tuner `Tuner` that trains op sequences.
@@ -287,38 +256,8 @@ class NASTuner(keras_tuner.Tuner):
 
     def _budget(self, trial, model, epochs):
         """The callbacks of successive halving and of the time budget, and
-        the epoch a trial killed between rungs resumes from."""
-        budget = _Budget()
-        if self.halving is not None:
-            checkpoint = self._rung_checkpoint(trial.trial_id)
-            parent = trial.hyperparameters.values.get(promotion.CONTINUES)
-            promotes = self.halving.promotes
-            # Under promotions a trial that was killed after its rung had
-            # already stopped there: it trains its share again from where it
-            # began (its parent's rung, or scratch) instead of going past it.
-            start = None if promotes else checkpoint
-            if parent is not None:
-                start = self._rung_checkpoint(parent)
-            reached = None
-            saved = None if start is None else halving_module.resume_point(
-                start)
-            if saved is None and parent is not None:
-                raise keras_tuner.errors.FailedTrialError(
-                    f"Trial {trial.trial_id} continues trial {parent}, whose "
-                    f"rung checkpoint {start} is missing or damaged.")
-            if saved is not None:
-                budget.resume_epoch, reached = saved
-                self._load_weights(model, checkpoint=start)
-            objective = self.objective
-            budget.rungs = halving_module.RungCallback(
-                self._rung_table(),
-                trial.trial_id, objective, self.halving.rungs(epochs),
-                checkpoint, reached=reached, stop_at_rung=promotes)
-            budget.callbacks.append(budget.rungs)
-        if self.deadline is not None:
-            budget.deadline = _StopAtDeadline(self.deadline)
-            budget.callbacks.append(budget.deadline)
-        return budget
+        the epoch the trial starts from (`budget.trial_budget`)."""
+        return budget_module.trial_budget(self, trial, model, epochs)
 
     def _rung_checkpoint(self, trial_id):
         """A trial's weights and optimizer state at its last rung."""
