@@ -12,6 +12,7 @@ from typing import List, Optional
 from keras_nas.space import architecture
 from keras_nas.space.search_space import other_values
 from keras_nas.engine.failures import reason_of
+from keras_nas.strategies import promotion
 from keras_nas.strategies.scores import best_value
 from keras_nas.data.task import objectives_of, primary_objective
 
@@ -44,6 +45,9 @@ class TrialRecord:
             (its `value` is then its best value up to that rung).
         objectives: With several objectives, each one's best value by name
             (`None` where missing); empty with one.
+        continues: Under promotions (`Halving(mode="promotion")`), the id
+            of the trial whose candidate this one trained on from, or
+            `None`.
     """
 
     trial_id: str
@@ -59,6 +63,7 @@ class TrialRecord:
     rung: Optional[int] = None
     stopped: bool = False
     objectives: dict = dataclasses.field(default_factory=dict)
+    continues: Optional[str] = None
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -83,6 +88,7 @@ def record(trial, space, head="auto", objective=None):
             (otherwise the trial's score is its value). Defaults to `None`.
     """
     values = dict(trial.hyperparameters.values)
+    continues = values.pop(promotion.CONTINUES, None)
     try:
         ops = space.decode(values)
     except ValueError:
@@ -115,6 +121,7 @@ def record(trial, space, head="auto", objective=None):
         else int(_metric(trial, "rung")),
         stopped=bool(_metric(trial, "stopped")),
         objectives=several,
+        continues=None if continues is None else str(continues),
     )
 
 

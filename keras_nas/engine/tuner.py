@@ -8,7 +8,8 @@ a NAS search needs of each trial:
 - early stopping on the objective and `TerminateOnNaN`, unless the user
   passed their own, and the best epoch's weights (`callbacks.KeepBestWeights`)
   written once, atomically, at the end of the trial;
-- successive halving (`halving`) and the time budget, per trial;
+- successive halving (`halving`) and the time budget, per trial
+  (`budget`);
 - out of memory: one retry at half the batch size;
 - a failure policy that fits architecture search (`failures`);
 - hooks run after each trial (progress lines, TensorBoard);
@@ -16,12 +17,10 @@ a NAS search needs of each trial:
   than the search left out) before each trial.
 """
 
-import dataclasses
 import logging
 import math
 import os
 import time
-from typing import Optional
 
 import keras
 import keras_tuner
@@ -31,7 +30,9 @@ from keras_tuner.engine.tuner import maybe_distribute
 from keras_nas import _compat
 from keras_nas._atomic import weights_bytes, write_atomic
 from keras_nas.data.task import primary_objective
+from keras_nas.engine import budget as budget_module
 from keras_nas.engine import callbacks as callbacks_module
+from keras_nas.engine.budget import TimeBudgetExhausted
 from keras_nas.engine import parallel
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                        MachineFailure, is_out_of_memory,
@@ -40,43 +41,12 @@ from keras_nas.engine.hypermodel import NASHyperModel
 from keras_nas.engine.speed import (DEFAULT_STEPS_PER_EXECUTION, frozen_heap,
                                     resolve_steps_per_execution)
 from keras_nas.strategies import halving as halving_module
+from keras_nas.strategies import promotion
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
 
 _logger = logging.getLogger(__name__)
-
-class TimeBudgetExhausted(Exception):
-    """The search's `max_time` ran out before the next trial."""
-
-
-class _StopAtDeadline(keras.callbacks.Callback):
-    """Ends the trial in flight at the end of the epoch in which the time
-    budget runs out; the trial is recorded with what it reached."""
-
-    def __init__(self, deadline):
-        super().__init__()
-        self.deadline = deadline
-        self.stopped = False
-
-    def on_train_begin(self, logs=None):
-        self.stopped = False
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.time() >= self.deadline:
-            self.stopped = True
-            self.model.stop_training = True
-
-
-@dataclasses.dataclass
-class _Budget:
-    """What successive halving and the time budget add to one trial."""
-
-    callbacks: list = dataclasses.field(default_factory=list)
-    rungs: Optional[halving_module.RungCallback] = None
-    deadline: Optional[_StopAtDeadline] = None
-    resume_epoch: int = 0
-
 
 class NASTuner(keras_tuner.Tuner):
     """A Keras Tuner `Tuner` that trains op sequences.
@@ -254,9 +224,15 @@ class NASTuner(keras_tuner.Tuner):
         metrics = dict(keep.best_logs)
         metrics["epochs"] = float(initial_epoch + len(history.epoch))
         metrics["seconds"] = float(seconds)
+        if initial_epoch:
+            metrics["initial_epoch"] = float(initial_epoch)
         if budget.rungs is not None:
             metrics.update(budget.rungs.metrics())
-            _remove(budget.rungs.checkpoint)
+            # Under promotions a candidate stopped at a rung may go on later
+            # from its rung checkpoint; the one it continued no longer will.
+            if not (self.halving.promotes
+                    and budget.rungs.stopped_at is not None):
+                _remove(budget.rungs.checkpoint)
         if budget.deadline is not None and budget.deadline.stopped:
             metrics["time_up"] = 1.0
         metrics.update(self._architecture_metrics(hp))
@@ -280,26 +256,12 @@ class NASTuner(keras_tuner.Tuner):
 
     def _budget(self, trial, model, epochs):
         """The callbacks of successive halving and of the time budget, and
-        the epoch a trial killed between rungs resumes from."""
-        budget = _Budget()
-        if self.halving is not None:
-            checkpoint = os.path.join(self.get_trial_dir(trial.trial_id),
-                                      "rung.weights.h5")
-            reached = None
-            saved = halving_module.resume_point(checkpoint)
-            if saved is not None:
-                budget.resume_epoch, reached = saved
-                self._load_weights(model, checkpoint=checkpoint)
-            objective = self.objective
-            budget.rungs = halving_module.RungCallback(
-                self._rung_table(),
-                trial.trial_id, objective, self.halving.rungs(epochs),
-                checkpoint, reached=reached)
-            budget.callbacks.append(budget.rungs)
-        if self.deadline is not None:
-            budget.deadline = _StopAtDeadline(self.deadline)
-            budget.callbacks.append(budget.deadline)
-        return budget
+        the epoch the trial starts from (`budget.trial_budget`)."""
+        return budget_module.trial_budget(self, trial, model, epochs)
+
+    def _rung_checkpoint(self, trial_id):
+        """A trial's weights and optimizer state at its last rung."""
+        return os.path.join(self.get_trial_dir(trial_id), "rung.weights.h5")
 
     def _rung_table(self):
         """Where the trials' values at each rung are kept: the project
@@ -356,11 +318,21 @@ class NASTuner(keras_tuner.Tuner):
         if self.deadline is not None and time.time() >= self.deadline:
             raise TimeBudgetExhausted()
 
+    def start_promotions(self, epochs):
+        """Under `Halving(mode="promotion")`, make the oracle continue
+        promotable candidates first (`promotion.install`); a worker's
+        oracle is the chief's."""
+        if (self.halving is not None and self.halving.promotes
+                and not _compat.is_worker()):
+            promotion.install(self.oracle, self._rung_table(),
+                              self.halving.rungs(epochs))
+
     def search(self, *fit_args, **fit_kwargs):
         """Keras Tuner's search, ending cleanly when the time budget is
         spent: the trial in flight is finished and recorded first. The
         objects that exist before it stay out of its trials' garbage
         collections (`frozen_heap`)."""
+        self.start_promotions(fit_kwargs.get("epochs", 1))
         try:
             # A failed trial is a normal part of a search: its traceback
             # goes to its record and the log, onto the screen at verbose=2.
@@ -382,6 +354,10 @@ class NASTuner(keras_tuner.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        parent = trial.hyperparameters.values.get(promotion.CONTINUES)
+        if parent is not None and trial.status == TrialStatus.COMPLETED:
+            # Recorded as done: its parent's rung checkpoint is not needed.
+            _remove(self._rung_checkpoint(parent))
         if trial.status == TrialStatus.FAILED and trial.message:
             _logger.info("trial %s failed:\n%s", trial.trial_id,
                          trial.message)

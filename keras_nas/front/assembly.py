@@ -62,6 +62,8 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
             latency=meter,
         )
     tuner.oracle.verbose = 0  # Our own line per trial instead.
+    if epochs is not None:  # A chief serves its oracle without `search`.
+        tuner.start_promotions(epochs)
     if not reopen and not parallel.in_worker():
         project_folder.rerun_damaged(tuner)
         project.write_meta(tuner.project_dir, config.get_config(),

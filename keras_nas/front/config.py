@@ -100,6 +100,14 @@ class SearchConfig:
                 f"latency={self.latency!r}.")
         put("workers", check_int("workers", self.workers, 0))
         put("engine", engine_options.engine_from_argument(self.engine))
+        if self.halving and self.halving.promotes and getattr(
+                self.engine, "name", None) == "ray":
+            raise ValueError(
+                "`halving=Halving(mode='promotion')` does not run on the Ray "
+                "engine yet: a Ray worker's rung checkpoints stay on its "
+                "node. Received: halving="
+                f"{self.halving!r}, engine={self.engine!r}. Accepted: "
+                "mode='stopping' on Ray, or the Keras Tuner engine.")
         trials_per_process = getattr(self.engine, "trials_per_process", None)
         if trials_per_process is not None and not self.workers:
             raise ValueError(

@@ -95,6 +95,9 @@ class NASSearch:
             halves on its own); `False` off; `True` or a
             `keras_nas.Halving(min_epochs=..., reduction_factor=...)` on
             (with several objectives, rungs compare the primary one).
+            `Halving(mode="promotion")` is ASHA's promotion form: every
+            candidate stops at its next rung and is continued later, from
+            its rung checkpoint, once it is in the top of that rung.
             Defaults to `None`.
         warm_start: Rank a pool of candidates without training, by
             zero-cost proxies on one batch of the training data, and train

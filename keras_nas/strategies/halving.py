@@ -6,9 +6,16 @@ Li et al., "A System for Massively Parallel Hyperparameter Tuning" (MLSys
 `epochs`) it goes on only if its objective so far is in the top `1/eta` of
 all candidates that reached that rung, and otherwise stops there. Nothing
 waits for a rung to fill, so it suits workers and any oracle, unlike Keras
-Tuner's synchronous Hyperband. This is the "stopping" form of ASHA (as in
-Optuna's `SuccessiveHalvingPruner`): a candidate that passes a rung simply
-trains on, in the same `fit`, without a restart.
+Tuner's synchronous Hyperband. Two forms (`Halving(mode=...)`):
+
+- `"stopping"` (the default, as Optuna's `SuccessiveHalvingPruner`): a
+  candidate that passes a rung simply trains on, in the same `fit`, and one
+  that fails it stops for good.
+- `"promotion"` (the paper's Algorithm 2, `strategies.promotion`): every
+  candidate stops at its next rung; each time the oracle is asked for a
+  trial it first continues, from its rung checkpoint, a stopped candidate
+  that is now in the top `1/eta` of its rung, so a candidate stopped early
+  goes on when the candidates that arrive after it are worse.
 
 The rung table lives in the project folder (`rungs.json`), written
 atomically under a file lock, so local workers on one machine, or hosts on
@@ -39,6 +46,7 @@ from keras_nas._checks import check_int
 
 __all__ = [
     "Halving",
+    "MODES",
     "halving_from_argument",
     "RungCallback",
     "RungTable",
@@ -52,6 +60,9 @@ _logger = logging.getLogger(__name__)
 _TABLE = "rungs.json"
 _LOCK = "rungs.lock"
 _THREAD_LOCK = threading.Lock()
+
+#: The forms of successive halving `Halving(mode=...)` accepts.
+MODES = ("stopping", "promotion")
 
 
 def rung_epochs(min_epochs, epochs, reduction_factor):
@@ -81,16 +92,32 @@ class Halving:
             short trainings, more for long ones. Defaults to `None`.
         reduction_factor: `eta`: the top `1/eta` of each rung trains on.
             Defaults to `3`.
+        mode: `"stopping"`: a candidate in the top `1/eta` when it reaches
+            a rung trains on in the same `fit`, the others stop for good.
+            `"promotion"`: every candidate stops at its next rung, and a
+            stopped one is continued later (a new trial, from its rung
+            checkpoint) once it is in the top `1/eta` of its rung
+            (`strategies.promotion`). Defaults to `"stopping"`.
     """
 
     min_epochs: object = None
     reduction_factor: int = 3
+    mode: str = "stopping"
 
     def __post_init__(self):
         if self.min_epochs is not None:
             check_int("min_epochs", self.min_epochs, 1)
         object.__setattr__(self, "reduction_factor", check_int(
             "reduction_factor", self.reduction_factor, 2))
+        if not isinstance(self.mode, str) or self.mode not in MODES:
+            raise ValueError(
+                f"`mode` must be one of {MODES}. Received: "
+                f"mode={self.mode!r}.")
+
+    @property
+    def promotes(self):
+        """Whether stopped candidates are continued later (`"promotion"`)."""
+        return self.mode == "promotion"
 
     def rungs(self, epochs):
         eta = self.reduction_factor
@@ -101,7 +128,8 @@ class Halving:
 
     def get_config(self):
         return {"min_epochs": self.min_epochs,
-                "reduction_factor": self.reduction_factor}
+                "reduction_factor": self.reduction_factor,
+                "mode": self.mode}
 
     @classmethod
     def from_config(cls, config):
@@ -199,11 +227,17 @@ class RungCallback(keras.callbacks.Callback):
         objective: The `keras_tuner.Objective`.
         rungs: Rung epochs, from `Halving.rungs`.
         checkpoint: Where the weights at the last rung go.
+        reached: `{rung index: value}` already reached (a trial resumed
+            from a rung, or one continuing a promoted candidate).
+        stop_at_rung: Stop at the first rung whatever the table says (the
+            promotion form: the oracle decides later whether it goes on).
+            Defaults to `False`.
     """
 
     def __init__(self, table, trial_id, objective, rungs, checkpoint,
-                 reached=None):
+                 reached=None, stop_at_rung=False):
         super().__init__()
+        self.stop_at_rung = stop_at_rung
         self.table = table
         self.trial_id = trial_id
         self.objective = objective
@@ -233,7 +267,8 @@ class RungCallback(keras.callbacks.Callback):
                      size=weights_bytes(self.model))
         write_text_atomic(self.checkpoint + ".json", json.dumps(
             {"epoch": done, "rung": index, "reached": self.reached}))
-        if not self.table.report(done, self.trial_id, self.best):
+        goes_on = self.table.report(done, self.trial_id, self.best)
+        if self.stop_at_rung or not goes_on:
             self.stopped_at = index
             self.model.stop_training = True
 

@@ -48,7 +48,12 @@ def enqueue(oracle, values):
             "brackets decide what runs. Received: strategy="
             f"{type(oracle).__name__}. Accepted: any other strategy.")
     if getattr(oracle, "_keras_nas_queue", None) is None:
-        own = oracle.populate_space  # The bound method of its class.
+        # Under successive halving's promotions (`promotion.install`) the
+        # queue goes between them and the strategy: promotions come first.
+        promoting = getattr(oracle, "_keras_nas_proposer", None) is not None
+        # The bound method of its class, or the strategy's under promotions.
+        own = oracle._keras_nas_proposer if promoting else (
+            oracle.populate_space)
 
         def populate_space(trial_id):
             waiting = queued(oracle)
@@ -58,6 +63,9 @@ def enqueue(oracle, values):
             return own(trial_id)
 
         # An instance attribute: any oracle class, without subclassing it.
-        oracle.populate_space = populate_space
+        if promoting:
+            oracle._keras_nas_proposer = populate_space
+        else:
+            oracle.populate_space = populate_space
         oracle._keras_nas_queue = []
     oracle._keras_nas_queue.extend(dict(v) for v in values)
