@@ -103,9 +103,14 @@ def _text(n=2000, steps=40, seed=0):
     return x.astype("float32"), y
 
 
-def load(task):
-    x, y = {"digits": _digits, "colour32": _colour32, "sequence": _sequence,
+def arrays(task):
+    """The whole data set of a task, `(x, y)`, before any split."""
+    return {"digits": _digits, "colour32": _colour32, "sequence": _sequence,
             "text": _text}[task]()
+
+
+def load(task):
+    x, y = arrays(task)
     order = np.random.default_rng(123).permutation(len(x))
     x, y = x[order], y[order]
     n_train, n_val = int(0.6 * len(x)), int(0.2 * len(x))

@@ -27,6 +27,12 @@ Per system and seed: wall time, time to its best validation score, and the
 test accuracy of the model it returns; per trial, the elapsed time and the
 best validation accuracy so far (the curve). Needs `pip install .[benchmarks]`.
 
+`--task colour32` or `--task sequence` runs the same on a task of
+`blocks.py` (its data, the same seeded splits), the peers over a hypermodel
+written for it: `colour_conv` (conv/pool blocks for 32x32 colour images) and
+`sequence_model` (Conv1D blocks, then an LSTM or a global pooling).
+`equal_time.py` runs these tasks at equal wall time.
+
     python benchmarks/peers.py --seeds 3
 """
 
@@ -73,12 +79,26 @@ class TrialLog(keras.callbacks.Callback):
         TrialLog.paused += time.perf_counter() - now
 
 
-def data(seed):
-    from sklearn.datasets import load_digits
+TASKS = ("digits", "colour32", "sequence")
 
-    digits = load_digits()
-    x = (digits.images / 16.0).astype("float32")[..., None]
-    y = digits.target.astype("int64")
+
+def data(seed, task="digits"):
+    """The seeded split of a task: fit, validation, test and fit+validation,
+    each `(x, y)`; 25 % test, then 20 % of the rest for validation."""
+    if task == "digits":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        x = (digits.images / 16.0).astype("float32")[..., None]
+        y = digits.target.astype("int64")
+    else:
+        import sys
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import blocks
+
+        x, y = blocks.arrays(task)
+        y = y.astype("int64")
     (x_train, y_train), (x_test, y_test) = split(x, y, 0.25, seed=seed)
     (x_fit, y_fit), (x_val, y_val) = split(x_train, y_train, 0.2, seed=seed)
     return (x_fit, y_fit), (x_val, y_val), (x_test, y_test), (x_train, y_train)
@@ -106,6 +126,67 @@ def conventional(hp):
     return model
 
 
+def colour_conv(hp):
+    """The hypermodel a Keras user writes for 32x32 colour images: conv
+    blocks, each pooled, then a flatten or a global average."""
+    model = keras.Sequential([keras.Input((32, 32, 3))])
+    for i in range(hp.Int("conv_blocks", 1, 3)):
+        model.add(keras.layers.Conv2D(
+            hp.Choice(f"filters_{i}", [16, 32, 64]),
+            hp.Choice(f"kernel_{i}", [3, 5]), padding="same",
+            activation="relu"))
+        if hp.Boolean(f"batchnorm_{i}"):
+            model.add(keras.layers.BatchNormalization())
+        model.add(keras.layers.MaxPooling2D())
+    if hp.Choice("head", ["flatten", "global_average"]) == "flatten":
+        model.add(keras.layers.Flatten())
+    else:
+        model.add(keras.layers.GlobalAveragePooling2D())
+    if hp.Boolean("dropout"):
+        model.add(keras.layers.Dropout(0.25))
+    model.add(keras.layers.Dense(hp.Choice("units", [32, 64, 128, 256]),
+                                 activation="relu"))
+    model.add(keras.layers.Dense(10, activation="softmax"))
+    model.compile(
+        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
+        "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def sequence_model(hp):
+    """The hypermodel a Keras user writes for a binary label of a
+    (60, 2) sequence: Conv1D blocks (none to three), then an LSTM or a
+    global max or average pooling."""
+    model = keras.Sequential([keras.Input((60, 2))])
+    for i in range(hp.Int("conv_blocks", 0, 3)):
+        model.add(keras.layers.Conv1D(
+            hp.Choice(f"filters_{i}", [16, 32, 64]),
+            hp.Choice(f"kernel_{i}", [3, 5, 7]), padding="same",
+            activation="relu"))
+        if hp.Boolean(f"pool_{i}"):
+            model.add(keras.layers.MaxPooling1D())
+    head = hp.Choice("head", ["lstm", "global_max", "global_average"])
+    if head == "lstm":
+        model.add(keras.layers.LSTM(hp.Choice("lstm_units", [16, 32, 64])))
+    elif head == "global_max":
+        model.add(keras.layers.GlobalMaxPooling1D())
+    else:
+        model.add(keras.layers.GlobalAveragePooling1D())
+    if hp.Boolean("dropout"):
+        model.add(keras.layers.Dropout(0.25))
+    model.add(keras.layers.Dense(hp.Choice("units", [16, 32, 64, 128]),
+                                 activation="relu"))
+    model.add(keras.layers.Dense(1, activation="sigmoid"))
+    model.compile(
+        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
+        "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+HYPERMODELS = {"digits": conventional, "colour32": colour_conv,
+               "sequence": sequence_model}
+
+
 def early_stopping(restore=False):
     return keras.callbacks.EarlyStopping("val_accuracy", patience=3,
                                          mode="max",
@@ -122,9 +203,9 @@ def run_nas(d, seed, trials, epochs, workdir, max_time=None, **options):
     return search.evaluate(*test, return_dict=True)["accuracy"]
 
 
-def run_kt(d, seed, trials, epochs, workdir, cls):
+def run_kt(d, seed, trials, epochs, workdir, cls, hypermodel=conventional):
     (x, y), val, test, _ = d
-    tuner = cls(conventional, objective="val_accuracy", max_trials=trials,
+    tuner = cls(hypermodel, objective="val_accuracy", max_trials=trials,
                 seed=seed, directory=workdir, overwrite=True)
     tuner.search(x, y, validation_data=val, epochs=epochs, verbose=0,
                  callbacks=[early_stopping(), TrialLog()])
@@ -132,7 +213,7 @@ def run_kt(d, seed, trials, epochs, workdir, cls):
     return float(model.evaluate(*test, verbose=0)[1])
 
 
-def run_optuna(d, seed, trials, epochs, workdir):
+def run_optuna(d, seed, trials, epochs, workdir, hypermodel=conventional):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -158,7 +239,7 @@ def run_optuna(d, seed, trials, epochs, workdir):
 
     def objective(trial):
         keras.backend.clear_session()
-        model = conventional(Suggest(trial))
+        model = hypermodel(Suggest(trial))
         history = model.fit(x, y, validation_data=val, epochs=epochs,
                             verbose=0, batch_size=32,
                             callbacks=[early_stopping(restore=True),
@@ -173,7 +254,7 @@ def run_optuna(d, seed, trials, epochs, workdir):
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(objective, n_trials=trials)
     keras.backend.clear_session()
-    model = conventional(_Fixed(best["hp"]))
+    model = hypermodel(_Fixed(best["hp"]))
     model.set_weights(best["weights"])
     return float(model.evaluate(*test, verbose=0)[1])
 
@@ -223,14 +304,16 @@ def measure(name, run, seed, *args):
 
 def systems(args):
     """Each system's run, by name."""
+    hypermodel = HYPERMODELS[args.task]
     return {
         "kt-random": lambda d, s, w: run_kt(d, s, args.trials, args.epochs,
-                                            w, keras_tuner.RandomSearch),
+                                            w, keras_tuner.RandomSearch,
+                                            hypermodel),
         "kt-bayes": lambda d, s, w: run_kt(
             d, s, args.trials, args.epochs, w,
-            keras_tuner.BayesianOptimization),
+            keras_tuner.BayesianOptimization, hypermodel),
         "optuna-tpe": lambda d, s, w: run_optuna(d, s, args.trials,
-                                                 args.epochs, w),
+                                                 args.epochs, w, hypermodel),
         "nas": lambda d, s, w: run_nas(d, s, args.trials, args.epochs, w),
         "nas-no-defaults": lambda d, s, w: run_nas(
             d, s, args.trials, args.epochs, w, initial_architectures=[]),
@@ -253,7 +336,8 @@ def run_one(args, name, seed):
     Python process, so that no run inherits another's traced models, memory
     or warm caches."""
     if not args.isolate:
-        return measure(name, systems(args)[name], seed, data(seed))
+        return measure(name, systems(args)[name], seed,
+                       data(seed, args.task))
     import subprocess
     import sys
 
@@ -261,7 +345,8 @@ def run_one(args, name, seed):
         out = f.name
     command = [sys.executable, os.path.abspath(__file__), "--one", name,
                "--seed", str(seed), "--trials", str(args.trials),
-               "--epochs", str(args.epochs), "--row-out", out]
+               "--epochs", str(args.epochs), "--row-out", out,
+               "--task", args.task]
     if args.max_time is not None:
         command += ["--max-time", str(args.max_time)]
     try:
@@ -275,6 +360,8 @@ def run_one(args, name, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--task", choices=TASKS, default="digits",
+                        help="the data (colour32, sequence: blocks.py's)")
     parser.add_argument("--trials", type=int, default=15)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--systems", nargs="+", default=None,
@@ -283,8 +370,8 @@ def main():
     parser.add_argument("--no-isolate", dest="isolate", action="store_false",
                         help="run every system in this process (the "
                         "process slows as TensorFlow keeps traced models)")
-    parser.add_argument("--out", default=os.path.join(
-        os.path.dirname(__file__), "results", "peers_digits.json"))
+    parser.add_argument("--out", default=None,
+                        help="default: results/peers_<task>.json")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--row-out", help=argparse.SUPPRESS)
@@ -294,9 +381,12 @@ def main():
                         "half-time systems named in --systems (default: "
                         "all), at half the peers' mean wall time there")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = os.path.join(os.path.dirname(__file__), "results",
+                                f"peers_{args.task}.json")
     if args.one:  # A child of `run_one`.
         row = measure(args.one, systems(args)[args.one], args.seed,
-                      data(args.seed))
+                      data(args.seed, args.task))
         with open(args.row_out, "w") as f:
             json.dump(row, f)
         return
