@@ -71,6 +71,8 @@ VARIANTS = {
     "local": (LocalSearchOracle, {}),
     "local-best": (LocalSearchOracle, {"first_improvement": False}),
     "local-ridge": (LocalSearchOracle, {"predictor": {"model": "ridge"}}),
+    "local-ridge-all": (LocalSearchOracle,
+                        {"predictor": {"model": "ridge", "prune": None}}),
     "local-trees": (LocalSearchOracle, {"predictor": {"model": "trees"}}),
     "evolution-ridge": (EvolutionOracle, {"predictor": {"model": "ridge"}}),
     "evolution-trees": (EvolutionOracle, {"predictor": {"model": "trees"}}),

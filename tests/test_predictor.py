@@ -101,6 +101,41 @@ def test_cost_aware_ranks_the_cheaper_of_two_equal_gains_first(tmp_path):
     assert aware.order(oracle, [cheap, dear], rng(0))[0] == cheap
 
 
+def test_prune_leaves_out_neighbours_predicted_below_the_incumbent(tmp_path):
+    oracle = completed(tmp_path, 40)
+    some = candidates(60)
+    rng = np.random.default_rng
+    scores = [planted(v) for v in some]
+    best = max(scores)
+    kept = Predictor(acquisition="mean").order(oracle, some, rng(0),
+                                               incumbent=best)
+    every = Predictor(acquisition="mean", prune=None).order(
+        oracle, some, rng(0), incumbent=best)
+    # Nothing is left out without `prune`; with it, those predicted well
+    # below the best of all, but never the first, and the order is kept.
+    assert len(every) == len(some)
+    assert 1 <= len(kept) < len(some) and kept == every[: len(kept)]
+    # Below the worst candidate, nothing is pruned.
+    assert len(Predictor(acquisition="mean").order(
+        oracle, some, rng(0), incumbent=min(scores) - 100)) == len(some)
+
+
+def test_pruned_local_search_still_solves_the_planted_landscape(tmp_path):
+    found, restarts = [], []
+    for seed in (1, 2):
+        oracle = make(LocalSearchOracle, tmp_path, f"l{seed}", seed=seed,
+                      max_trials=80, predictor={"min_trials": 10})
+        found.append(evals_to(planted, drive(oracle, planted, 80), 6))
+        plain = make(LocalSearchOracle, tmp_path, f"n{seed}", seed=seed,
+                     max_trials=80,
+                     predictor={"min_trials": 10, "prune": None})
+        drive(plain, planted, 80)
+        restarts.append((oracle.restarts, plain.restarts))
+    assert max(found) <= 60, found
+    # It meets its local optima in fewer evaluations, so it restarts more.
+    assert sum(r for r, _ in restarts) > sum(r for _, r in restarts), restarts
+
+
 def test_options_are_checked_and_round_trip():
     p = Predictor(model="trees", members=8, kappa=2.0, cost_aware=True)
     assert Predictor.from_config(p.get_config()) == p
@@ -112,6 +147,12 @@ def test_options_are_checked_and_round_trip():
         Predictor(acquisition="ei")
     with pytest.raises(ValueError, match="kappa"):
         Predictor(kappa=-1)
+    with pytest.raises(ValueError, match="`prune` must be None or a finite "
+                       "number >= 0. Received: prune=-0.5"):
+        Predictor(prune=-0.5)
+    with pytest.raises(ValueError, match="prune"):
+        Predictor(prune=True)
+    assert Predictor(prune=None).prune is None
     with pytest.raises(TypeError, match="predictor"):
         predictor_module.from_argument("yes")
     assert predictor_module.from_argument(True) == Predictor()

@@ -200,7 +200,8 @@ class LocalSearchOracle(keras_tuner.Oracle):
     def _order(self, found):
         if self.predictor is None:
             return found
-        return self.predictor.order(self, found, self._rng)
+        return self.predictor.order(self, found, self._rng,
+                                    incumbent=self.trials[self._incumbent].score)
 
     def _completed(self, trial_id):
         trial = self.trials.get(trial_id)

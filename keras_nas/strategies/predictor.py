@@ -62,6 +62,12 @@ class Predictor:
             to `10`.
         cost_aware: Rank by predicted improvement per predicted second of
             training. Defaults to `False`.
+        prune: In local search, the neighbours whose acquisition (before
+            any cost) falls more than `prune` standard deviations of the
+            completed trials' scores below the incumbent's score are not
+            tried: the incumbent is taken for a local optimum sooner, and
+            the evaluations go to a restart. The best-ranked neighbour is
+            always tried. `None` tries them all. Defaults to `0.1`.
     """
 
     model: str = "ridge"
@@ -72,6 +78,7 @@ class Predictor:
     children: int = 100
     parents: int = 10
     cost_aware: bool = False
+    prune: float = 0.1
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -92,6 +99,12 @@ class Predictor:
                 and math.isfinite(self.kappa)):
             raise ValueError("`kappa` must be a finite number >= 0. "
                              f"Received: kappa={self.kappa!r}.")
+        if self.prune is not None and not (
+                isinstance(self.prune, (int, float))
+                and not isinstance(self.prune, bool)
+                and math.isfinite(self.prune) and self.prune >= 0):
+            raise ValueError("`prune` must be None or a finite number >= 0. "
+                             f"Received: prune={self.prune!r}.")
         if not isinstance(self.cost_aware, bool):
             raise ValueError("`cost_aware` must be a bool. Received: "
                              f"cost_aware={self.cost_aware!r}.")
@@ -105,17 +118,27 @@ class Predictor:
 
     # -- use -----------------------------------------------------------
 
-    def order(self, oracle, candidates, rng):
+    def order(self, oracle, candidates, rng, incumbent=None):
         """`candidates` (dicts of values) best first by the acquisition, or
-        unchanged before `min_trials` trials have completed."""
+        unchanged before `min_trials` trials have completed.
+
+        With an `incumbent` score (local search's) and `prune`, those whose
+        acquisition falls more than `prune` standard deviations of the
+        completed trials' scores below it are left out, all but the first.
+        """
         start = time.perf_counter()
         fitted = self._fit(oracle, rng)
         if fitted is None or not candidates:
             return list(candidates)
-        scores = self._acquire(oracle, fitted, candidates, rng)
-        ranked = [candidates[i] for i in np.argsort(-scores, kind="stable")]
+        raw, scores = self._acquire(oracle, fitted, candidates, rng)
+        ranked = np.argsort(-scores, kind="stable")
+        if incumbent is not None and self.prune is not None:
+            _, _, _, sign, spread = fitted
+            floor = sign * incumbent - self.prune * spread
+            ranked = [i for n, i in enumerate(ranked)
+                      if n == 0 or raw[i] >= floor]
         _record(oracle, time.perf_counter() - start, len(candidates))
-        return ranked
+        return [candidates[i] for i in ranked]
 
     def _fit(self, oracle, rng):
         done = [t for t in oracle.trials.values()
@@ -140,10 +163,11 @@ class Predictor:
             if len(known) >= 2:
                 cost_model = _Ensemble("ridge", 2, 0).fit(
                     x[known], np.log([per_epoch[i] for i in known]))
-        return model, cost_model, float(y.max())
+        return model, cost_model, float(y.max()), sign, float(y.std())
 
     def _acquire(self, oracle, fitted, candidates, rng):
-        model, cost_model, best = fitted
+        """The acquisition of each candidate, before and after its cost."""
+        model, cost_model, best, _, _ = fitted
         x = np.array([encode(oracle, v) for v in candidates])
         mean, spread = model.predict(x)
         if self.acquisition == "ucb":
@@ -152,12 +176,12 @@ class Predictor:
             score = rng.normal(mean, spread + 1e-12)
         else:
             score = mean
-        if cost_model is not None:
-            seconds = np.exp(cost_model.predict(x)[0])
-            # Improvement per second; below the best, the least-bad first.
-            gain = score - best
-            score = np.where(gain > 0, gain / seconds, gain * seconds)
-        return score
+        if cost_model is None:
+            return score, score
+        seconds = np.exp(cost_model.predict(x)[0])
+        # Improvement per second; below the best, the least-bad first.
+        gain = score - best
+        return score, np.where(gain > 0, gain / seconds, gain * seconds)
 
 
 class _Ensemble:
