@@ -45,8 +45,9 @@ def _parser():
         "or a .csv with a label column; default: scikit-learn's digits")
     search.add_argument("--label", default="label",
                         help="the label column of a CSV (default: label)")
-    search.add_argument("--strategy", default="evolution",
-                        choices=["evolution", "random", "bayesian", "hyperband"])
+    search.add_argument("--strategy", default="auto",
+                        choices=["auto", "evolution", "local", "random",
+                                 "bayesian", "hyperband"])
     search.add_argument("--max-trials", type=int, default=10)
     search.add_argument("--epochs", type=int, default=10)
     search.add_argument("--batch-size", type=int, default=32)

@@ -40,7 +40,7 @@ class SearchConfig:
     """The checked arguments of a `NASSearch` (see its docstring)."""
 
     space: SearchSpace = None
-    strategy: object = "evolution"
+    strategy: object = "auto"
     objective: object = None
     max_trials: int = 20
     max_time: object = None

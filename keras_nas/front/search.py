@@ -49,13 +49,16 @@ class NASSearch:
             vocabulary of the data (conv/pool/dense for images and
             sequences, dense for tabular), depth 1 to 8. Defaults to
             `None`.
-        strategy: `"evolution"` (regularized evolution), `"local"` (local
-            search), `"random"`, `"bayesian"`, `"hyperband"`, a
+        strategy: `"auto"` (local search guided by a predictor,
+            `Strategy("local", predictor=True)`, for one objective;
+            regularized evolution for several), `"evolution"`
+            (regularized evolution), `"local"` (plain local search),
+            `"random"`, `"bayesian"`, `"hyperband"`, a
             `keras_nas.Strategy(name, **options)` to pass its oracle options
             (e.g. `Strategy("evolution", population_size=10)`, or
             `Strategy("local", predictor={"model": "ridge"})` for
             predictor-guided proposals, `strategies.Predictor`), or any
-            `keras_tuner.Oracle` instance. Defaults to `"evolution"`.
+            `keras_tuner.Oracle` instance. Defaults to `"auto"`.
         objective: A metric name, a `keras_tuner.Objective`, or a list of
             them for a multi-objective search, e.g. `["val_accuracy",
             "params"]`. A list may hold the architecture objectives
@@ -136,7 +139,7 @@ class NASSearch:
     `DeprecationWarning` that names the new spelling.
     """
 
-    def __init__(self, space=None, strategy="evolution", objective=None,
+    def __init__(self, space=None, strategy="auto", objective=None,
                  max_trials=20, *, max_time=None, directory="nas_runs",
                  project_name="search", overwrite=False, seed=None,
                  task=None, training=None, halving=None, warm_start=None,

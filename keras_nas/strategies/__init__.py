@@ -7,7 +7,10 @@ strategies Keras Tuner lacks, `EvolutionOracle` (regularized evolution) and
 subclasses of those three that only propose sequences valid for the input.
 
 `get()` is the one place that turns a strategy name into an oracle, as
-`keras.optimizers.get` does for optimizers.
+`keras.optimizers.get` does for optimizers. `"auto"`, the default of
+`NASSearch`, is the strategy that measured best (benchmarks/README.md):
+local search guided by its predictor for one objective, and regularized
+evolution, which ranks by Pareto fronts, for several.
 """
 
 import keras_tuner
@@ -42,7 +45,7 @@ __all__ = [
 ]
 
 #: The strategies `get()` knows by name.
-STRATEGIES = ("evolution", "local", "random", "bayesian", "hyperband")
+STRATEGIES = ("auto", "evolution", "local", "random", "bayesian", "hyperband")
 
 _CLASSES = {
     "evolution": EvolutionOracle,
@@ -63,6 +66,22 @@ def check_strategy(strategy):
         "a `keras_nas.Strategy(name, **options)`, or a "
         "`keras_tuner.Oracle` instance."
     )
+
+
+def resolve(strategy, objective, options=None):
+    """`(name, options)` of a strategy name: `"auto"` becomes
+    `"local"` with its predictor on for one `objective` (a
+    `keras_tuner.Objective` or a list of them), and `"evolution"` for
+    several; any other name is returned as it is."""
+    options = dict(options or {})
+    if strategy != "auto":
+        return strategy, options
+    several = _compat.is_multi_objective(objective) or (
+        isinstance(objective, (list, tuple)) and len(objective) > 1)
+    if several:
+        return "evolution", options
+    options.setdefault("predictor", True)
+    return "local", options
 
 
 def name_of(oracle):
@@ -112,7 +131,7 @@ def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
         if oracle.max_trials is None:
             oracle.max_trials = max_trials
     else:
-        options = dict(options or {})
+        strategy, options = resolve(strategy, objective, options)
         common = dict(space=space, objective=objective, seed=seed)
         if strategy == "evolution":
             # Small budgets get a small population, so that evolution, not
