@@ -55,7 +55,7 @@ def test_load_reports_resumes_and_continues_what_ran(tmp_path, capsys):
     reopened = NASSearch.load(str(tmp_path), "p")
     assert reopened.get_config() == dict(search.get_config())
     reopened.summary()
-    assert "strategy: EvolutionOracle" in capsys.readouterr().out
+    assert "strategy: LocalSearchOracle" in capsys.readouterr().out
     assert reopened.results() == search.results()
     # Continue the same search: two more trials, the first two kept.
     reopened = NASSearch.load(str(tmp_path), "p", max_trials=4)

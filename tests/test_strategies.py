@@ -9,8 +9,8 @@ import keras_nas
 from keras_nas import strategies as oracles
 
 MAX = keras_tuner.Objective("score", "max")
-STRATEGIES = ["evolution", "local", "random", "bayesian", "plain-random",
-              "evolution-predictor", "local-predictor"]
+STRATEGIES = ["auto", "evolution", "local", "random", "bayesian",
+              "plain-random", "evolution-predictor", "local-predictor"]
 #: Options of each strategy in the contract (small, so that 8 trials use
 #: the strategy's own proposals, and the predictor its surrogate).
 OPTIONS = {
@@ -19,6 +19,7 @@ OPTIONS = {
     "evolution-predictor": {"population_size": 4,
                             "predictor": {"min_trials": 3, "children": 10}},
     "local-predictor": {"start_size": 3, "predictor": {"min_trials": 3}},
+    "auto": {"start_size": 3},
 }
 
 
@@ -140,6 +141,22 @@ def test_hyperband_takes_no_queue(tmp_path):
                          max_trials=4, epochs=3)
     with pytest.raises(ValueError, match="Hyperband"):
         oracles.enqueue(oracle, [space().encode(["dense-16"])])
+
+
+def test_auto_is_local_search_with_its_predictor_for_one_objective(tmp_path):
+    one = make("auto", tmp_path, name="one")
+    assert type(one) is oracles.LocalSearchOracle
+    assert one.predictor == oracles.Predictor() and one.start_size == 3
+    several = oracles.get(
+        "auto", space=space(), max_trials=8,
+        objective=[keras_tuner.Objective("score", "max"),
+                   keras_tuner.Objective("params", "min")])
+    assert type(several) is oracles.EvolutionOracle
+    # A predictor of one's own is kept; the default config says "auto".
+    own = oracles.get("auto", space=space(), objective=MAX, max_trials=8,
+                      options={"predictor": {"model": "trees"}})
+    assert own.predictor.model == "trees"
+    assert keras_nas.NASSearch().get_config()["strategy"] == "auto"
 
 
 def test_unknown_strategy_is_refused():

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_nas.engine import speed, tuner
+from keras_nas.engine import budget, speed
 
 
 def test_steps_per_execution_default_and_checks():
@@ -44,6 +44,6 @@ def test_the_deadline_stops_training_at_the_next_epoch():
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
     x = np.zeros((8, 2), "float32")
-    past = tuner._StopAtDeadline(deadline=0.0)  # Long gone.
+    past = budget.StopAtDeadline(deadline=0.0)  # Long gone.
     history = model.fit(x, x[:, :1], epochs=5, verbose=0, callbacks=[past])
     assert len(history.history["loss"]) == 1
