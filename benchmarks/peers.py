@@ -104,6 +104,20 @@ def data(seed, task="digits"):
     return (x_fit, y_fit), (x_val, y_val), (x_test, y_test), (x_train, y_train)
 
 
+def head(model, hp, units, outputs, activation, loss):
+    """The end every hypermodel here shares: a dropout or not, a searched
+    dense layer, the output layer, and Adam at a searched learning rate."""
+    if hp.Boolean("dropout"):
+        model.add(keras.layers.Dropout(0.25))
+    model.add(keras.layers.Dense(hp.Choice("units", units),
+                                 activation="relu"))
+    model.add(keras.layers.Dense(outputs, activation=activation))
+    model.compile(
+        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
+        loss, metrics=["accuracy"])
+    return model
+
+
 def conventional(hp):
     """The hypermodel a Keras user writes for small images."""
     model = keras.Sequential([keras.Input((8, 8, 1))])
@@ -115,15 +129,8 @@ def conventional(hp):
         if hp.Boolean(f"pool_{i}"):
             model.add(keras.layers.MaxPooling2D())
     model.add(keras.layers.Flatten())
-    if hp.Boolean("dropout"):
-        model.add(keras.layers.Dropout(0.25))
-    model.add(keras.layers.Dense(hp.Choice("units", [32, 64, 128, 256]),
-                                 activation="relu"))
-    model.add(keras.layers.Dense(10, activation="softmax"))
-    model.compile(
-        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
-        "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return head(model, hp, [32, 64, 128, 256], 10, "softmax",
+                "sparse_categorical_crossentropy")
 
 
 def colour_conv(hp):
@@ -142,15 +149,8 @@ def colour_conv(hp):
         model.add(keras.layers.Flatten())
     else:
         model.add(keras.layers.GlobalAveragePooling2D())
-    if hp.Boolean("dropout"):
-        model.add(keras.layers.Dropout(0.25))
-    model.add(keras.layers.Dense(hp.Choice("units", [32, 64, 128, 256]),
-                                 activation="relu"))
-    model.add(keras.layers.Dense(10, activation="softmax"))
-    model.compile(
-        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
-        "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return head(model, hp, [32, 64, 128, 256], 10, "softmax",
+                "sparse_categorical_crossentropy")
 
 
 def sequence_model(hp):
@@ -165,22 +165,15 @@ def sequence_model(hp):
             activation="relu"))
         if hp.Boolean(f"pool_{i}"):
             model.add(keras.layers.MaxPooling1D())
-    head = hp.Choice("head", ["lstm", "global_max", "global_average"])
-    if head == "lstm":
+    last = hp.Choice("head", ["lstm", "global_max", "global_average"])
+    if last == "lstm":
         model.add(keras.layers.LSTM(hp.Choice("lstm_units", [16, 32, 64])))
-    elif head == "global_max":
+    elif last == "global_max":
         model.add(keras.layers.GlobalMaxPooling1D())
     else:
         model.add(keras.layers.GlobalAveragePooling1D())
-    if hp.Boolean("dropout"):
-        model.add(keras.layers.Dropout(0.25))
-    model.add(keras.layers.Dense(hp.Choice("units", [16, 32, 64, 128]),
-                                 activation="relu"))
-    model.add(keras.layers.Dense(1, activation="sigmoid"))
-    model.compile(
-        keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-2, sampling="log")),
-        "binary_crossentropy", metrics=["accuracy"])
-    return model
+    return head(model, hp, [16, 32, 64, 128], 1, "sigmoid",
+                "binary_crossentropy")
 
 
 HYPERMODELS = {"digits": conventional, "colour32": colour_conv,

@@ -14,7 +14,8 @@ rung both reached under successive halving). Its whole state (the phase,
 the incumbent, the neighbours left in their order, the random state) is
 saved with the oracle, so a resumed search makes the proposals the
 uninterrupted one would. A `Predictor` may order the neighbours by an
-acquisition instead of at random (`strategies.predictor`).
+acquisition instead of at random, and leave out those it puts well below
+the incumbent (`Predictor.prune`; `strategies.predictor`).
 """
 
 import math

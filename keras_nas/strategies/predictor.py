@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import math
 import time
+from typing import Optional
 
 import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
@@ -78,7 +79,7 @@ class Predictor:
     children: int = 100
     parents: int = 10
     cost_aware: bool = False
-    prune: float = 0.1
+    prune: Optional[float] = 0.1
 
     def __post_init__(self):
         if self.model not in MODELS:
