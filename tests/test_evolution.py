@@ -8,6 +8,8 @@ import pytest
 import keras_nas
 from keras_nas.strategies import EvolutionOracle
 
+from tests.test_local import drive  # The same Keras Tuner protocol.
+
 MAX = keras_tuner.Objective("score", "max")
 TARGET = ["c", "a", "d", "b", "c"]
 
@@ -27,23 +29,6 @@ def edit_distance(a, b):
         for j, y in enumerate(b, 1):
             d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (x != y))
     return int(d[-1])
-
-
-def drive(oracle, score_fn, n, crash_after=None):
-    """Run n trials through the Keras Tuner protocol; return the proposals."""
-    proposals = []
-    for _ in range(n):
-        trial = oracle.create_trial("tuner0")
-        if trial.status != "RUNNING":
-            break
-        values = dict(trial.hyperparameters.values)
-        proposals.append(values)
-        if crash_after is not None and len(proposals) == crash_after:
-            return proposals  # Killed mid-trial: never ended.
-        oracle.update_trial(trial.trial_id, {"score": score_fn(values)})
-        trial.status = "COMPLETED"
-        oracle.end_trial(trial)
-    return proposals
 
 
 def make(tmp_path, name="p", **kwargs):

@@ -2,7 +2,6 @@
 until enough trials, a planted landscape solved far sooner than at random,
 the cost-aware acquisition, and a measured cost per proposal."""
 
-import keras_tuner
 import numpy as np
 import pytest
 
@@ -73,7 +72,7 @@ def test_falls_back_to_the_given_order_until_enough_trials(tmp_path):
 
 
 def test_planted_landscape_guided_evolution_far_sooner_than_at_random(tmp_path):
-    guided, plain = [], []
+    guided = []
     for seed in (1, 2):
         oracle = make(EvolutionOracle, tmp_path, f"g{seed}", seed=seed,
                       max_trials=80, population_size=10, sample_size=3,

@@ -76,9 +76,9 @@ def resolve(strategy, objective, options=None):
     options = dict(options or {})
     if strategy != "auto":
         return strategy, options
-    several = _compat.is_multi_objective(objective) or (
-        isinstance(objective, (list, tuple)) and len(objective) > 1)
-    if several:
+    # A list is several, as `data.task.check_objective_argument` counts it.
+    if _compat.is_multi_objective(objective) or isinstance(
+            objective, (list, tuple)):
         return "evolution", options
     options.setdefault("predictor", True)
     return "local", options
