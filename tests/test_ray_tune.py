@@ -15,8 +15,21 @@ def make(tmp_path, name="a", **kwargs):
     return NASSearcher(
         keras_nas.SearchSpace(max_depth=3), (8, 8, 1), 10, seed=0,
         metric="val_accuracy", mode="max", max_params=20_000,
-        directory=str(tmp_path / name),
+        directory=str(tmp_path / name), strategy="evolution",
         strategy_options={"population_size": 2, "sample_size": 2}, **kwargs)
+
+
+def test_the_default_strategy_is_nas_search_s(tmp_path):
+    from keras_nas.strategies import LocalSearchOracle
+
+    searcher = NASSearcher(
+        keras_nas.SearchSpace(max_depth=3), (8, 8, 1), 10, seed=0,
+        metric="val_accuracy", mode="max", directory=str(tmp_path / "d"))
+    config = searcher.suggest("t0")
+    oracle = searcher.oracle
+    assert type(oracle) is LocalSearchOracle and oracle.predictor is not None
+    assert config["ops"] == list(searcher.space.decode(
+        oracle.trials[config["nas_trial_id"]].hyperparameters))
 
 
 def test_suggest_complete_save_restore(tmp_path):

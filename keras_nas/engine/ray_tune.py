@@ -37,8 +37,10 @@ class NASSearcher(Searcher):
         space: A `SearchSpace`.
         input_shape: The shape of one sample, e.g. `(8, 8, 1)`.
         output_units: Units of the model's last layer (classes).
-        strategy: A strategy name of `NASSearch` (`"evolution"`, ...) or a
-            `keras_tuner.Oracle`. Defaults to `"evolution"`.
+        strategy: A strategy name of `NASSearch` (`"auto"`, `"local"`,
+            `"evolution"`, ...) or a `keras_tuner.Oracle`. Defaults to
+            `"auto"`, as in `NASSearch`: local search with its predictor
+            for one metric.
         metric, mode: The metric the trainable reports and `"max"` or
             `"min"`. `None` takes those of `TuneConfig`, which Ray Tune
             hands a searcher only when the `Tuner` has a `param_space`.
@@ -53,7 +55,7 @@ class NASSearcher(Searcher):
     """
 
     def __init__(self, space, input_shape, output_units, *,
-                 strategy="evolution", metric=None, mode=None,
+                 strategy="auto", metric=None, mode=None,
                  max_trials=20, max_params=None, seed=None,
                  strategy_options=None, directory=None):
         oracles.check_strategy(strategy)
