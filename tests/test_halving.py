@@ -62,8 +62,8 @@ def test_rung_callback_stops_a_losing_model(tmp_path):
 
 
 class _Trial:
-    def __init__(self, score, rungs):
-        self.score = score
+    def __init__(self, score, rungs, trial_id="0"):
+        self.score, self.trial_id = score, trial_id
         self.metrics = keras_tuner.engine.trial.Trial(
             keras_tuner.HyperParameters()).metrics
         for i, v in rungs.items():
@@ -77,6 +77,21 @@ def test_compare_is_like_with_like():
     assert halving.compare(stopped, full, "max")  # Better at rung 0...
     assert not halving.compare(full, stopped, "max")
     assert halving.compare(_Trial(0.9, {}), _Trial(0.8, {0: 0.99}), "max")
+
+
+def test_common_scale_extends_partial_curves_by_the_mean_gain():
+    a = _Trial(0.8, {0: 0.5, 1: 0.7, 2: 0.8}, "0")  # Alone at rung 2.
+    b = _Trial(0.9, {0: 0.6, 1: 0.9}, "1")
+    c = _Trial(0.4, {0: 0.4}, "2")                   # Stopped at rung 0.
+    d = _Trial(0.3, {}, "3")                         # No rungs: its score.
+    scaled = halving.common_scale([a, b, c, d])
+    # Rung 1 is the highest two reached; 0 -> 1 gains 0.2 and 0.3.
+    assert scaled == pytest.approx({"0": 0.7, "1": 0.9, "2": 0.65,
+                                    "3": 0.3})
+    # Halving off: the scores as they are.
+    assert halving.common_scale([_Trial(0.5, {}, "0"),
+                                 _Trial(0.6, {0: 0.4}, "1")]) == {
+        "0": 0.5, "1": 0.6}
 
 
 def test_halving_option_is_checked_and_round_trips():

@@ -119,6 +119,32 @@ def test_prune_leaves_out_neighbours_predicted_below_the_incumbent(tmp_path):
         oracle, some, rng(0), incumbent=min(scores) - 100)) == len(some)
 
 
+def test_under_halving_it_fits_values_at_one_rung(tmp_path):
+    # Candidates with edge_5 == "e" happened to train on past rung 0 (3
+    # points more by the top rung); the others stopped there. Their final
+    # scores would teach that "e" is worth 2 more than the landscape's "a";
+    # at one rung, with the partial curves extended, it is worth 1 less.
+    oracle = make(LocalSearchOracle, tmp_path, "h", seed=0, start_size=40,
+                  max_trials=40)
+    for _ in range(40):
+        trial = oracle.create_trial("t")
+        values = trial.hyperparameters.values
+        value = planted(values)
+        metrics = {"rung_0": value}
+        if values["edge_5"] == "e" or len(oracle.trials) % 4 == 0:
+            metrics["rung_1"] = value + 3.0
+        oracle.update_trial(trial.trial_id,
+                            {"score": max(metrics.values()), **metrics})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    best = {f"edge_{i}": t for i, t in enumerate(TARGET)}
+    trained_on = dict(best, edge_5="e")
+    pred = Predictor(acquisition="mean", prune=None)
+    rng = np.random.default_rng
+    assert pred.order(oracle, [trained_on, best], rng(0))[0] == best
+    assert pred.order(oracle, [best, trained_on], rng(0))[0] == best
+
+
 def test_pruned_local_search_still_solves_the_planted_landscape(tmp_path):
     found, restarts = [], []
     for seed in (1, 2):

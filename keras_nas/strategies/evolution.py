@@ -30,7 +30,7 @@ from keras_nas import _compat
 from keras_nas.strategies import candidates, hp_values, mutations, pareto
 from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies import scores
-from keras_nas.strategies.halving import compare
+from keras_nas.strategies.halving import common_scale, compare
 from keras_nas._checks import check_int
 from keras_nas.space.search_space import SearchSpace
 from keras_nas.space.search_space import other_values
@@ -212,7 +212,8 @@ class EvolutionOracle(keras_tuner.Oracle):
         done = [self.trials[t] for t, _ in self._history]
         if len(done) < self.predictor.min_trials:
             return None
-        parents = sorted(done, key=lambda t: t.score,
+        scaled = common_scale(done)  # Like with like under halving.
+        parents = sorted(done, key=lambda t: scaled[t.trial_id],
                          reverse=self.objective.direction == "max")
         parents = parents[: self.predictor.parents]
         children, keys = [], set()

@@ -50,6 +50,7 @@ __all__ = [
     "halving_from_argument",
     "RungCallback",
     "RungTable",
+    "common_scale",
     "compare",
     "resume_point",
     "rung_epochs",
@@ -307,6 +308,43 @@ def compare(a, b, direction):
     else:
         va, vb = a.score, b.score
     return va > vb if direction == "max" else va < vb
+
+
+def common_scale(trials):
+    """Each trial's objective on one scale, for a model fitted across them
+    (the predictor's targets): `{trial_id: value}`.
+
+    Without rungs (halving off), a trial's score. With them, its value at
+    the highest rung that at least two trials reached; a trial that
+    stopped below it has its partial learning curve extended by the mean
+    gain between each pair of successive rungs, over the trials that
+    reached both. A trial without rungs keeps its score.
+    """
+    curves = {t.trial_id: _rung_values(t) for t in trials}
+    reached = {}
+    for values in curves.values():
+        for rung in values:
+            reached[rung] = reached.get(rung, 0) + 1
+    shared = [rung for rung, n in reached.items() if n >= 2]
+    if not shared:
+        return {t.trial_id: t.score for t in trials}
+    top = max(shared)
+    gains = []  # gains[j]: mean of value(j + 1) - value(j).
+    for j in range(top):
+        steps = [v[j + 1] - v[j] for v in curves.values()
+                 if j in v and j + 1 in v]
+        gains.append(sum(steps) / len(steps) if steps else 0.0)
+    scaled = {}
+    for t in trials:
+        values = curves[t.trial_id]
+        if top in values:
+            scaled[t.trial_id] = values[top]
+        elif values:
+            last = max(values)
+            scaled[t.trial_id] = values[last] + sum(gains[last:top])
+        else:
+            scaled[t.trial_id] = t.score
+    return scaled
 
 
 def _rung_values(trial):

@@ -202,7 +202,7 @@ class LocalSearchOracle(keras_tuner.Oracle):
         if self.predictor is None:
             return found
         return self.predictor.order(self, found, self._rng,
-                                    incumbent=self.trials[self._incumbent].score)
+                                    incumbent=self._incumbent)
 
     def _completed(self, trial_id):
         trial = self.trials.get(trial_id)

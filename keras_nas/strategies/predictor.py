@@ -11,7 +11,10 @@ confidence bound or a Thompson sample reads. With `cost_aware=True` the
 acquisition is the predicted improvement per predicted second of training
 (Snoek et al., 2012), from a second regression on the trials' `seconds`
 per epoch. Until `min_trials` trials have completed, the order is left as
-it is, so the strategy falls back to its plain proposals.
+it is, so the strategy falls back to its plain proposals. Under
+successive halving the targets are like with like (`halving.common_scale`):
+each trial's value at the highest rung two trials reached, a curve that
+stopped below it extended by the mean gain between rungs.
 
 The time spent fitting and ranking is kept on the oracle
 (`cost(oracle)`) and logged, so that it can be checked against a trained
@@ -30,6 +33,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas.space.search_space import is_architecture_key
 from keras_nas.strategies import hp_values
+from keras_nas.strategies.halving import common_scale
 
 __all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
            "from_argument"]
@@ -123,9 +127,11 @@ class Predictor:
         """`candidates` (dicts of values) best first by the acquisition, or
         unchanged before `min_trials` trials have completed.
 
-        With an `incumbent` score (local search's) and `prune`, those whose
-        acquisition falls more than `prune` standard deviations of the
-        completed trials' scores below it are left out, all but the first.
+        With an `incumbent` (local search's: its trial id, whose value is
+        read on the scale of the targets, or a score) and `prune`, those
+        whose acquisition falls more than `prune` standard deviations of
+        the completed trials' values below it are left out, all but the
+        first.
         """
         start = time.perf_counter()
         fitted = self._fit(oracle, rng)
@@ -133,9 +139,10 @@ class Predictor:
             return list(candidates)
         raw, scores = self._acquire(oracle, fitted, candidates, rng)
         ranked = np.argsort(-scores, kind="stable")
+        if isinstance(incumbent, str):
+            incumbent = fitted.values.get(incumbent)
         if incumbent is not None and self.prune is not None:
-            _, _, _, sign, spread = fitted
-            floor = sign * incumbent - self.prune * spread
+            floor = fitted.sign * incumbent - self.prune * fitted.spread
             ranked = [i for n, i in enumerate(ranked)
                       if n == 0 or raw[i] >= floor]
         _record(oracle, time.perf_counter() - start, len(candidates))
@@ -153,8 +160,10 @@ class Predictor:
             if t.trial_id not in cache:
                 cache[t.trial_id] = encode(oracle, t.hyperparameters.values)
         x = np.array([cache[t.trial_id] for t in done])
+        # Under halving, like with like: values at one rung (halving).
+        values = common_scale(done)
         sign = 1.0 if oracle.objective.direction == "max" else -1.0
-        y = sign * np.array([t.score for t in done])
+        y = sign * np.array([values[t.trial_id] for t in done])
         model = _Ensemble(self.model, self.members,
                           int(rng.integers(2**31 - 1))).fit(x, y)
         cost_model = None
@@ -164,11 +173,12 @@ class Predictor:
             if len(known) >= 2:
                 cost_model = _Ensemble("ridge", 2, 0).fit(
                     x[known], np.log([per_epoch[i] for i in known]))
-        return model, cost_model, float(y.max()), sign, float(y.std())
+        return _Fitted(model, cost_model, float(y.max()), sign,
+                       float(y.std()), values)
 
     def _acquire(self, oracle, fitted, candidates, rng):
         """The acquisition of each candidate, before and after its cost."""
-        model, cost_model, best, _, _ = fitted
+        model, cost_model, best = fitted.model, fitted.cost_model, fitted.best
         x = np.array([encode(oracle, v) for v in candidates])
         mean, spread = model.predict(x)
         if self.acquisition == "ucb":
@@ -183,6 +193,20 @@ class Predictor:
         # Improvement per second; below the best, the least-bad first.
         gain = score - best
         return score, np.where(gain > 0, gain / seconds, gain * seconds)
+
+
+@dataclasses.dataclass
+class _Fitted:
+    """A fitted predictor: the ensemble, the cost model (or `None`), the
+    best target, the objective's sign, the targets' spread, and each
+    trial's value on the targets' scale."""
+
+    model: object
+    cost_model: object
+    best: float
+    sign: float
+    spread: float
+    values: dict
 
 
 class _Ensemble:
