@@ -160,7 +160,7 @@ class Predictor:
             if t.trial_id not in cache:
                 cache[t.trial_id] = encode(oracle, t.hyperparameters.values)
         x = np.array([cache[t.trial_id] for t in done])
-        # Under halving, like with like: values at one rung (halving).
+        # Like with like under successive halving (`common_scale`).
         values = common_scale(done)
         sign = 1.0 if oracle.objective.direction == "max" else -1.0
         y = sign * np.array([values[t.trial_id] for t in done])
