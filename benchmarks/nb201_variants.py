@@ -1,6 +1,6 @@
 """Variants of the default local search on the NAS-Bench-201 table, fast.
 
-A plain re-implementation, without Keras Tuner, of what `"auto"` does on
+A plain re-implementation, outside Keras Tuner's oracles, of what `"auto"` does on
 the table (`nasbench201.py`'s `local-ridge`: the best of 10 random starts,
 one-op neighbours in random order then by the upper confidence bound of 20
 bootstrapped ridge regressions on one-hot positions and op counts, pruned
@@ -22,28 +22,22 @@ predictor's best of all untried architectures each step).
 """
 
 import argparse
-import csv
 import json
 import multiprocessing
 
 import numpy as np
 
-OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
-DATASETS = {
-    "cifar10": ("cifar10_valid_12ep", "cifar10_test_200ep"),
-    "cifar100": ("cifar100_valid_12ep", "cifar100_test_200ep"),
-    "imagenet16": ("imagenet16_valid_12ep", "imagenet16_test_200ep"),
-}
+from nasbench201 import DATASETS, OPS, load_table
+
 TABLE, ALL, FEATURES = {}, [], None
 
 
 def load(path):
+    """`nasbench201.load_table`, keyed by op indices, with every
+    architecture's features."""
     global ALL, FEATURES
-    with open(path) as f:
-        for row in csv.DictReader(f):
-            key = tuple(OPS.index(o) for o in row["ops"].split(";"))
-            TABLE[key] = {d: (float(row[v]), float(row[t]))
-                          for d, (v, t) in DATASETS.items()}
+    TABLE.update({tuple(OPS.index(o) for o in key): row
+                  for key, row in load_table(path).items()})
     ALL = list(TABLE)
     FEATURES = np.array([encode(k) for k in ALL])
 
