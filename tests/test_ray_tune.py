@@ -8,6 +8,7 @@ pytest.importorskip("ray.tune", reason="NASSearcher needs keras-nas[ray]")
 
 import keras_nas  # noqa: E402
 from keras_nas.engine.ray_tune import NASSearcher  # noqa: E402
+from keras_nas.strategies import LocalSearchOracle  # noqa: E402
 from ray.tune.search import Searcher  # noqa: E402
 
 
@@ -20,8 +21,6 @@ def make(tmp_path, name="a", **kwargs):
 
 
 def test_the_default_strategy_is_nas_search_s(tmp_path):
-    from keras_nas.strategies import LocalSearchOracle
-
     searcher = NASSearcher(
         keras_nas.SearchSpace(max_depth=3), (8, 8, 1), 10, seed=0,
         metric="val_accuracy", mode="max", directory=str(tmp_path / "d"))
