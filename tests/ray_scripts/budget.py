@@ -52,6 +52,8 @@ print("BUDGET_PLACED", json.dumps(placements("budget")), flush=True)
 print("BUDGET_TRIALS", json.dumps({
     t.trial_id: {"status": t.status,
                  "time_up": t.metrics.exists("time_up"),
+                 "stopped": bool(t.metrics.get_last_value("stopped"))
+                 if t.metrics.exists("stopped") else False,
                  "epochs": t.metrics.get_last_value("epochs")
                  if t.metrics.exists("epochs") else None}
     for t in budget.tuner.oracle.trials.values()}), flush=True)
