@@ -73,31 +73,42 @@ def label(row):
 def make_log():
     """A callback class noting, after each trial, the time and the trial's
     best validation accuracy, and keeping the weights of its best epoch
-    when they beat every trial before (only those can be returned). Searches
-    copy their callbacks per trial, so the state is the class's. The test
-    set is not touched here."""
+    when they beat every trial before (only those can be returned). Best
+    is by the package's rule (`keras_nas.strategies.scores.better`: an
+    exact tie goes to the lower `val_loss`), for every system alike.
+    Searches copy their callbacks per trial, so the state is the class's.
+    The test set is not touched here."""
     import keras
+    import keras_tuner
+    from keras_nas.strategies.scores import better
+
+    objective = keras_tuner.Objective("val_accuracy", "max")
 
     class Log(keras.callbacks.Callback):
         start = 0.0
-        best = -1.0  # Best validation accuracy of any finished trial.
+        best = None  # (val accuracy, logs) of the best finished trial.
         rows = []  # (seconds, trial's best val, (model, weights) or None)
 
         def on_train_begin(self, logs=None):
-            self.value, self.kept = -1.0, None
+            self.value, self.logs, self.kept = None, None, None
 
         def on_epoch_end(self, epoch, logs=None):
-            value = float((logs or {}).get("val_accuracy", -1.0))
-            if value > self.value:
-                self.value = value
-                if value > Log.best:
+            logs = dict(logs or {})
+            value = float(logs.get("val_accuracy", -1.0))
+            if better(value, logs, self.value, self.logs, objective):
+                self.value, self.logs = value, logs
+                if Log.best is None or better(value, logs, *Log.best,
+                                              objective):
                     self.kept = (self.model, self.model.get_weights())
 
         def on_train_end(self, logs=None):
             seconds = time.perf_counter() - Log.start
-            new = self.value > Log.best
-            Log.rows.append((seconds, self.value, self.kept if new else None))
-            Log.best = max(Log.best, self.value)
+            new = self.value is not None and (Log.best is None or better(
+                self.value, self.logs, *Log.best, objective))
+            Log.rows.append((seconds, -1.0 if self.value is None
+                             else self.value, self.kept if new else None))
+            if new:
+                Log.best = (self.value, self.logs)
             self.kept = None
 
     return Log

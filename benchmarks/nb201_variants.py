@@ -18,7 +18,9 @@ none), `start`, `dynamic` (re-rank what is left after each evaluation),
 `kick` (restart from the best so far with that many ops changed;
 `kickpred`: the predictor's best of 200 such), `hop2` (neighbours two ops
 away too, ranked by the predictor), `global` (no local search: train the
-predictor's best of all untried architectures each step).
+predictor's best of all untried architectures each step), `tie` (which
+of the trials tied on the best validation accuracy is returned: `first`,
+the default, `largest` or `smallest` in parameters).
 """
 
 import argparse
@@ -187,11 +189,18 @@ class Search:
 def one(job):
     dataset, seed, cfg, budgets = job
     order = Search(dataset, seed, cfg, max(budgets)).run()
-    chosen = {}
-    for b in budgets:  # The first of the best validation accuracies.
+    chosen, tie = {}, cfg.get("tie", "first")
+    for b in budgets:  # The best validation accuracy; among ties, `tie`.
         first = order[:b]
-        best = max(range(len(first)), key=lambda j: TABLE[first[j]][dataset][0])
-        chosen[b] = TABLE[first[best]][dataset][1]
+        top = max(TABLE[k][dataset][0] for k in first)
+        tied = [k for k in first if TABLE[k][dataset][0] == top]
+        if tie == "first":
+            pick = tied[0]
+        else:  # Parameters of the cell: a 3x3 conv 9 C^2, a 1x1 conv C^2.
+            size = {k: 9 * k.count(OPS.index("nor_conv_3x3"))
+                    + k.count(OPS.index("nor_conv_1x1")) for k in tied}
+            pick = (max if tie == "largest" else min)(tied, key=size.get)
+        chosen[b] = TABLE[pick][dataset][1]
     return dataset, chosen
 
 

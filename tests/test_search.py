@@ -338,3 +338,35 @@ def test_a_heap_the_user_froze_stays_frozen(tmp_path):
         assert gc.get_freeze_count() > 0.9 * frozen
     finally:
         gc.unfreeze()
+
+
+def test_of_trials_tied_on_a_saturated_accuracy_the_lower_val_loss_wins(
+        tmp_path):
+    # Two far-apart clusters: every candidate reaches val_accuracy 1.0, so
+    # the returned model is decided by the tie-breaker, the val_loss.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 900)
+    x = (rng.normal(size=(900, 4)) + 4.0 * (2 * y[:, None] - 1)).astype(
+        "float32")
+    x, y, x_val, y_val = x[:800], y[:800], x[800:], y[800:]
+    search = NASSearch(
+        max_trials=4, seed=0, directory=str(tmp_path), project_name="p",
+        space=keras_nas.SearchSpace(["dense-16", "dense-32"], max_depth=2),
+        initial_architectures=[], warm_start=False, halving=False)
+    search.fit(x, y, epochs=3, validation_data=(x_val, y_val), verbose=0)
+    trials = [t for t in search.tuner.oracle.trials.values()
+              if t.status == "COMPLETED"]
+    tied = [t for t in trials if t.score == 1.0]
+    assert len(tied) >= 2
+    loss = {t.trial_id: t.metrics.get_last_value("val_loss") for t in tied}
+    winner = min(tied, key=lambda t: loss[t.trial_id])
+    assert winner.trial_id != tied[0].trial_id  # Not merely the first.
+    assert search.best_architecture() == search.space_.decode(
+        winner.hyperparameters)
+    # The returned model is that trial's best epoch: its val_loss.
+    got = search.best_model().evaluate(x_val, y_val, verbose=0,
+                                       return_dict=True)
+    assert abs(got["loss"] - loss[winner.trial_id]) < 1e-4
+    # Keras Tuner's own ranking agrees.
+    best = search.tuner.get_best_models(1)[0]
+    assert best.count_params() == search.best_model().count_params()

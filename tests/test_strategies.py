@@ -177,3 +177,28 @@ def test_queue_counts_towards_the_local_search_start(tmp_path):
         len(fourth) == len(best)
         and sum(a != b for a, b in zip(fourth, best)) == 1
         or abs(len(fourth) - len(best)) == 1)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_best_trials_break_exact_ties_by_the_lower_loss(strategy, tmp_path):
+    from keras_nas.strategies import scores
+
+    oracle = make(strategy, tmp_path, max_trials=5)
+    logs = [(0.5, 0.05), (1.0, 0.4), (1.0, 0.2), (1.0, 0.3), (1.0, None)]
+    ids = []
+    for value, loss in logs:
+        trial = oracle.create_trial("tuner0")
+        metrics = {"score": value} if loss is None else {"score": value,
+                                                         "loss": loss}
+        oracle.update_trial(trial.trial_id, metrics)
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+        ids.append(trial.trial_id)
+    # Tied on the score: the lower loss first, the one without a loss last
+    # of the tied; the first trial of the tied is not the best.
+    expected = [ids[2], ids[3], ids[1], ids[4], ids[0]]
+    ranked = scores.best_trials(oracle.trials.values(), oracle.objective, 5)
+    assert [t.trial_id for t in ranked] == expected
+    if strategy != "plain-random":  # Ours agree, so Keras Tuner's
+        # `get_best_models` returns what `NASSearch.best_model` does.
+        assert [t.trial_id for t in oracle.get_best_trials(5)] == expected

@@ -34,6 +34,28 @@ def test_keep_best_weights_restores_the_best_epoch_and_resets():
         assert float(model.layers[0].kernel.numpy()[0, 0]) == 1.0
 
 
+def test_of_epochs_tied_on_the_objective_the_lower_val_loss_is_kept():
+    model = dummy_model()
+    keep = KeepBestWeights(MAX)
+    keep.set_model(model)
+    keep.on_train_begin()
+    logs = [(0.9, 0.5), (1.0, 0.4), (1.0, 0.2), (1.0, 0.3), (1.0, None)]
+    for epoch, (value, loss) in enumerate(logs):
+        model.layers[0].kernel.assign([[float(epoch)]])
+        keep.on_epoch_end(epoch, {"val_accuracy": value, "val_loss": loss}
+                          if loss is not None else {"val_accuracy": value})
+    keep.on_train_end()
+    assert keep.best_epoch == 2 and keep.best_logs["val_loss"] == 0.2
+    assert float(model.layers[0].kernel.numpy()[0, 0]) == 2.0
+    # A loss objective has no tie-breaker: the first of the tied stays.
+    keep = KeepBestWeights(keras_tuner.Objective("val_loss", "min"))
+    keep.set_model(model)
+    keep.on_train_begin()
+    for epoch, acc in enumerate([0.5, 0.9]):
+        keep.on_epoch_end(epoch, {"val_loss": 0.3, "val_accuracy": acc})
+    assert keep.best_epoch == 0
+
+
 def test_failure_policy_tells_architecture_from_setup():
     policy = FailurePolicy(3)
     assert policy.record(completed=True, architecture=False) is None

@@ -14,6 +14,8 @@ import os
 
 import keras
 
+from keras_nas.strategies import scores
+
 __all__ = [
     "KeepBestWeights",
     "point_tensorboards_at_trial",
@@ -30,7 +32,9 @@ class KeepBestWeights(keras.callbacks.Callback):
 
     Args:
         objective: A `keras_tuner.Objective`: the log it watches and its
-            direction. Epochs where it is missing or not finite are skipped.
+            direction. Epochs where it is missing or not finite are skipped;
+            of epochs exactly tied on it, the one with the lower loss on the
+            same data wins (`strategies.scores.better`).
     """
 
     def __init__(self, objective):
@@ -52,9 +56,8 @@ class KeepBestWeights(keras.callbacks.Callback):
         value = logs.get(self.objective.name)
         if value is None or not math.isfinite(float(value)):
             return
-        if self.best_value is None or self.objective.better_than(
-            float(value), self.best_value
-        ):
+        if scores.better(float(value), logs, self.best_value,
+                         self.best_logs, self.objective):
             self.best_value = float(value)
             self.best_logs = {k: float(v) for k, v in logs.items()}
             self.best_epoch = epoch

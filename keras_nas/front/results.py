@@ -10,7 +10,7 @@ task and, for `retrain`, the data of `fit`.
 from keras_nas import _compat
 from keras_nas.data import prepare as data_module
 from keras_nas.analysis import importance as importance_module
-from keras_nas.strategies import pareto
+from keras_nas.strategies import pareto, scores
 from keras_nas.analysis import records as results_module
 from keras_nas.space.search_space import other_values
 from keras_nas.data.task import objectives_of, primary_objective
@@ -151,7 +151,8 @@ class SearchResults:
             best = [tuner.oracle.trials[records[max(
                 range(len(records)), key=rank)].trial_id]] if records else []
         else:
-            best = [t for t in tuner.oracle.get_best_trials(1)
+            best = [t for t in scores.best_trials(
+                tuner.oracle.trials.values(), tuner.oracle.objective, 1)
                     if t.status == "COMPLETED"]
         if not best:
             raise RuntimeError(
@@ -168,9 +169,10 @@ class SearchResults:
         """The best trial's trained `keras.Sequential`, with its best
         weights, or the retrained one after `retrain()`.
 
-        The best trial is the one best on the objective; with several
-        objectives, on the primary one (the first trained metric), ties
-        broken by the others in order. Pick another trial, e.g. one of
+        The best trial is the one best on the objective, exact ties
+        (a saturated validation accuracy) broken by the lower loss on the
+        same data (`val_loss`); with several objectives, on the primary one
+        (the first trained metric), ties broken by the others in order. Pick another trial, e.g. one of
         `pareto_front()`, by its `trial_id`.
         """
         if trial_id is not None:

@@ -47,7 +47,7 @@ _STOPPED = TrialStatus.STOPPED
 _COMPLETED = TrialStatus.COMPLETED
 
 
-class EvolutionOracle(keras_tuner.Oracle):
+class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
     """Aging evolution over op sequences or any `HyperParameters` space.
 
     Args:

@@ -5,13 +5,15 @@ search a `SearchSpace` unchanged, but know nothing of shapes: on an 8x8 image
 a random depth-6 sequence often pools below 1x1. These subclasses take the
 space and redraw any proposal the space rejects (invalid for the input shape,
 over `max_params`, or, for Bayesian optimization, a duplicate), so no trial
-of the budget is spent on a model that cannot be built.
+of the budget is spent on a model that cannot be built. Their best trials
+break exact ties on the objective as ours do (`scores.best_trials`).
 """
 
 import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
+from keras_nas.strategies import scores
 
 __all__ = [
     "RandomSearchOracle",
@@ -23,7 +25,7 @@ __all__ = [
 _MAX_DRAWS = 1000
 
 
-class _ValidProposals:
+class _ValidProposals(scores.BestTrials):
     """Mixin: every RUNNING proposal decodes to a sequence the space accepts."""
 
     def __init__(self, *args, space=None, **kwargs):

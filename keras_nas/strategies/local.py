@@ -29,6 +29,7 @@ from keras_nas._checks import check_int
 from keras_nas.space.search_space import SearchSpace
 from keras_nas.strategies import candidates, hp_values, mutations
 from keras_nas.strategies import predictor as predictor_module
+from keras_nas.strategies import scores
 from keras_nas.strategies.halving import compare
 
 __all__ = ["LocalSearchOracle", "neighbour_values"]
@@ -66,7 +67,7 @@ def neighbour_values(space, hyperparameters, values, rng):
     return [v for v in found if v is not None]
 
 
-class LocalSearchOracle(keras_tuner.Oracle):
+class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
     """Local search over op sequences or any `HyperParameters` space.
 
     Args:
