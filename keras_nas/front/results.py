@@ -169,11 +169,11 @@ class SearchResults:
         """The best trial's trained `keras.Sequential`, with its best
         weights, or the retrained one after `retrain()`.
 
-        The best trial is the one best on the objective, exact ties
-        (a saturated validation accuracy) broken by the lower loss on the
-        same data (`val_loss`); with several objectives, on the primary one
-        (the first trained metric), ties broken by the others in order. Pick another trial, e.g. one of
-        `pareto_front()`, by its `trial_id`.
+        The best trial is the one best on the objective, exact ties (a
+        saturated validation accuracy) broken by the lower loss on the same
+        data (`val_loss`); with several objectives, on the primary one (the
+        first trained metric), ties broken by the others in order. Pick
+        another trial, e.g. one of `pareto_front()`, by its `trial_id`.
         """
         if trial_id is not None:
             return self.tuner.load_model(self._best_trial(trial_id))

@@ -17,6 +17,8 @@ and without it the first of the tied stays first, as in Keras Tuner.
 
 import math
 
+from keras_tuner.engine.trial import TrialStatus
+
 __all__ = ["best_value", "objective_values", "tie_breaker", "better",
            "best_trials", "BestTrials"]
 
@@ -93,8 +95,6 @@ def best_trials(trials, objective, num_trials=1):
     get_best_trials` orders them (completed ones by score, then the others),
     exact ties on the score broken by `tie_breaker`'s loss; the sort is
     stable, so among trials tied on both the first stays first."""
-    from keras_tuner.engine.trial import TrialStatus
-
     trials = list(trials)
     done = [t for t in trials if t.status == TrialStatus.COMPLETED]
     name = tie_breaker(objective)
