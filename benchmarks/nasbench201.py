@@ -74,6 +74,8 @@ VARIANTS = {
     "local-ridge-all": (LocalSearchOracle,
                         {"predictor": {"model": "ridge", "prune": None}}),
     "local-trees": (LocalSearchOracle, {"predictor": {"model": "trees"}}),
+    "local-gp": (LocalSearchOracle, {"predictor": {"model": "gp"}}),
+    "evolution-gp": (EvolutionOracle, {"predictor": {"model": "gp"}}),
     "evolution-ridge": (EvolutionOracle, {"predictor": {"model": "ridge"}}),
     "evolution-trees": (EvolutionOracle, {"predictor": {"model": "trees"}}),
 }

@@ -43,7 +43,7 @@ def candidates(k=30, seed=5):
              for i in range(6)} for _ in range(k)]
 
 
-@pytest.mark.parametrize("model", ["ridge", "trees"])
+@pytest.mark.parametrize("model", ["ridge", "trees", "gp"])
 def test_same_seed_same_order_and_it_follows_the_landscape(tmp_path, model):
     oracle = completed(tmp_path, 30)
     pred = Predictor(model=model, acquisition="mean")
@@ -165,7 +165,9 @@ def test_options_are_checked_and_round_trip():
     p = Predictor(model="trees", members=8, kappa=2.0, cost_aware=True)
     assert Predictor.from_config(p.get_config()) == p
     with pytest.raises(ValueError, match="`model` must be one of"):
-        Predictor(model="gp")
+        Predictor(model="svm")
+    assert Predictor.from_config(Predictor(model="gp").get_config()).model == (
+        "gp")
     with pytest.raises(ValueError, match="members"):
         Predictor(members=1)
     with pytest.raises(ValueError, match="acquisition"):

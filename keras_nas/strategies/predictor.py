@@ -32,7 +32,7 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas.space.search_space import is_architecture_key
-from keras_nas.strategies import hp_values
+from keras_nas.strategies import hp_values, surrogates
 from keras_nas.strategies.halving import common_scale
 
 __all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
@@ -40,11 +40,9 @@ __all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
 
 _logger = logging.getLogger(__name__)
 
-# Up to this many features, ridge solves its features-by-features system.
-_PRIMAL_FEATURES = 64
-
-#: Surrogates: bootstrapped ridge regressions, or an extra-trees forest.
-MODELS = ("ridge", "trees")
+#: Surrogates (`strategies.surrogates`): a Gaussian process,
+#: bootstrapped ridge regressions, or an extra-trees forest.
+MODELS = surrogates.KINDS
 #: How the ensemble's mean and spread make one score per candidate.
 ACQUISITIONS = ("ucb", "thompson", "mean")
 
@@ -164,14 +162,14 @@ class Predictor:
         values = common_scale(done)
         sign = 1.0 if oracle.objective.direction == "max" else -1.0
         y = sign * np.array([values[t.trial_id] for t in done])
-        model = _Ensemble(self.model, self.members,
-                          int(rng.integers(2**31 - 1))).fit(x, y)
+        model = surrogates.make(self.model, self.members,
+                                int(rng.integers(2**31 - 1))).fit(x, y)
         cost_model = None
         if self.cost_aware:
             per_epoch = [_seconds_per_epoch(t) for t in done]
             known = [i for i, c in enumerate(per_epoch) if c is not None]
             if len(known) >= 2:
-                cost_model = _Ensemble("ridge", 2, 0).fit(
+                cost_model = surrogates.make("ridge", 2, 0).fit(
                     x[known], np.log([per_epoch[i] for i in known]))
         return _Fitted(model, cost_model, float(y.max()), sign,
                        float(y.std()), values)
@@ -207,64 +205,6 @@ class _Fitted:
     sign: float
     spread: float
     values: dict
-
-
-class _Ensemble:
-    """Members' mean and spread; deterministic under `seed`."""
-
-    def __init__(self, kind, members, seed):
-        self.kind, self.members, self.seed = kind, members, seed
-
-    def fit(self, x, y):
-        self.scale = x.std(axis=0) + 1e-9
-        self.offset = x.mean(axis=0)
-        x = (x - self.offset) / self.scale
-        if self.kind == "trees":
-            from sklearn.ensemble import ExtraTreesRegressor
-
-            self.model = ExtraTreesRegressor(
-                n_estimators=self.members, min_samples_leaf=2,
-                random_state=self.seed).fit(x, y)
-            return self
-        # Ridge regressions (alpha 1, the intercept next to unpenalised) in
-        # closed form, on one BLAS thread: scikit-learn's per-call overhead,
-        # or BLAS threads fighting over matrices this small, would be most
-        # of the cost. With more features than trials, the same solution
-        # through the push-through identity (a'a + D)^-1 a' =
-        # D^-1 a' (a D^-1 a' + I)^-1, a trials-by-trials system.
-        rng = np.random.default_rng(self.seed)
-        x1 = np.hstack([x, np.ones((len(x), 1))])
-        penalty = np.ones(x1.shape[1])
-        penalty[-1] = 1e-6
-        self.model = []
-        with _one_thread():
-            for _ in range(self.members):
-                pick = rng.integers(len(y), size=len(y))
-                a, b = x1[pick], y[pick]
-                if a.shape[1] <= _PRIMAL_FEATURES or len(a) >= a.shape[1]:
-                    w = np.linalg.solve(a.T @ a + np.diag(penalty), a.T @ b)
-                else:
-                    scaled = a / penalty
-                    w = scaled.T @ np.linalg.solve(
-                        scaled @ a.T + np.eye(len(a)), b)
-                self.model.append(w)
-        self.model = np.array(self.model)
-        return self
-
-    def predict(self, x):
-        x = (x - self.offset) / self.scale
-        if self.kind == "trees":
-            each = np.array([m.predict(x) for m in self.model.estimators_])
-        else:
-            with _one_thread():
-                each = self.model @ np.hstack([x, np.ones((len(x), 1))]).T
-        return each.mean(axis=0), each.std(axis=0)
-
-
-def _one_thread():
-    from threadpoolctl import threadpool_limits  # A scikit-learn dependency.
-
-    return threadpool_limits(1)
 
 
 def encode(oracle, values):
