@@ -2,12 +2,13 @@
 many candidates, and only the best is trained.
 
 The mechanism of BANANAS (White et al., 2021) and NPENAS (Wei et al.,
-2022). An ensemble (bootstrapped ridge regressions in closed form, or the trees
-of a scikit-learn extra-trees forest, already a dependency) is fitted
-on an encoding of each completed trial (the value at each position, the
-count of each op or value, the depth, and, with a `SearchSpace`, the
-parameters and FLOPs), and its spread is the uncertainty that an upper
-confidence bound or a Thompson sample reads. With `cost_aware=True` the
+2022). A surrogate (`strategies.surrogates`: bootstrapped ridge
+regressions in closed form, the trees of a scikit-learn extra-trees
+forest, or a Gaussian process) is fitted on an encoding of each completed
+trial (the value at each position, the count of each op or value, the
+depth, and, with a `SearchSpace`, the parameters and FLOPs), and its
+spread (the members', or the process's posterior standard deviation) is
+the uncertainty that an upper confidence bound or a Thompson sample reads. With `cost_aware=True` the
 acquisition is the predicted improvement per predicted second of training
 (Snoek et al., 2012), from a second regression on the trials' `seconds`
 per epoch. Until `min_trials` trials have completed, the order is left as
@@ -52,8 +53,12 @@ class Predictor:
     """Options of predictor-guided proposals.
 
     Args:
-        model: One of `MODELS`. Defaults to `"ridge"`.
-        members: Ensemble members (bootstraps, or trees). Defaults to `20`.
+        model: One of `MODELS`: `"ridge"` (additive in the features),
+            `"trees"`, or `"gp"` (a Gaussian process whose kernel sees
+            interactions between positions). Defaults to `"ridge"`, which
+            measured best on NAS-Bench-201 (benchmarks/README.md).
+        members: Ensemble members (bootstraps, or trees; a Gaussian process
+            has none). Defaults to `20`.
         acquisition: One of `ACQUISITIONS`. Defaults to `"ucb"`.
         kappa: Weight of the spread in the upper confidence bound.
             Defaults to `1.0`.
