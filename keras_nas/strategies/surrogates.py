@@ -101,7 +101,7 @@ class GaussianProcess(_Standardized):
             cross = np.exp(-_squared_distances(z, self.x)
                            / (self.width * 2 * self.length ** 2))
             mean = cross @ self.alpha
-            v = np.linalg.solve(self.chol, cross.T)
+            v = _lower_solve(self.chol, cross.T)
         variance = np.clip(1.0 - (v * v).sum(axis=0), 1e-12, None)
         return (self.y_mean + self.y_scale * mean,
                 self.y_scale * np.sqrt(variance))
@@ -164,8 +164,16 @@ def _squared_distances(a, b):
                    - 2.0 * a @ b.T, 0.0, None)
 
 
+def _lower_solve(chol, b):
+    from scipy.linalg import solve_triangular  # A scikit-learn dependency.
+
+    return solve_triangular(chol, b, lower=True)
+
+
 def _cho_solve(chol, b):
-    return np.linalg.solve(chol.T, np.linalg.solve(chol, b))
+    from scipy.linalg import cho_solve
+
+    return cho_solve((chol, True), b)
 
 
 def _one_thread():
