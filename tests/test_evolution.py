@@ -103,12 +103,15 @@ def score_of(space):
         "learning_rate", 0)
 
 
-@pytest.mark.parametrize("crash_mid_trial", [False, True])
-def test_resume_makes_exactly_the_uninterrupted_proposals(tmp_path, crash_mid_trial):
+@pytest.mark.parametrize("crash_mid_trial,predictor", [
+    (False, None), (True, None), (True, {"min_trials": 6, "children": 20})])
+def test_resume_makes_exactly_the_uninterrupted_proposals(tmp_path,
+                                                          crash_mid_trial,
+                                                          predictor):
     space = identity_space()
     space = keras_nas.SearchSpace(space.op_table, max_depth=6, learning_rate=True)
     kwargs = dict(space=space, seed=7, population_size=6, sample_size=3,
-                  crossover_rate=0.3, max_trials=40)
+                  crossover_rate=0.3, max_trials=40, predictor=predictor)
     straight = drive(make(tmp_path, "straight", **kwargs), score_of(space), 40)
 
     first = make(tmp_path, "resumed", **kwargs)

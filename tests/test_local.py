@@ -141,10 +141,14 @@ def one_edit(a, b):
         long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-@pytest.mark.parametrize("crash_mid_trial", [False, True])
+@pytest.mark.parametrize("crash_mid_trial,model", [
+    (False, None), (True, None), (True, "ridge"), (True, "gp")])
 def test_resume_makes_exactly_the_uninterrupted_proposals(tmp_path,
-                                                          crash_mid_trial):
+                                                          crash_mid_trial,
+                                                          model):
     kwargs = dict(hyperparameters=cells(), seed=7, start_size=4, max_trials=40)
+    if model is not None:  # Guided: the predictor acts after 6 trials.
+        kwargs["predictor"] = {"model": model, "min_trials": 6}
     straight = drive(make(tmp_path, "straight", **kwargs), planted, 40)
     first = make(tmp_path, "resumed", **kwargs)
     part = drive(first, planted, 13,
@@ -181,22 +185,28 @@ def test_bad_arguments_are_refused_before_any_trial():
         LocalSearchOracle(space=cells(), objective=MAX)
 
 
-def test_a_real_search_with_local_search_and_its_predictor(tmp_path):
+@pytest.mark.parametrize("model", ["ridge", "gp"])
+def test_a_real_search_with_local_search_and_its_predictor(tmp_path, model):
     from tests.conftest import tabular
 
     x, y = tabular(120)
     search = keras_nas.NASSearch(
         directory=str(tmp_path), project_name="p", seed=1, max_trials=5,
-        strategy="local",
-        strategy_options={"start_size": 3, "predictor": {"min_trials": 3}})
+        strategy=keras_nas.Strategy("local", start_size=3, predictor={
+            "model": model, "min_trials": 3}))
     search.fit(x, y, epochs=2, verbose=0)
     oracle = search.tuner.oracle
     assert isinstance(oracle, LocalSearchOracle)
     assert oracle.predictor.min_trials == 3
+    assert oracle.predictor.model == model
     records = search.results()
     assert len(records) == 5 and all(r.status == "COMPLETED" for r in records)
-    # The last two are neighbours of the best start (one edit away).
-    starts = [r.ops for r in records[:3]]
-    for r in records[3:]:
-        assert any(one_edit(r.ops, s) for s in starts + [records[3].ops])
+    # The fourth is a neighbour of the best start (one edit away), the
+    # first in the predictor's order, always tried. The fifth is a
+    # neighbour of the incumbent, or, where the predictor put every other
+    # neighbour well below it (`prune`), a restart's fresh candidate.
+    best = max(records[:3], key=lambda r: r.value)
+    assert one_edit(records[3].ops, best.ops)
+    incumbent = max(records[:4], key=lambda r: r.value)
+    assert one_edit(records[4].ops, incumbent.ops) or oracle.restarts == 1
     assert search.best_model() is not None

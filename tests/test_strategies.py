@@ -10,7 +10,8 @@ from keras_nas import strategies as oracles
 
 MAX = keras_tuner.Objective("score", "max")
 STRATEGIES = ["auto", "evolution", "local", "random", "bayesian",
-              "plain-random", "evolution-predictor", "local-predictor"]
+              "plain-random", "evolution-predictor", "local-predictor",
+              "local-gp"]
 #: Options of each strategy in the contract (small, so that 8 trials use
 #: the strategy's own proposals, and the predictor its surrogate).
 OPTIONS = {
@@ -19,6 +20,8 @@ OPTIONS = {
     "evolution-predictor": {"population_size": 4,
                             "predictor": {"min_trials": 3, "children": 10}},
     "local-predictor": {"start_size": 3, "predictor": {"min_trials": 3}},
+    "local-gp": {"start_size": 3,
+                 "predictor": {"model": "gp", "min_trials": 3}},
     "auto": {"start_size": 3},
 }
 
@@ -35,7 +38,7 @@ def make(strategy, tmp_path, seed=0, max_trials=8, name="p"):
             seed=seed, max_trials=max_trials)
     options = OPTIONS.get(strategy)
     if isinstance(strategy, str):
-        strategy = strategy.replace("-predictor", "")
+        strategy = strategy.replace("-predictor", "").replace("-gp", "")
     oracle = oracles.get(strategy, space=space(), objective=MAX,
                          max_trials=max_trials, seed=seed, options=options)
     oracle._set_project_dir(str(tmp_path), name)

@@ -32,6 +32,7 @@ import numpy as np
 from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
+from keras_nas import _compat
 from keras_nas.space.search_space import is_architecture_key
 from keras_nas.strategies import hp_values, surrogates
 from keras_nas.strategies.halving import common_scale
@@ -157,6 +158,13 @@ class Predictor:
                 and math.isfinite(t.score)]
         if len(done) < self.min_trials:
             return None
+        # In the order they ended, which the oracle's state keeps: a
+        # reloaded oracle lists its trials in the folder's order, and the
+        # bootstraps draw rows by position, so a resumed search would
+        # otherwise fit other members and propose otherwise.
+        ended = {t: i for i, t in enumerate(_compat.end_order(oracle))}
+        done.sort(key=lambda t: (ended.get(t.trial_id, len(ended)),
+                                 t.trial_id))
         # A trial's features never change: encode each once per oracle.
         cache = oracle.__dict__.setdefault("_predictor_features", {})
         for t in done:
