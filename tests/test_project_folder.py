@@ -38,9 +38,23 @@ SCRIPT = textwrap.dedent("""
         initial_architectures=[], warm_start=False, halving=False)
     # EPOCH_SLEEP keeps a search busy while a second process starts.
     pause = float(os.environ.get("EPOCH_SLEEP", 0))
+    # DROPPED_CTRL_C=N: at the N-th epoch's end, Ctrl-C arrives while an
+    # object is being freed, where Python drops the KeyboardInterrupt.
+    dropped_at, ends = int(os.environ.get("DROPPED_CTRL_C", 0)), []
+
+    class Freed:
+        def __del__(self):
+            import signal
+            signal.raise_signal(signal.SIGINT)
+
+    def epoch_end(*_):
+        time.sleep(pause)
+        ends.append(1)
+        if len(ends) == dropped_at:
+            Freed()  # Freed at once: Ctrl-C lands in its __del__.
     search.fit(x, y, epochs=int(sys.argv[4]) if len(sys.argv) > 4 else 2,
                verbose=1, callbacks=[keras.callbacks.LambdaCallback(
-                   on_epoch_end=lambda *_: time.sleep(pause))])
+                   on_epoch_end=epoch_end)])
     print("DONE", len(search.results()), flush=True)
 """)
 
@@ -123,6 +137,27 @@ def test_the_lock_of_a_killed_process_is_taken_over_with_a_warning(tmp_path):
     holder = json.loads((project / project_folder.LOCK).read_text())
     assert holder["pid"] == os.getpid()
     lock.release()
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_that_python_drops_still_stops_the_search(tmp_path):
+    # Python drops a KeyboardInterrupt raised inside `__del__` or a weak
+    # reference's callback ("Exception ignored in"), and such callbacks run
+    # often while Keras frees models: the search must stop all the same.
+    run = subprocess.run(
+        [sys.executable, script(tmp_path), str(tmp_path), "4",
+         "dense-16,dense-32"], env=env(DROPPED_CTRL_C="3"),
+        capture_output=True, text=True, timeout=300)
+    assert "Exception ignored" in run.stderr  # Python did drop it.
+    assert run.returncode == 130, run.stderr[-3000:]
+    assert "DONE" not in run.stdout and "Traceback (most recent call last)" \
+        not in run.stderr.split("Exception ignored")[-1].split(
+            "KeyboardInterrupt", 1)[-1]
+    lines = [ln for ln in run.stderr.splitlines() if "interrupted after" in ln]
+    assert len(lines) == 1 and lines[0].endswith(
+        "of 4 trials; run the same code again to resume")
+    # It stopped at the end of that epoch: trial 0 kept, trial 1 not done.
+    assert sorted(completed(str(tmp_path / "p"))) == ["0"]
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ from keras_nas.data.task import primary_objective
 from keras_nas.engine import budget as budget_module
 from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.engine.budget import TimeBudgetExhausted
-from keras_nas.engine import parallel
+from keras_nas.engine import interrupts, parallel
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                        MachineFailure, is_out_of_memory,
                                        machine_error, reason_of)
@@ -157,12 +157,14 @@ class NASTuner(keras_tuner.Tuner):
             callbacks.append(keras.callbacks.TerminateOnNaN())
         keep = callbacks_module.KeepBestWeights(objective)
         callbacks.append(keep)
+        callbacks.append(interrupts.StopOnInterrupt())
         return callbacks, keep
 
     def run_trial(self, trial, x=None, y=None, validation_data=None,
                   epochs=1, batch_size=None, callbacks=None, keras_verbose=0,
                   **fit_kwargs):
         self._architecture_failed = False
+        interrupts.check()  # A Ctrl-C the interpreter dropped.
         try:
             return self._run_trial(trial, x, y, validation_data, epochs,
                                    batch_size, callbacks, keras_verbose,

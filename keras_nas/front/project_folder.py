@@ -43,7 +43,7 @@ import keras_tuner
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
-from keras_nas.engine import parallel
+from keras_nas.engine import interrupts, parallel
 from keras_nas.engine.failures import machine_error
 from keras_nas.front.project import META
 
@@ -396,7 +396,8 @@ def session(project_dir, max_trials, *, fresh=False, verbose=1):
                         os.remove(path)
         repair(project_dir)
         try:
-            yield
+            with interrupts.catching():  # No Ctrl-C is lost on its way.
+                yield
         except KeyboardInterrupt:
             done = len(completed_trials(project_dir))
             _logger.warning(
