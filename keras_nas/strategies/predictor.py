@@ -8,14 +8,16 @@ forest, or a Gaussian process) is fitted on an encoding of each completed
 trial (the value at each position, the count of each op or value, the
 depth, and, with a `SearchSpace`, the parameters and FLOPs), and its
 spread (the members', or the process's posterior standard deviation) is
-the uncertainty that an upper confidence bound or a Thompson sample reads. With `cost_aware=True` the
-acquisition is the predicted improvement per predicted second of training
-(Snoek et al., 2012), from a second regression on the trials' `seconds`
-per epoch. Until `min_trials` trials have completed, the order is left as
-it is, so the strategy falls back to its plain proposals. Under
-successive halving the targets are like with like (`halving.common_scale`):
-each trial's value at the highest rung two trials reached, a curve that
-stopped below it extended by the mean gain between rungs.
+the uncertainty that an upper confidence bound or a Thompson sample
+reads. With `cost_aware=True` the acquisition is the predicted
+improvement per predicted second of training (Snoek et al., 2012), from a
+second regression on the trials' `seconds` per epoch. Until `min_trials`
+trials have completed, the order is left as it is, so the strategy falls
+back to its plain proposals. Under successive halving the targets are
+like with like (`halving.common_scale`): each trial's value at the
+highest rung two trials reached, a curve that stopped below it extended
+by the mean gain between rungs. The trials are fitted in the order they
+ended, so a resumed search proposes what the uninterrupted one would.
 
 The time spent fitting and ranking is kept on the oracle
 (`cost(oracle)`) and logged, so that it can be checked against a trained
