@@ -6,12 +6,17 @@ in subprocesses, each in a network namespace of its own with loopback only
   SIGKILLed) loses only its running trials: they run again on the node
   that stays, the trial it had finished stays as it was recorded, and the
   search ends with `max_trials` distinct completed trials.
+- A Ctrl-C that Python drops in the driver (it lands in an object's
+  `__del__`) stops the search all the same, with the serial search's
+  exit status and message.
 - `max_time` holds with 2 workers: no trial is proposed after it, and
   those in flight end at their first epoch end past it, as in a serial
   search; `max_calls=1` gives each trial a fresh worker process.
 """
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -19,6 +24,7 @@ pytest.importorskip("ray", reason="the Ray engine needs keras-nas[ray]")
 
 import keras_nas  # noqa: E402
 from tests import ray_support  # noqa: E402
+from tests.ray_support import NETNS, SCRIPTS  # noqa: E402
 
 pytestmark = ray_support.MARKS
 
@@ -84,3 +90,22 @@ def test_max_time_holds_and_worker_processes_are_recycled(tmp_path):
     assert sorted(pids) == ["0", "1", "2"]
     assert len(set(pids.values())) == 3
     assert lines["RECYCLED_STATUSES"] == ["COMPLETED"] * 3
+
+
+def test_a_ctrl_c_the_driver_drops_still_stops_the_search(tmp_path):
+    # The driver waits on its trials in `ray.wait`, not in a trial: a
+    # Ctrl-C Python dropped there must stop the search too.
+    out = subprocess.run(
+        NETNS + [sys.executable, os.path.join(SCRIPTS, "dropped_ctrl_c.py"),
+                 str(tmp_path)],
+        capture_output=True, text=True, env=ray_support.env(), timeout=400,
+        start_new_session=True)
+    assert "DROPPED" in out.stdout, (out.stdout + out.stderr)[-3000:]
+    assert "Exception ignored" in out.stderr  # Python did drop it.
+    assert out.returncode == 130, (out.stdout + out.stderr)[-3000:]
+    assert "AFTER FIT" not in out.stdout
+    lines = [ln for ln in out.stderr.splitlines() if "interrupted after" in ln]
+    assert len(lines) == 1 and lines[0].endswith(
+        "of 12 trials; run the same code again to resume")
+    recorded = ray_support.placements(str(tmp_path / "p"))
+    assert 1 <= len(recorded) < 12

@@ -36,6 +36,25 @@ SCRIPT = textwrap.dedent("""
         def on_epoch_end(self, epoch, logs=None):
             time.sleep(0.4)  # Slow enough to be killed mid-trial.
 
+    # CHIEF_DROPS_CTRL_C=N: once N trials have begun, Ctrl-C reaches the
+    # chief (not a worker) while it frees an object, where Python drops
+    # the KeyboardInterrupt; a timer's handler is the chief's own code.
+    dropped_after = int(os.environ.get("CHIEF_DROPS_CTRL_C", 0))
+    if dropped_after and "KERAS_NAS_LOCAL_WORKER" not in os.environ:
+        import signal
+
+        class Freed:
+            def __del__(self):
+                signal.raise_signal(signal.SIGINT)
+
+        def tick(*_):
+            if len(os.listdir(marks)) >= dropped_after:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                Freed()  # Freed at once: Ctrl-C lands in its __del__.
+
+        signal.signal(signal.SIGALRM, tick)
+        signal.setitimer(signal.ITIMER_REAL, 0.2, 0.2)
+
     search = keras_nas.NASSearch(
         max_trials=int(sys.argv[3]), seed=1, directory=sys.argv[2],
         project_name="p", workers=int(sys.argv[4]), worker_timeout=240)
@@ -53,12 +72,12 @@ def _wait_for(predicate, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _start(tmp_path, max_trials, workers):
+def _start(tmp_path, max_trials, workers, **extra_env):
     script = tmp_path / "search.py"
     script.write_text(SCRIPT)
     marks = tmp_path / "marks"
     marks.mkdir(exist_ok=True)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **extra_env)
     proc = subprocess.Popen(
         [sys.executable, str(script), str(marks), str(tmp_path / "runs"),
          str(max_trials), str(workers)],
@@ -232,3 +251,28 @@ def test_chief_and_two_workers_survive_a_killed_worker(tmp_path):
     assert all(r.rung is not None for r in records)
     logs = sorted(p.name for p in (project / "workers").glob("worker_*.log"))
     assert logs[:2] == ["worker_0.log", "worker_1.log"]
+
+
+def test_a_ctrl_c_the_chief_drops_still_stops_chief_and_workers(tmp_path):
+    # The chief of Keras Tuner's parallel mode waits in a loop of its own,
+    # not in a trial: a Ctrl-C Python dropped there must stop it too.
+    proc, marks = _start(tmp_path, max_trials=6, workers=2,
+                         CHIEF_DROPS_CTRL_C="2")
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Exception ignored" in err  # Python did drop it.
+    assert proc.returncode == 130, err[-3000:]
+    assert "DONE" not in out
+    lines = [ln for ln in err.splitlines() if "interrupted after" in ln]
+    assert len(lines) == 1 and lines[0].endswith(
+        "of 6 trials; run the same code again to resume")
+    # The workers went with it, before the search's six trials.
+    assert len(os.listdir(marks)) < 6
+    for mark in os.listdir(marks):
+        pid = int(mark.split("_")[1])
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    _all_json_parses(str(tmp_path / "runs" / "p"))

@@ -9,9 +9,10 @@ the search trains on as if the key had not been pressed.
 While a search runs, `catching()` puts a SIGINT handler in place that
 notes the interrupt before raising it as Python's own handler does;
 `check()`, which every trial calls at each epoch's end (`StopOnInterrupt`)
-and before it starts, raises it again if it was dropped (not at each
-batch: a batch hook would turn off Keras' asynchronous dispatch of
-callbacks). Only in the main thread, and only where SIGINT still has
+and before it starts, and the parallel engines' loops call while they
+wait on their workers (Keras Tuner's chief, the Ray driver), raises it
+again if it was dropped (not at each batch: a batch hook would turn off
+Keras' asynchronous dispatch of callbacks). Only in the main thread, and only where SIGINT still has
 Python's default handler: a handler of the user's own is left alone.
 """
 

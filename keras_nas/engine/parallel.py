@@ -32,6 +32,7 @@ from concurrent import futures
 import keras_tuner
 
 from keras_nas import _compat
+from keras_nas.engine import interrupts
 
 __all__ = [
     "RECYCLE_EXIT",
@@ -223,6 +224,7 @@ def serve(oracle, workers, port, log_dir, timeout=None, verbose=1,
         reported = len(_compat.end_order(oracle))
         while True:
             time.sleep(0.2)
+            interrupts.check()  # A Ctrl-C the interpreter dropped.
             if on_trial_end is not None:
                 ended = list(_compat.end_order(oracle))
                 for trial_id in ended[reported:]:

@@ -46,7 +46,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
 from keras_nas._atomic import write_atomic, write_text_atomic
-from keras_nas.engine import ray_worker
+from keras_nas.engine import interrupts, ray_worker
 from keras_nas.engine.ray_options import require_ray
 
 __all__ = ["PLACEMENTS", "check_data", "search"]
@@ -56,6 +56,8 @@ _logger = logging.getLogger(__name__)
 #: The project folder's record of where each trial ran.
 PLACEMENTS = "ray_trials.json"
 _TUNER_PREFIX = "ray"
+#: How often the driver, waiting on its trials, looks for a dropped Ctrl-C.
+_POLL_SECONDS = 0.5
 
 
 def search(tuner, options, workers, *, epochs, callbacks=(),
@@ -278,7 +280,11 @@ class _Driver:
                     return oldest
             refs = {running[slot][2]: slot for slot in running
                     if slot not in held}
-            ready, _ = self.ray.wait(list(refs), num_returns=1)
+            ready, _ = self.ray.wait(list(refs), num_returns=1,
+                                     timeout=_POLL_SECONDS)
+            if not ready:
+                interrupts.check()  # A Ctrl-C the interpreter dropped.
+                continue
             slot = refs[ready[0]]
             held[slot] = self._outcome(ready[0])
             if not self.options.ordered:
