@@ -183,6 +183,34 @@ def test_bad_arguments_are_refused_before_any_trial():
         LocalSearchOracle(objective=[MAX, keras_tuner.Objective("p", "min")])
     with pytest.raises(TypeError, match="space"):
         LocalSearchOracle(space=cells(), objective=MAX)
+    with pytest.raises(TypeError, match=r"`balanced_start` must be a bool\. "
+                       r"Received: balanced_start='yes'"):
+        LocalSearchOracle(objective=MAX, balanced_start="yes")
+
+
+def start_counts(balanced, seed, tmp_path):
+    """How often each value is at each position among the first start's
+    10 candidates: a (6, 5) array."""
+    oracle = make(tmp_path, f"s{balanced}{seed}", hyperparameters=cells(),
+                  seed=seed, max_trials=10, balanced_start=balanced)
+    proposals = drive(oracle, planted, 10)
+    assert oracle.incumbent is None  # All ten were the start's.
+    return np.array([[sum(v[f"edge_{i}"] == value for v in proposals)
+                      for value in VALUES] for i in range(6)])
+
+
+def test_a_balanced_start_covers_every_value_at_every_position(tmp_path):
+    balanced = [start_counts(True, seed, tmp_path) for seed in range(8)]
+    plain = [start_counts(False, seed, tmp_path) for seed in range(8)]
+    # Ten independent draws leave a value out of a position in about
+    # 10.7 % of the 30 (position, value) pairs, and pile 4 or more on one
+    # in 12 %; balanced, nearly each value is there twice.
+    missing = [float((c == 0).mean()) for c in balanced]
+    assert max(missing) <= 1 / 30, missing
+    assert np.mean([(c == 2).mean() for c in balanced]) >= 0.7
+    assert max(int(c.max()) for c in balanced) <= 3
+    assert np.mean([(c == 0).mean() for c in plain]) >= 0.05
+    assert max(int(c.max()) for c in plain) >= 4
 
 
 @pytest.mark.parametrize("model", ["ridge", "gp"])

@@ -5,13 +5,25 @@ accepts it (valid for the input shape, within `max_params`); when it has
 nothing better, it proposes a random untried one, enumerating a small space
 when random draws keep colliding. Evolution, local search and the predictor
 share these rules through this module.
+
+`spread_untried` draws a group of random candidates that covers the space
+evenly, one at a time: of several random untried candidates, the one whose
+values repeat least those of the group so far (each op at its position,
+the depth, each other discrete value). Drawn this way, ten candidates of
+six positions of five ops hold each op about twice at each position, as a
+Latin hypercube design does (McKay, Beckman and Conover, 1979; the
+initial designs of SMAC3): a predictor fitted on them sees every op at
+every position, and their best is more often near a good region.
 """
 
+import collections
+
 from keras_nas import _compat
+from keras_nas.space.search_space import is_architecture_key
 from keras_nas.strategies import hp_values
 from keras_nas.strategies.mutations import with_ops
 
-__all__ = ["acceptable", "random_untried", "random_valid"]
+__all__ = ["acceptable", "random_untried", "random_valid", "spread_untried"]
 
 
 def random_valid(space, hyperparameters, rng):
@@ -47,3 +59,43 @@ def random_untried(oracle, space, hyperparameters, rng, max_attempts):
     if not untried:
         return None
     return untried[int(rng.integers(len(untried)))]
+
+
+def spread_untried(oracle, space, hyperparameters, rng, max_attempts, group,
+                   draws):
+    """Of `draws` random candidates `oracle` may propose, the one whose
+    values repeat least those of `group` (a list of values dicts), or
+    `None` when the space is exhausted."""
+    counts = collections.Counter()
+    for values in group:
+        counts.update(_features(space, hyperparameters, values))
+    best, best_overlap = None, None
+    for _ in range(draws):
+        values = random_untried(oracle, space, hyperparameters, rng,
+                                max_attempts)
+        if values is None:
+            break
+        overlap = sum(counts[f] for f in _features(space, hyperparameters,
+                                                   values))
+        if best is None or overlap < best_overlap:
+            best, best_overlap = values, overlap
+        if not overlap:
+            break  # Nothing in common with the group: as good as it gets.
+    return best
+
+
+def _features(space, hyperparameters, values):
+    """What `spread_untried` counts in `values`: each op at its position
+    and the depth (with `space`), and each discrete hyperparameter's
+    value."""
+    found = []
+    if space is not None:
+        ops = space.decode(values)
+        found += [("op", i, op) for i, op in enumerate(ops)]
+        found.append(("depth", len(ops)))
+    for hp in hp_values.mutable_hps(hyperparameters, values):
+        if space is not None and is_architecture_key(hp.name):
+            continue
+        if hp_values.domain(hp) is not None:
+            found.append((hp.name, values.get(hp.name)))
+    return found

@@ -2,7 +2,8 @@
 
 White, Nolen and Savani, "Local search is state of the art for NAS
 benchmarks" (2020). Start at the best of `start_size` random candidates
-(the queue's, the warm start's best-ranked among them, count); try its
+(the queue's, the warm start's best-ranked among them, count; drawn to
+cover the space evenly, `candidates.spread_untried`); try its
 unseen neighbours (one op replaced, inserted or deleted, or one other
 hyperparameter drawn anew) in random order, and move to the first that
 improves on it (`first_improvement=False`: to the best of them all); at a
@@ -37,6 +38,8 @@ __all__ = ["LocalSearchOracle", "neighbour_values"]
 _RUNNING = TrialStatus.RUNNING
 _STOPPED = TrialStatus.STOPPED
 _COMPLETED = TrialStatus.COMPLETED
+#: Random candidates of which `balanced_start` proposes the best spread.
+_START_DRAWS = 20
 
 
 def neighbour_values(space, hyperparameters, values, rng):
@@ -78,6 +81,12 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
         max_trials: Most trials to run. Defaults to `None`.
         start_size: Random candidates whose best is the first incumbent,
             and again at each restart. Defaults to `10`.
+        balanced_start: Draw each start's random candidates to cover the
+            space evenly (`candidates.spread_untried`: each the one of
+            20 random candidates whose ops and values repeat least those
+            of the start so far) instead of independently; it lifted the
+            default on NAS-Bench-201 (benchmarks/README.md). Defaults to
+            `True`.
         first_improvement: Move to the first neighbour that improves (in
             random order, or the predictor's); `False` tries every
             neighbour and moves to the best. Defaults to `True`.
@@ -95,7 +104,7 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
     def __init__(self, space=None, objective=None, max_trials=None,
                  start_size=10, first_improvement=True, predictor=None,
                  seed=None, hyperparameters=None, max_attempts=100,
-                 **kwargs):
+                 balanced_start=True, **kwargs):
         if space is not None and not isinstance(space, SearchSpace):
             raise TypeError(
                 "`space` must be a `keras_nas.SearchSpace` or None. Received: "
@@ -107,7 +116,12 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
             raise TypeError(
                 "`first_improvement` must be a bool. Received: "
                 f"first_improvement={first_improvement!r}.")
+        if not isinstance(balanced_start, bool):
+            raise TypeError(
+                "`balanced_start` must be a bool. Received: "
+                f"balanced_start={balanced_start!r}.")
         self.start_size = int(start_size)
+        self.balanced_start = balanced_start
         self.first_improvement = first_improvement
         self.predictor = predictor_module.from_argument(predictor)
         self.max_attempts = int(max_attempts)
@@ -156,7 +170,7 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
                 self._move_to(best)
             else:
                 self._phase_ids.append(trial_id)
-                return self._random()
+                return self._start_candidate()
         values = self._next_neighbour()
         if values is not None:
             self._tried.append(trial_id)
@@ -174,7 +188,16 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
         self._phase_begin = len(self.trials)
         self._phase_ids = [trial_id]
         self._incumbent = None
-        return self._random()
+        return self._start_candidate()
+
+    def _start_candidate(self):
+        if not self.balanced_start:
+            return self._random()
+        group = [self.trials[t].hyperparameters.values
+                 for t in self._phase_ids if t in self.trials]
+        return candidates.spread_untried(
+            self, self.space, self.hyperparameters, self._rng,
+            self.max_attempts, group, _START_DRAWS)
 
     def _random(self):
         return candidates.random_untried(self, self.space, self.hyperparameters,
