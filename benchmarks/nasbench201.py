@@ -65,16 +65,29 @@ def space():
     return hp
 
 
+#: Local search as White et al. have it: each start drawn at random.
+_RANDOM_START = {"balanced_start": False}
+
 #: The variants compared: (oracle class, constructor arguments).
 VARIANTS = {
     "evolution": (EvolutionOracle, {}),
-    "local": (LocalSearchOracle, {}),
-    "local-best": (LocalSearchOracle, {"first_improvement": False}),
-    "local-ridge": (LocalSearchOracle, {"predictor": {"model": "ridge"}}),
-    "local-ridge-all": (LocalSearchOracle,
-                        {"predictor": {"model": "ridge", "prune": None}}),
-    "local-trees": (LocalSearchOracle, {"predictor": {"model": "trees"}}),
-    "local-gp": (LocalSearchOracle, {"predictor": {"model": "gp"}}),
+    "local": (LocalSearchOracle, {**_RANDOM_START}),
+    "local-best": (LocalSearchOracle,
+                   {**_RANDOM_START, "first_improvement": False}),
+    "local-ridge": (LocalSearchOracle,
+                    {**_RANDOM_START, "predictor": {"model": "ridge"}}),
+    "local-ridge-all": (LocalSearchOracle, {
+        **_RANDOM_START, "predictor": {"model": "ridge", "prune": None}}),
+    "local-trees": (LocalSearchOracle,
+                    {**_RANDOM_START, "predictor": {"model": "trees"}}),
+    "local-gp": (LocalSearchOracle,
+                 {**_RANDOM_START, "predictor": {"model": "gp"}}),
+    # The start drawn to cover the space evenly (`balanced_start`, the
+    # oracle's default); `local-ridge-balanced` is `"auto"`.
+    "local-balanced": (LocalSearchOracle, {}),
+    "local-ridge-balanced": (LocalSearchOracle,
+                             {"predictor": {"model": "ridge"}}),
+    "local-gp-balanced": (LocalSearchOracle, {"predictor": {"model": "gp"}}),
     "evolution-gp": (EvolutionOracle, {"predictor": {"model": "gp"}}),
     "evolution-ridge": (EvolutionOracle, {"predictor": {"model": "ridge"}}),
     "evolution-trees": (EvolutionOracle, {"predictor": {"model": "trees"}}),

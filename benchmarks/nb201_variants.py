@@ -121,15 +121,50 @@ class Search:
                       if n == 0 or score[i] >= floor]
         return [cands[i] for i in ranked]
 
+    def balanced(self, size):
+        """`size` architectures in which each op is as frequent as the
+        others at every position (a random balanced design)."""
+        columns = [self.rng.permutation(np.resize(np.arange(5), size))
+                   for _ in range(6)]
+        return [tuple(int(c[r]) for c in columns) for r in range(size)]
+
+    def spread(self, picks, draws):
+        """Of `draws` random untried architectures, the one whose ops
+        repeat those of `picks` at their positions least."""
+        counts = np.zeros((6, 5))
+        for k in picks:
+            counts[range(6), k] += 1
+        cands = [self.random() for _ in range(draws)]
+        overlap = [counts[range(6), k].sum() for k in cands]
+        return cands[int(np.argmin(overlap))]
+
     def start(self, restarts):
         kick = self.cfg.get("kick")
         if not restarts or kick is None:
             picks = []
-            for _ in range(self.cfg.get("start", 10)):
+            size = self.cfg.get("start", 10)
+            design = self.balanced(size) if self.cfg.get("balanced") else []
+            for _ in range(size):
                 if self.full():
                     break
-                picks.append(self.random())
+                k = design.pop() if design else None
+                if self.cfg.get("spread"):
+                    k = self.spread(picks, self.cfg["spread"])
+                picks.append(k if k is not None and k not in self.seen
+                             else self.random())
                 self.evaluate(picks[-1])
+            if self.cfg.get("jump") and len(self.order) >= 10 and (
+                    not self.full()):
+                index = {k: i for i, k in enumerate(ALL)}
+                x = FEATURES[[index[k] for k in self.order]]
+                y = np.array([self.seen[k] for k in self.order])
+                mean, spread = fit(x, y, self.rng)(FEATURES)
+                score = mean + self.cfg.get("jump_kappa", 0.0) * spread
+                for i in np.argsort(-score):
+                    if ALL[i] not in self.seen:
+                        picks.append(ALL[i])
+                        self.evaluate(ALL[i])
+                        break
             return picks
         best = max(self.order, key=self.seen.get)
         cands = list({perturb(best, kick, self.rng) for _ in range(200)}
