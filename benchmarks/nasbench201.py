@@ -88,6 +88,8 @@ VARIANTS = {
     "local-ridge-balanced": (LocalSearchOracle,
                              {"predictor": {"model": "ridge"}}),
     "local-gp-balanced": (LocalSearchOracle, {"predictor": {"model": "gp"}}),
+    "local-ridge-rerank": (LocalSearchOracle,
+                           {"predictor": {"model": "ridge", "rerank": True}}),
     "evolution-gp": (EvolutionOracle, {"predictor": {"model": "gp"}}),
     "evolution-ridge": (EvolutionOracle, {"predictor": {"model": "ridge"}}),
     "evolution-trees": (EvolutionOracle, {"predictor": {"model": "trees"}}),

@@ -142,13 +142,15 @@ def one_edit(a, b):
 
 
 @pytest.mark.parametrize("crash_mid_trial,model", [
-    (False, None), (True, None), (True, "ridge"), (True, "gp")])
+    (False, None), (True, None), (True, "ridge"), (True, "gp"),
+    (True, "ridge-rerank")])
 def test_resume_makes_exactly_the_uninterrupted_proposals(tmp_path,
                                                           crash_mid_trial,
                                                           model):
     kwargs = dict(hyperparameters=cells(), seed=7, start_size=4, max_trials=40)
     if model is not None:  # Guided: the predictor acts after 6 trials.
-        kwargs["predictor"] = {"model": model, "min_trials": 6}
+        kwargs["predictor"] = {"model": model.split("-")[0], "min_trials": 6,
+                               "rerank": model.endswith("-rerank")}
     straight = drive(make(tmp_path, "straight", **kwargs), planted, 40)
     first = make(tmp_path, "resumed", **kwargs)
     part = drive(first, planted, 13,
@@ -238,3 +240,23 @@ def test_a_real_search_with_local_search_and_its_predictor(tmp_path, model):
     incumbent = max(records[:4], key=lambda r: r.value)
     assert one_edit(records[4].ops, incumbent.ops) or oracle.restarts == 1
     assert search.best_model() is not None
+
+
+def test_rerank_orders_the_neighbours_left_after_each_evaluation(tmp_path):
+    # A needle: no neighbour ever improves, so each incumbent lists its
+    # neighbours once; with `rerank` the predictor orders those left again
+    # after every one that ends.
+    from keras_nas.strategies import predictor
+
+    rankings = {}
+    for rerank in (False, True):
+        oracle = make(tmp_path, f"r{rerank}", hyperparameters=cells(), seed=2,
+                      start_size=4, max_trials=20, predictor={
+                          "min_trials": 4, "prune": None, "rerank": rerank})
+        proposals = drive(oracle, lambda v: 0.0, 20)
+        assert len({tuple(sorted(v.items())) for v in proposals}) == 20
+        assert oracle.incumbent is not None and oracle.restarts == 0
+        rankings[rerank] = predictor.cost(oracle)[0]
+    # 4 start candidates, then 16 of the incumbent's 24 neighbours.
+    assert rankings[False] == 1
+    assert rankings[True] == 16

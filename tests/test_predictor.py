@@ -180,6 +180,10 @@ def test_options_are_checked_and_round_trip():
     with pytest.raises(ValueError, match="prune"):
         Predictor(prune=True)
     assert Predictor(prune=None).prune is None
+    with pytest.raises(ValueError, match=r"`rerank` must be a bool\. "
+                       r"Received: rerank=1"):
+        Predictor(rerank=1)
+    assert Predictor.from_config(Predictor(rerank=True).get_config()).rerank
     with pytest.raises(TypeError, match="predictor"):
         predictor_module.from_argument("yes")
     assert predictor_module.from_argument(True) == Predictor()

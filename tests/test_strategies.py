@@ -11,7 +11,7 @@ from keras_nas import strategies as oracles
 MAX = keras_tuner.Objective("score", "max")
 STRATEGIES = ["auto", "evolution", "local", "random", "bayesian",
               "plain-random", "evolution-predictor", "local-predictor",
-              "local-gp"]
+              "local-gp", "local-rerank", "local-random-start"]
 #: Options of each strategy in the contract (small, so that 8 trials use
 #: the strategy's own proposals, and the predictor its surrogate).
 OPTIONS = {
@@ -22,6 +22,9 @@ OPTIONS = {
     "local-predictor": {"start_size": 3, "predictor": {"min_trials": 3}},
     "local-gp": {"start_size": 3,
                  "predictor": {"model": "gp", "min_trials": 3}},
+    "local-rerank": {"start_size": 3,
+                     "predictor": {"min_trials": 3, "rerank": True}},
+    "local-random-start": {"start_size": 3, "balanced_start": False},
     "auto": {"start_size": 3},
 }
 
@@ -38,7 +41,8 @@ def make(strategy, tmp_path, seed=0, max_trials=8, name="p"):
             seed=seed, max_trials=max_trials)
     options = OPTIONS.get(strategy)
     if isinstance(strategy, str):
-        strategy = strategy.replace("-predictor", "").replace("-gp", "")
+        for suffix in ("-predictor", "-gp", "-rerank", "-random-start"):
+            strategy = strategy.replace(suffix, "")
     oracle = oracles.get(strategy, space=space(), objective=MAX,
                          max_trials=max_trials, seed=seed, options=options)
     oracle._set_project_dir(str(tmp_path), name)

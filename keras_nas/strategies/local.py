@@ -147,6 +147,7 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
         #                           listed yet.
         self._tried = []          # Neighbours proposed from this incumbent.
         self._seen = []           # Ended trials already taken into account.
+        self._ranked_at = 0       # len(self._seen) when last ordered.
         self._restarts = 0
 
     def set_space(self, space):
@@ -216,6 +217,12 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
                                      self._rng)
             self._rng.shuffle(found)
             self._neighbours = self._order(found)
+            self._ranked_at = len(self._seen)
+        elif (self.predictor is not None and self.predictor.rerank
+              and self._neighbours and len(self._seen) > self._ranked_at):
+            # Trials ended since the last order: refit, order again.
+            self._neighbours = self._order(self._neighbours)
+            self._ranked_at = len(self._seen)
         while self._neighbours:
             values = self._neighbours.pop(0)
             if candidates.acceptable(self, self.space, values):
@@ -282,6 +289,7 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
             "tried": list(self._tried),
             "seen": list(self._seen),
             "restarts": self._restarts,
+            "ranked_at": self._ranked_at,
         }
         return state
 
@@ -298,6 +306,7 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
         self._tried = list(local["tried"])
         self._seen = list(local["seen"])
         self._restarts = int(local["restarts"])
+        self._ranked_at = int(local.get("ranked_at", 0))
 
     @property
     def incumbent(self):

@@ -79,6 +79,10 @@ class Predictor:
             tried: the incumbent is taken for a local optimum sooner, and
             the evaluations go to a restart. The best-ranked neighbour is
             always tried. `None` tries them all. Defaults to `0.1`.
+        rerank: In local search, order (and prune) the neighbours left
+            again after each one that ends without improving, with the
+            predictor refitted on it, as Bayesian optimization updates its
+            model after every observation. Defaults to `False`.
     """
 
     model: str = "ridge"
@@ -90,6 +94,7 @@ class Predictor:
     parents: int = 10
     cost_aware: bool = False
     prune: Optional[float] = 0.1
+    rerank: bool = False
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -116,9 +121,10 @@ class Predictor:
                 and math.isfinite(self.prune) and self.prune >= 0):
             raise ValueError("`prune` must be None or a finite number >= 0. "
                              f"Received: prune={self.prune!r}.")
-        if not isinstance(self.cost_aware, bool):
-            raise ValueError("`cost_aware` must be a bool. Received: "
-                             f"cost_aware={self.cost_aware!r}.")
+        for name in ("cost_aware", "rerank"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be a bool. Received: "
+                                 f"{name}={getattr(self, name)!r}.")
 
     def get_config(self):
         return dataclasses.asdict(self)
