@@ -44,14 +44,20 @@ def env():
                               .split(os.pathsep) if p]))
 
 
-def run_script(name, *args, timeout=400):
-    """`python ray_scripts/<name> <args>` in its own namespace; its printed
-    `KEY value` lines as a dict (values JSON), after checking it ended well."""
-    out = subprocess.run(
+def run(name, *args, timeout=400):
+    """`python ray_scripts/<name> <args>` in its own namespace and session:
+    the `subprocess.CompletedProcess`, its output as text."""
+    return subprocess.run(
         NETNS + [sys.executable, os.path.join(SCRIPTS, name)]
         + [str(a) for a in args],
         capture_output=True, text=True, env=env(), timeout=timeout,
         start_new_session=True)
+
+
+def run_script(name, *args, timeout=400):
+    """`run(name, *args)`'s printed `KEY value` lines as a dict (values
+    JSON), after checking it ended well."""
+    out = run(name, *args, timeout=timeout)
     assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
     lines = {}
     for line in out.stdout.splitlines():

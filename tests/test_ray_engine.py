@@ -76,11 +76,7 @@ def test_stdin_search_survives_a_killed_worker_and_a_killed_driver(tmp_path):
 
 
 def test_two_nodes_and_the_tune_searcher(tmp_path):
-    out = subprocess.run(
-        NETNS + [sys.executable, os.path.join(SCRIPTS, "cluster.py"),
-                 str(tmp_path)],
-        capture_output=True, text=True, env=ray_support.env(), timeout=400,
-        start_new_session=True)
+    out = ray_support.run("cluster.py", tmp_path)
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines()
                  if line.split(" ", 1)[0] in (
                      "NODES", "SEARCH", "ENV", "SAME", "TUNE", "OURS", "RESTORED"))

@@ -15,8 +15,6 @@ in subprocesses, each in a network namespace of its own with loopback only
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -24,7 +22,6 @@ pytest.importorskip("ray", reason="the Ray engine needs keras-nas[ray]")
 
 import keras_nas  # noqa: E402
 from tests import ray_support  # noqa: E402
-from tests.ray_support import NETNS, SCRIPTS  # noqa: E402
 
 pytestmark = ray_support.MARKS
 
@@ -95,11 +92,7 @@ def test_max_time_holds_and_worker_processes_are_recycled(tmp_path):
 def test_a_ctrl_c_the_driver_drops_still_stops_the_search(tmp_path):
     # The driver waits on its trials in `ray.wait`, not in a trial: a
     # Ctrl-C Python dropped there must stop the search too.
-    out = subprocess.run(
-        NETNS + [sys.executable, os.path.join(SCRIPTS, "dropped_ctrl_c.py"),
-                 str(tmp_path)],
-        capture_output=True, text=True, env=ray_support.env(), timeout=400,
-        start_new_session=True)
+    out = ray_support.run("dropped_ctrl_c.py", tmp_path)
     assert "DROPPED" in out.stdout, (out.stdout + out.stderr)[-3000:]
     assert "Exception ignored" in out.stderr  # Python did drop it.
     assert out.returncode == 130, (out.stdout + out.stderr)[-3000:]
