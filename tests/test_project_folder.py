@@ -65,6 +65,14 @@ def script(tmp_path):
     return str(path)
 
 
+def has_traceback(err):
+    """Whether `err` holds a traceback other than the reports of a
+    KeyboardInterrupt the interpreter dropped ("Exception ignored in")."""
+    for part in err.split("Exception ignored")[1:]:
+        err = err.replace(part.split("KeyboardInterrupt", 1)[0], "")
+    return "Traceback (most recent call last)" in err
+
+
 def env(**extra):
     return dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
                 **extra)
@@ -150,9 +158,7 @@ def test_a_ctrl_c_that_python_drops_still_stops_the_search(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert "Exception ignored" in run.stderr  # Python did drop it.
     assert run.returncode == 130, run.stderr[-3000:]
-    assert "DONE" not in run.stdout and "Traceback (most recent call last)" \
-        not in run.stderr.split("Exception ignored")[-1].split(
-            "KeyboardInterrupt", 1)[-1]
+    assert "DONE" not in run.stdout and not has_traceback(run.stderr)
     lines = [ln for ln in run.stderr.splitlines() if "interrupted after" in ln]
     assert len(lines) == 1 and lines[0].endswith(
         "of 4 trials; run the same code again to resume")
@@ -192,7 +198,9 @@ def test_a_second_process_is_refused_then_ctrl_c_and_resume(tmp_path):
                 r.kill()
             r.communicate()
     assert first.returncode == 130, err
-    assert "Traceback" not in err and "DONE" not in out
+    # No traceback of the search's own (Python prints one for a Ctrl-C it
+    # dropped in a garbage collector's callback, such as JAX's).
+    assert not has_traceback(err) and "DONE" not in out
     lines = [ln for ln in err.splitlines() if "interrupted after" in ln]
     assert len(lines) == 1 and lines[0].endswith(
         "of 6 trials; run the same code again to resume")

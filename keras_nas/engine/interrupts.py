@@ -12,8 +12,9 @@ notes the interrupt before raising it as Python's own handler does;
 and before it starts, and the parallel engines' loops call while they
 wait on their workers (Keras Tuner's chief, the Ray driver), raises it
 again if it was dropped (not at each batch: a batch hook would turn off
-Keras' asynchronous dispatch of callbacks). Only in the main thread, and only where SIGINT still has
-Python's default handler: a handler of the user's own is left alone.
+Keras' asynchronous dispatch of callbacks). Only in the main thread, and
+only where SIGINT still has Python's default handler: a handler of the
+user's own is left alone.
 """
 
 import contextlib

@@ -90,9 +90,13 @@ def _features(space, hyperparameters, values):
     value."""
     found = []
     if space is not None:
-        ops = space.decode(values)
-        found += [("op", i, op) for i, op in enumerate(ops)]
-        found.append(("depth", len(ops)))
+        try:
+            ops = space.decode(values)
+        except ValueError:  # Values of another space, or none yet.
+            ops = None
+        if ops is not None:
+            found += [("op", i, op) for i, op in enumerate(ops)]
+            found.append(("depth", len(ops)))
     for hp in hp_values.mutable_hps(hyperparameters, values):
         if space is not None and is_architecture_key(hp.name):
             continue

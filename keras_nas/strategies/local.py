@@ -171,7 +171,7 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
                 self._move_to(best)
             else:
                 self._phase_ids.append(trial_id)
-                return self._start_candidate()
+                return self._start_candidate(trial_id)
         values = self._next_neighbour()
         if values is not None:
             self._tried.append(trial_id)
@@ -189,13 +189,16 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
         self._phase_begin = len(self.trials)
         self._phase_ids = [trial_id]
         self._incumbent = None
-        return self._start_candidate()
+        return self._start_candidate(trial_id)
 
-    def _start_candidate(self):
+    def _start_candidate(self, trial_id):
         if not self.balanced_start:
             return self._random()
+        # The start's other candidates; not `trial_id`, which a damaged
+        # trial proposed again (`project_folder.rerun_damaged`) still is.
         group = [self.trials[t].hyperparameters.values
-                 for t in self._phase_ids if t in self.trials]
+                 for t in self._phase_ids
+                 if t != trial_id and t in self.trials]
         return candidates.spread_untried(
             self, self.space, self.hyperparameters, self._rng,
             self.max_attempts, group, _START_DRAWS)
