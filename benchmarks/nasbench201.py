@@ -87,7 +87,6 @@ VARIANTS = {
     "local-balanced": (LocalSearchOracle, {}),
     "local-ridge-balanced": (LocalSearchOracle,
                              {"predictor": {"model": "ridge"}}),
-    "local-gp-balanced": (LocalSearchOracle, {"predictor": {"model": "gp"}}),
     "local-ridge-rerank": (LocalSearchOracle,
                            {"predictor": {"model": "ridge", "rerank": True}}),
     "evolution-gp": (EvolutionOracle, {"predictor": {"model": "gp"}}),

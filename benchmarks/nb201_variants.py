@@ -20,7 +20,12 @@ none), `start`, `dynamic` (re-rank what is left after each evaluation),
 away too, ranked by the predictor), `global` (no local search: train the
 predictor's best of all untried architectures each step), `tie` (which
 of the trials tied on the best validation accuracy is returned: `first`,
-the default, `largest` or `smallest` in parameters).
+the default, `largest` or `smallest` in parameters), `balanced` (each
+start a random balanced design: every op as often as the others at every
+position), `spread` (each start candidate the one of that many random
+ones whose ops repeat the start's least, as `balanced_start` does),
+`jump` (after each start, train the ridge's best of the whole table;
+`jump_kappa`: the weight of its spread, 0 by default).
 """
 
 import argparse

@@ -19,7 +19,6 @@ every position, and their best is more often near a good region.
 import collections
 
 from keras_nas import _compat
-from keras_nas.space.search_space import is_architecture_key
 from keras_nas.strategies import hp_values
 from keras_nas.strategies.mutations import with_ops
 
@@ -97,9 +96,10 @@ def _features(space, hyperparameters, values):
         if ops is not None:
             found += [("op", i, op) for i, op in enumerate(ops)]
             found.append(("depth", len(ops)))
-    for hp in hp_values.mutable_hps(hyperparameters, values):
-        if space is not None and is_architecture_key(hp.name):
-            continue
+        others = hp_values.other_hps(hyperparameters, values)
+    else:
+        others = hp_values.mutable_hps(hyperparameters, values)
+    for hp in others:
         if hp_values.domain(hp) is not None:
             found.append((hp.name, values.get(hp.name)))
     return found
