@@ -2,9 +2,11 @@
 
 Each oracle is driven exactly as a tuner drives it (`create_trial`,
 `update_trial`, `end_trial`), with training replaced by a table lookup of the
-12-epoch validation accuracy. After each budget, the architecture with the
-best validation accuracy so far is the one chosen, and its 200-epoch test
-accuracy is what is reported. One run of the largest budget gives every
+12-epoch validation accuracy. After each budget, the architecture the
+oracle returns (`get_best_trials`: the best validation accuracy so far; of
+the tied, the first, or the one a predictor-guided oracle's surrogate
+predicts best) is the one chosen, and its 200-epoch test accuracy is what
+is reported. One run of the largest budget gives every
 smaller budget too, since no oracle here looks at `max_trials` when it
 proposes.
 
@@ -87,6 +89,10 @@ VARIANTS = {
     "local-balanced": (LocalSearchOracle, {}),
     "local-ridge-balanced": (LocalSearchOracle,
                              {"predictor": {"model": "ridge"}}),
+    # The default returning the first of the tied, as before
+    # `Predictor.break_ties`.
+    "local-ridge-first-tie": (LocalSearchOracle, {
+        "predictor": {"model": "ridge", "break_ties": False}}),
     "local-ridge-rerank": (LocalSearchOracle,
                            {"predictor": {"model": "ridge", "rerank": True}}),
     "evolution-gp": (EvolutionOracle, {"predictor": {"model": "gp"}}),
@@ -108,6 +114,17 @@ def make_oracle(name, seed, budget, **kwargs):
     raise ValueError(name)
 
 
+def _key(trial):
+    values = trial.hyperparameters.values
+    return tuple(values[f"edge_{i}"] for i in range(6))
+
+
+def _returned(oracle, table, dataset):
+    """The 200-epoch test accuracy of what the oracle returns
+    (`get_best_trials`; Keras Tuner's: the first of the tied)."""
+    return table[_key(oracle.get_best_trials(1)[0])][dataset][1]
+
+
 def run_one(job):
     """One search; returns the test accuracy chosen at each budget."""
     name, dataset, seed, budgets, table, kwargs = job
@@ -116,25 +133,21 @@ def run_one(job):
         oracle = make_oracle(name, seed, max(budgets), **kwargs)
         oracle._set_project_dir(directory, "nb201")
         oracle.verbose = 0
-        best_valid, best_test, chosen = -1.0, None, {}
-        evaluated = 0
+        chosen, evaluated = {}, 0
         while evaluated < max(budgets):
             trial = oracle.create_trial("tuner0")
             if trial.status != "RUNNING":
                 break
-            values = trial.hyperparameters.values
-            key = tuple(values[f"edge_{i}"] for i in range(6))
-            valid, test = table[key][dataset]
+            valid, _ = table[_key(trial)][dataset]
             oracle.update_trial(trial.trial_id, {"val_accuracy": valid})
             trial.status = "COMPLETED"
             oracle.end_trial(trial)
             evaluated += 1
-            if valid > best_valid:
-                best_valid, best_test = valid, test
             if evaluated in budgets:
-                chosen[evaluated] = best_test
+                chosen[evaluated] = _returned(oracle, table, dataset)
+        last = _returned(oracle, table, dataset) if evaluated else None
         for b in budgets:  # A search stopped early keeps its last choice.
-            chosen.setdefault(b, best_test)
+            chosen.setdefault(b, last)
         calls, seconds, _ = predictor_module.cost(oracle)
         return name, dataset, seed, chosen, [calls, seconds]
     finally:
