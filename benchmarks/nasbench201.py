@@ -3,9 +3,8 @@
 Each oracle is driven exactly as a tuner drives it (`create_trial`,
 `update_trial`, `end_trial`), with training replaced by a table lookup of the
 12-epoch validation accuracy. After each budget, the architecture the
-oracle returns (`get_best_trials`: the best validation accuracy so far; of
-the tied, the first, or the one a predictor-guided oracle's surrogate
-predicts best) is the one chosen, and its 200-epoch test accuracy is what
+oracle returns (`get_best_trials`: the best validation accuracy so far, the
+first of the tied) is the one chosen, and its 200-epoch test accuracy is what
 is reported. One run of the largest budget gives every
 smaller budget too, since no oracle here looks at `max_trials` when it
 proposes.
@@ -89,10 +88,6 @@ VARIANTS = {
     "local-balanced": (LocalSearchOracle, {}),
     "local-ridge-balanced": (LocalSearchOracle,
                              {"predictor": {"model": "ridge"}}),
-    # The default returning the first of the tied, as before
-    # `Predictor.break_ties`.
-    "local-ridge-first-tie": (LocalSearchOracle, {
-        "predictor": {"model": "ridge", "break_ties": False}}),
     "local-ridge-rerank": (LocalSearchOracle,
                            {"predictor": {"model": "ridge", "rerank": True}}),
     "evolution-gp": (EvolutionOracle, {"predictor": {"model": "gp"}}),
@@ -121,7 +116,7 @@ def _key(trial):
 
 def _returned(oracle, table, dataset):
     """The 200-epoch test accuracy of what the oracle returns
-    (`get_best_trials`; Keras Tuner's: the first of the tied)."""
+    (`get_best_trials`)."""
     return table[_key(oracle.get_best_trials(1)[0])][dataset][1]
 
 

@@ -151,10 +151,9 @@ class SearchResults:
             best = [tuner.oracle.trials[records[max(
                 range(len(records)), key=rank)].trial_id]] if records else []
         else:
-            oracle = tuner.oracle
             best = [t for t in scores.best_trials(
-                oracle.trials.values(), oracle.objective, 1,
-                scores.tie_order(oracle)) if t.status == "COMPLETED"]
+                tuner.oracle.trials.values(), tuner.oracle.objective, 1)
+                    if t.status == "COMPLETED"]
         if not best:
             raise RuntimeError(
                 "No trial of this search completed, so there is no best "
@@ -172,10 +171,8 @@ class SearchResults:
 
         The best trial is the one best on the objective, exact ties (a
         saturated validation accuracy) broken by the lower loss on the same
-        data (`val_loss`), then, with a predictor-guided strategy (the
-        default), by the surrogate's prediction; with several objectives,
-        on the primary one (the first trained metric), ties broken by the
-        others in order. Pick
+        data (`val_loss`); with several objectives, on the primary one (the
+        first trained metric), ties broken by the others in order. Pick
         another trial, e.g. one of `pareto_front()`, by its `trial_id`.
         """
         if trial_id is not None:

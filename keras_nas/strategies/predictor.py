@@ -83,10 +83,6 @@ class Predictor:
             again after each one that ends without improving, with the
             predictor refitted on it, as Bayesian optimization updates its
             model after every observation. Defaults to `False`.
-        break_ties: Of the trials tied on the objective (and its
-            tie-breaking loss, `scores.tie_breaker`), return the one the
-            surrogate's mean predicts best (`order_tied`) rather than the
-            first that ran. Defaults to `True`.
     """
 
     model: str = "ridge"
@@ -99,7 +95,6 @@ class Predictor:
     cost_aware: bool = False
     prune: Optional[float] = 0.1
     rerank: bool = False
-    break_ties: bool = True
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -126,7 +121,7 @@ class Predictor:
                 and math.isfinite(self.prune) and self.prune >= 0):
             raise ValueError("`prune` must be None or a finite number >= 0. "
                              f"Received: prune={self.prune!r}.")
-        for name in ("cost_aware", "rerank", "break_ties"):
+        for name in ("cost_aware", "rerank"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be a bool. Received: "
                                  f"{name}={getattr(self, name)!r}.")
@@ -164,29 +159,6 @@ class Predictor:
                       if n == 0 or raw[i] >= floor]
         _record(oracle, time.perf_counter() - start, len(candidates))
         return [candidates[i] for i in ranked]
-
-    def order_tied(self, oracle, trials):
-        """`trials`, tied on the objective, the one whose value the
-        surrogate's mean predicts best first (a stable sort); unchanged
-        with `break_ties=False`, several objectives, or before
-        `min_trials` trials have completed.
-
-        The fit draws from its own generator seeded at 0, not the search's,
-        so asking which trial is best never changes what is proposed next.
-        """
-        trials = list(trials)
-        if (not self.break_ties or len(trials) < 2
-                or _compat.is_multi_objective(oracle.objective)):
-            return trials
-        start = time.perf_counter()
-        fitted = self._fit(oracle, np.random.default_rng(0))
-        if fitted is None:
-            return trials
-        x = np.array([encode(oracle, t.hyperparameters.values)
-                      for t in trials])
-        mean, _ = fitted.model.predict(x)
-        _record(oracle, time.perf_counter() - start, len(trials))
-        return [trials[i] for i in np.argsort(-mean, kind="stable")]
 
     def _fit(self, oracle, rng):
         done = [t for t in oracle.trials.values()

@@ -12,10 +12,7 @@ lower loss on the same data (`tie_breaker`), the `val_loss` of a
 `val_...` objective. Epoch selection (`engine.callbacks.KeepBestWeights`),
 the returned model (`best_trials`) and our oracles' `get_best_trials`
 follow it; a trial that recorded no such loss ranks after those that did,
-and without it the first of the tied stays first, as in Keras Tuner. Of
-trials tied on both, an oracle with a predictor returns the one its
-surrogate, fitted on every completed trial, predicts best: the neighbours'
-evidence decides, not the order they ran in (`BestTrials`).
+and without it the first of the tied stays first, as in Keras Tuner.
 """
 
 import math
@@ -23,7 +20,7 @@ import math
 from keras_tuner.engine.trial import TrialStatus
 
 __all__ = ["best_value", "objective_values", "tie_breaker", "better",
-           "best_trials", "tie_order", "BestTrials"]
+           "best_trials", "BestTrials"]
 
 
 def best_value(trial, objective):
@@ -93,60 +90,24 @@ def _trial_key(trial, objective, name):
     return score, -float(loss) if _finite(loss) else -math.inf
 
 
-def best_trials(trials, objective, num_trials=1, order_tied=None):
+def best_trials(trials, objective, num_trials=1):
     """The `num_trials` best of `trials` as `keras_tuner.Oracle.
     get_best_trials` orders them (completed ones by score, then the others),
     exact ties on the score broken by `tie_breaker`'s loss; the sort is
-    stable, so among trials tied on both the first stays first, unless
-    `order_tied` (a function of a list of such tied trials that returns
-    them in a new order) orders them."""
+    stable, so among trials tied on both the first stays first."""
     trials = list(trials)
     done = [t for t in trials if t.status == TrialStatus.COMPLETED]
     name = tie_breaker(objective)
-    keys = {id(t): _trial_key(t, objective, name) for t in done}
-    ranked = sorted(done, key=lambda t: keys[id(t)], reverse=True)
-    if order_tied is not None:
-        ranked = _order_ties(ranked, keys, num_trials, order_tied)
+    ranked = sorted(done, key=lambda t: _trial_key(t, objective, name),
+                    reverse=True)
     if len(ranked) < num_trials:
         ranked += [t for t in trials if t.status != TrialStatus.COMPLETED]
     return ranked[:num_trials]
 
 
-def _order_ties(ranked, keys, num_trials, order_tied):
-    """`ranked` with each run of trials tied on their key that begins
-    among the first `num_trials` put in `order_tied`'s order."""
-    out, i = [], 0
-    while i < len(ranked):
-        j = i + 1
-        while j < len(ranked) and keys[id(ranked[j])] == keys[id(ranked[i])]:
-            j += 1
-        tied = ranked[i:j]
-        if len(tied) > 1 and i < num_trials:
-            tied = list(order_tied(tied))
-        out += tied
-        i = j
-    return out
-
-
 class BestTrials:
     """Oracle mixin: `get_best_trials` by `best_trials`, so that Keras
-    Tuner's `get_best_models` and `NASSearch.best_model` agree. An oracle
-    with a `predictor` (`strategies.predictor.Predictor`) returns, of the
-    trials tied on the objective and its loss, the one its surrogate
-    predicts best (`Predictor.order_tied`)."""
+    Tuner's `get_best_models` and `NASSearch.best_model` agree."""
 
     def get_best_trials(self, num_trials=1):
-        return best_trials(self.trials.values(), self.objective, num_trials,
-                           tie_order(self))
-
-
-def tie_order(oracle):
-    """The `order_tied` of `best_trials` for `oracle`: its predictor's
-    `order_tied`, or `None` (the first of the tied first) without one."""
-    predictor = getattr(oracle, "predictor", None)
-    if predictor is None or not hasattr(predictor, "order_tied"):
-        return None
-
-    def order_tied(tied):
-        return predictor.order_tied(oracle, tied)
-    return order_tied
+        return best_trials(self.trials.values(), self.objective, num_trials)
