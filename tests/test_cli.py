@@ -1,12 +1,18 @@
-"""The keras-nas command, run as a user runs it: in a subprocess."""
+"""The keras-nas command, run as a user runs it: in a subprocess, for the
+first search and every error and help line. The other searches, reports
+and exports call the same `cli.main` in this process (`run_here`), which
+spares each one a TensorFlow import of its own."""
 
 import json
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
+
+from keras_nas import cli
 
 
 def run(*args, cwd):
@@ -14,6 +20,21 @@ def run(*args, cwd):
     return subprocess.run(
         [sys.executable, "-m", "keras_nas.cli", *args], cwd=cwd, env=env,
         capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def run_here(capsys, monkeypatch):
+    """`run`, but `cli.main` called in this process: its exit status and
+    what it printed, as `run`'s result has them."""
+
+    def run_in(*args, cwd):
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = cli.main([str(a) for a in args])
+        out = capsys.readouterr()
+        return types.SimpleNamespace(returncode=code, stdout=out.out,
+                                     stderr=out.err)
+    return run_in
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +57,9 @@ def test_search_with_no_data_runs_on_digits(searched):
     assert json.loads((cwd / "runs" / "digits" / "best.json").read_text())["ops"]
 
 
-def test_report_prints_the_table_and_saves_plots(searched):
+def test_report_prints_the_table_and_saves_plots(searched, run_here):
     cwd, _ = searched
-    out = run("report", "runs/digits", cwd=cwd)
+    out = run_here("report", "runs/digits", cwd=cwd)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "COMPLETED" in out.stdout and "val_accuracy" in out.stdout
     for name in ("history.png", "tradeoff.png"):
@@ -46,36 +67,39 @@ def test_report_prints_the_table_and_saves_plots(searched):
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
-def test_export(searched):
+def test_export(searched, run_here):
     cwd, _ = searched
-    out = run("export", "runs/digits", "model.keras", cwd=cwd)
+    out = run_here("export", "runs/digits", "model.keras", cwd=cwd)
     assert out.returncode == 0, out.stderr[-2000:]
     assert (cwd / "model.keras").exists() and (cwd / "model.json").exists()
 
 
-def test_search_on_an_npz_and_a_csv(tmp_path):
+def test_search_on_an_npz_and_a_csv(tmp_path, run_here):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 5)).astype("float32")
     y = (x[:, 0] + x[:, 1] > 0).astype("int64")
     np.savez(tmp_path / "d.npz", x_train=x[:90], y_train=y[:90],
              x_test=x[90:], y_test=y[90:])
-    out = run("search", "--data", "d.npz", "--max-trials", "1", "--epochs", "1",
-              "--directory", "r", "--verbose", "0", cwd=tmp_path)
+    out = run_here("search", "--data", "d.npz", "--max-trials", "1",
+                   "--epochs", "1", "--directory", "r", "--verbose", "0",
+                   cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Test: " in out.stdout
     rows = ["a,b,c,d,e,kind"] + [
         ",".join(f"{v:.3f}" for v in row) + ("," + ("yes" if t else "no"))
         for row, t in zip(x, y)]
     (tmp_path / "d.csv").write_text("\n".join(rows))
-    out = run("search", "--data", "d.csv", "--label", "kind", "--max-trials", "1",
-              "--epochs", "1", "--directory", "r2", "--verbose", "0", cwd=tmp_path)
+    out = run_here("search", "--data", "d.csv", "--label", "kind",
+                   "--max-trials", "1", "--epochs", "1", "--directory", "r2",
+                   "--verbose", "0", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Test: " not in out.stdout  # No test data in a CSV.
-    out = run("search", "--data", "d.npz", "--max-trials", "2", "--epochs",
-              "1", "--directory", "r3", "--verbose", "0", "--objective",
-              "val_accuracy", "params", "--max-flops", "5000", cwd=tmp_path)
+    out = run_here("search", "--data", "d.npz", "--max-trials", "2",
+                   "--epochs", "1", "--directory", "r3", "--verbose", "0",
+                   "--objective", "val_accuracy", "params", "--max-flops",
+                   "5000", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    out = run("report", "r3/search", cwd=tmp_path)
+    out = run_here("report", "r3/search", cwd=tmp_path)
     assert "objectives: val_accuracy (max), params (min)" in out.stdout
     assert "Pareto front (val_accuracy against params):" in out.stdout
 
@@ -119,9 +143,9 @@ def test_every_command_has_help(tmp_path):
         assert out.returncode == 0 and "usage: keras-nas" in out.stdout
 
 
-def test_export_by_format_and_bad_quantize(searched, tmp_path):
+def test_export_by_format_and_bad_quantize(searched, tmp_path, run_here):
     cwd, _ = searched
-    out = run("export", "runs/digits", "model.onnx", cwd=cwd)
+    out = run_here("export", "runs/digits", "model.onnx", cwd=cwd)
     assert out.returncode == 0, out.stderr[-2000:]
     info = json.loads((cwd / "model.json").read_text())
     assert info["format"] == "onnx" and info["checks"]["passed"]
@@ -130,8 +154,8 @@ def test_export_by_format_and_bad_quantize(searched, tmp_path):
 
     (x, y), (xt, yt) = load_digits()
     np.savez(data, x_train=x[:50], y_train=y[:50], x_test=xt, y_test=yt)
-    out = run("export", "runs/digits", "q.tflite", "--quantize", "int8",
-              "--data", str(data), cwd=cwd)
+    out = run_here("export", "runs/digits", "q.tflite", "--quantize", "int8",
+                   "--data", str(data), cwd=cwd)
     assert out.returncode == 0, out.stderr[-2000:]
     checks = json.loads((cwd / "q.json").read_text())["checks"]
     assert checks["inputs"] == "validation" and checks["samples"] == len(xt)
