@@ -82,3 +82,20 @@ def test_kinds_and_unknown_kinds():
                       surrogates.GaussianProcess)
     with pytest.raises(ValueError, match="`kind` must be one of"):
         surrogates.make("svm", 5, 0)
+
+
+def test_fits_run_on_one_blas_thread_and_leave_the_setting_as_it_was():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    for _ in range(2):  # The second call reuses the libraries found.
+        with surrogates._one_thread():
+            seen.append({i["num_threads"]
+                         for i in threadpoolctl.threadpool_info()})
+    assert seen == [{1}, {1}] or not before  # No BLAS found: nothing to do.
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
+    x, y = one_hot([(0, 1, 2), (1, 1, 0), (2, 0, 1)] * 4), np.arange(12.0)
+    for kind in surrogates.KINDS:  # Each kind fits and predicts under it.
+        mean, spread = surrogates.make(kind, 3, 0).fit(x, y).predict(x[:2])
+        assert mean.shape == spread.shape == (2,)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before

@@ -270,7 +270,9 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
         return scores.objective_values(trial, self.objective.objectives)
 
     def _mutate(self, values):
-        kinds = self._applicable_mutations(values)
+        mutable = hp_values.mutable_hps(self.hyperparameters, values)
+        others = hp_values.other_hps(self.hyperparameters, values, mutable)
+        kinds = self._applicable_mutations(values, mutable, others)
         if not kinds:
             return None
         weights = np.array([self.mutation_weights[k] for k in kinds], float)
@@ -278,20 +280,18 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
             return None
         kind = kinds[int(self._rng.choice(len(kinds), p=weights / weights.sum()))]
         if kind == "resample":
-            return hp_values.resample_one(
-                self.hyperparameters, values,
-                hp_values.other_hps(self.hyperparameters, values), self._rng)
+            return hp_values.resample_one(self.hyperparameters, values,
+                                          others, self._rng)
         ops = mutations.mutate(self.space.decode(values), kind,
                                self.space.ops, self._rng)
         return self._with_ops(values, ops)
 
-    def _applicable_mutations(self, values):
+    def _applicable_mutations(self, values, mutable, others):
         if self.space is None:
-            mutable = hp_values.mutable_hps(self.hyperparameters, values)
             return ["resample"] if mutable else []
         kinds = mutations.applicable(self.space.decode(values), self.space.ops,
                                      self.space.min_depth, self.space.max_depth)
-        if hp_values.other_hps(self.hyperparameters, values):
+        if others:
             kinds.append("resample")
         return [k for k in kinds if self.mutation_weights[k] > 0]
 

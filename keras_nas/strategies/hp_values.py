@@ -80,10 +80,12 @@ def mutable_hps(hyperparameters, values):
     return [hp for hp in active_hps(hyperparameters, values) if has_choice(hp)]
 
 
-def other_hps(hyperparameters, values):
-    """The mutable hyperparameters that are not the architecture's."""
-    return [hp for hp in mutable_hps(hyperparameters, values)
-            if not is_architecture_key(hp.name)]
+def other_hps(hyperparameters, values, mutable=None):
+    """The mutable hyperparameters that are not the architecture's (of
+    `mutable`, when `mutable_hps` has already been found)."""
+    if mutable is None:
+        mutable = mutable_hps(hyperparameters, values)
+    return [hp for hp in mutable if not is_architecture_key(hp.name)]
 
 
 def other_values_of(hp, old, rng=None):
