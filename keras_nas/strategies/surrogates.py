@@ -16,6 +16,8 @@ candidate, deterministic under a seed.
 `predict(x) -> (mean, spread)`.
 """
 
+import functools
+
 import numpy as np
 
 __all__ = ["KINDS", "make"]
@@ -176,17 +178,26 @@ def _cho_solve(chol, b):
     return cho_solve((chol, True), b)
 
 
-_CONTROLLER = []
-
-
 def _one_thread():
-    """A context in which the BLAS uses one thread. The libraries are found
-    once (`ThreadpoolController`), not at every call: finding them reads
-    the process's memory map, 6 ms a fit, more than the fit itself."""
-    import threadpoolctl  # A scikit-learn dependency.
+    """A context in which the BLAS uses one thread."""
+    controller = _controller()
+    if controller is None:  # threadpoolctl before 3.0: find them each time.
+        from threadpoolctl import threadpool_limits
 
-    if not hasattr(threadpoolctl, "ThreadpoolController"):  # Before 3.0.
-        return threadpoolctl.threadpool_limits(1)
-    if not _CONTROLLER:
-        _CONTROLLER.append(threadpoolctl.ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1)
+        return threadpool_limits(1)
+    return controller.limit(limits=1)
+
+
+@functools.cache
+def _controller():
+    """The process's BLAS libraries, found once (a
+    `threadpoolctl.ThreadpoolController`, or `None` before threadpoolctl
+    3.0): finding them reads the process's memory map, 6 ms, more than a
+    small fit. SciPy's own BLAS, which the Gaussian process's solves use,
+    is loaded first, so that it is among them."""
+    import scipy.linalg  # noqa: F401  Both are scikit-learn dependencies.
+    import threadpoolctl
+
+    if not hasattr(threadpoolctl, "ThreadpoolController"):
+        return None
+    return threadpoolctl.ThreadpoolController()
