@@ -85,30 +85,36 @@ SCRIPT = textwrap.dedent("""
 
     x, y = load_breast_cancer(return_X_y=True)
     x = ((x - x.mean(0)) / x.std(0)).astype("float32")[:120]
-    search = keras_nas.NASSearch(max_trials=2, seed=0, directory=sys.argv[1],
-                                 overwrite=True)
-    search.fit(x, y[:120], epochs=2, verbose=int(sys.argv[2]))
+    for verbose in (0, 1, 2):  # One process: one start of TensorFlow.
+        sys.stdout.write(f"=== verbose={verbose}\\n")
+        sys.stdout.flush()
+        search = keras_nas.NASSearch(
+            max_trials=2, seed=0, directory=sys.argv[1],
+            project_name=f"v{verbose}", overwrite=True)
+        search.fit(x, y[:120], epochs=2, verbose=verbose)
+        sys.stdout.flush()
 """)
 
 
-@pytest.mark.parametrize("verbose", [0, 1, 2])
-def test_output_in_a_pipe_at_each_verbosity(tmp_path, verbose):
+def test_output_in_a_pipe_at_each_verbosity(tmp_path):
     script = tmp_path / "s.py"
     script.write_text(SCRIPT)
     out = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "runs"), str(verbose)],
+        [sys.executable, str(script), str(tmp_path / "runs")],
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True,
         text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    text = out.stdout
-    assert "\x1b" not in text and "\r" not in text  # Plain in a log file.
-    lines = [ln for ln in text.splitlines() if ln.startswith("[")]
-    if verbose == 0:
-        assert text == ""
-        return
-    assert len(lines) == 2 and lines[0].startswith("[1/2 ")
-    # Two short trials: the warm start's share is spent timing one step.
-    assert "warm start: skipped" in text
-    epoch_lines = [ln for ln in text.splitlines() if "Epoch " in ln]
-    # Keras' own output per epoch only at verbose=2.
-    assert (len(epoch_lines) > 0) == (verbose == 2)
+    assert "\x1b" not in out.stdout and "\r" not in out.stdout  # Plain in a log.
+    parts = out.stdout.split("=== verbose=")
+    assert parts[0] == "" and [p[:2] for p in parts[1:]] == ["0\n", "1\n", "2\n"]
+    texts = {int(p[0]): p[2:] for p in parts[1:]}
+    assert texts[0] == ""
+    for verbose in (1, 2):
+        text = texts[verbose]
+        lines = [ln for ln in text.splitlines() if ln.startswith("[")]
+        assert len(lines) == 2 and lines[0].startswith("[1/2 "), text
+        # Two short trials: the warm start's share is spent timing one step.
+        assert "warm start: skipped" in text
+        epoch_lines = [ln for ln in text.splitlines() if "Epoch " in ln]
+        # Keras' own output per epoch only at verbose=2.
+        assert (len(epoch_lines) > 0) == (verbose == 2), text
