@@ -291,7 +291,7 @@ def _report(args):
 
 
 def _export(args):
-    from keras_nas.space.runtimes import format_of_path
+    from keras_nas.space.formats import format_of_path
 
     if args.format is None:
         format_of_path(args.out)  # A ValueError naming the suffixes.

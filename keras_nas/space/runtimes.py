@@ -15,7 +15,8 @@ Conversion goes through Keras' own `model.export` (`format="onnx"`, which
 uses tf2onnx on TensorFlow; `format="litert"`, which converts a SavedModel,
 since `TFLiteConverter.from_keras_model` does not work on Keras 3). The
 runtimes (`onnxruntime`, `ai-edge-litert`, `tf2onnx`, `onnx`) are the
-`export` extra: `pip install "keras-nas[export]"`.
+`export` extra: `pip install "keras-nas[export]"`. The formats' names (and
+the format a path names) are `space/formats.py`, re-exported here.
 """
 
 import functools
@@ -29,21 +30,14 @@ import numpy as np
 
 from keras_nas._checks import check_int
 from keras_nas.ops import blocks
+from keras_nas.space.formats import (FORMATS, QUANTIZE, RUNTIMES,
+                                     format_of_path)
 
 __all__ = ["FORMATS", "QUANTIZE", "RUNTIMES", "MissingRuntimeError",
            "Runner", "check_format", "convert", "format_of_path", "load",
            "runner_of",
            "runtime_of", "versions"]
 
-#: Export formats, by the name `format=` takes.
-FORMATS = ("keras", "tf_saved_model", "onnx", "litert")
-#: The quantizations each format takes (`None`: float32 as trained).
-QUANTIZE = {"keras": (None,), "tf_saved_model": (None,),
-            "onnx": (None, "int8"), "litert": (None, "float16", "int8")}
-#: The runtime that serves each format (`latency_runtime=` takes these).
-RUNTIMES = {"keras": "keras", "tf_saved_model": "tensorflow",
-            "onnx": "onnxruntime", "litert": "litert"}
-_SUFFIXES = {".keras": "keras", ".onnx": "onnx", ".tflite": "litert"}
 #: The Python modules each format needs beyond Keras and TensorFlow.
 _NEEDS = {"keras": (), "tf_saved_model": (),
           "onnx": ("onnx", "tf2onnx", "onnxruntime"),
@@ -54,21 +48,6 @@ _PIP = {"onnx": "onnx", "tf2onnx": "tf2onnx", "onnxruntime": "onnxruntime",
 
 class MissingRuntimeError(ImportError):
     """A format's converter or runtime is not installed."""
-
-
-def format_of_path(path):
-    """The format that `path` names: `.keras`, `.onnx`, `.tflite`, or a
-    folder (no suffix, or an existing directory) for a SavedModel."""
-    path = os.fspath(path).rstrip("/" + os.sep)
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix in _SUFFIXES:
-        return _SUFFIXES[suffix]
-    if suffix == "" or os.path.isdir(path):
-        return "tf_saved_model"
-    raise ValueError(
-        "`path` must end with .keras, .onnx or .tflite, or name a folder "
-        "(a TensorFlow SavedModel); or pass `format=`. Received: "
-        f"path={path!r}.")
 
 
 def check_format(format, quantize=None, backend=None):
