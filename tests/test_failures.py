@@ -113,7 +113,7 @@ def test_output_in_a_pipe_at_each_verbosity(tmp_path):
         text = texts[verbose]
         lines = [ln for ln in text.splitlines() if ln.startswith("[")]
         assert len(lines) == 2 and lines[0].startswith("[1/2 "), text
-        # Two short trials: the warm start's share is spent timing one step.
+        # The two conventional models fill both trials: no warm start.
         assert "warm start: skipped" in text
         epoch_lines = [ln for ln in text.splitlines() if "Epoch " in ln]
         # Keras' own output per epoch only at verbose=2.

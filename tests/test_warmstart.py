@@ -62,6 +62,27 @@ def test_warm_start_keeps_to_its_share_of_a_short_search(tmp_path, capsys):
         WarmStart(budget_share=0)
 
 
+def test_no_step_is_timed_when_the_initial_architectures_fill_the_search(
+        tmp_path, capsys):
+    x, y = tabular(80)
+    first = [["dense-16"], ["dense-32", "dropout"]]
+    search = NASSearch(max_trials=2, seed=0, directory=str(tmp_path),
+                       initial_architectures=first)
+    search.fit(x, y, epochs=1, verbose=1)
+    assert ("warm start: skipped; the 2 initial architectures fill all 2 "
+            "trials") in capsys.readouterr().out
+    assert [r.ops for r in search.results()] == first
+    # Nothing was ranked, so nothing is saved for a resume to replay.
+    assert not os.path.exists(tmp_path / "search" / "warm_start.json")
+    # One trial more than they fill: the warm start runs (and here, in so
+    # short a search, spends its share timing a step).
+    more = NASSearch(max_trials=3, seed=0, directory=str(tmp_path),
+                     project_name="more", initial_architectures=first)
+    more.fit(x, y, epochs=1, verbose=1)
+    assert "spent timing a step" in capsys.readouterr().out
+    assert os.path.exists(tmp_path / "more" / "warm_start.json")
+
+
 def test_initial_architectures_train_first_and_are_checked(tmp_path):
     x, y = tabular(80)
     first = [["dense-16", "dropout"], ["dense-32"]]

@@ -226,6 +226,14 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
                 ranked = json.load(f)["ops"]
         elif oracle.trials:
             ranked = []  # A search that ran without one goes on without.
+        elif max_trials is not None and len(queue) >= max_trials:
+            # The initial architectures fill every trial: no pick would be
+            # trained, so none is scored (nor a step timed to bound it).
+            ranked = []
+            if progress is not None:
+                progress.print(
+                    f"warm start: skipped; the {len(queue)} initial "
+                    f"architectures fill all {max_trials} trials")
         else:
             ranking = _rank(space, data, tuner.hypermodel.task, warm_start,
                             max_trials, epochs, batch_size, max_time, seed,
