@@ -104,9 +104,11 @@ def test_output_in_a_pipe_at_each_verbosity(tmp_path):
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True,
         text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "\x1b" not in out.stdout and "\r" not in out.stdout  # Plain in a log.
+    # Plain in a log file.
+    assert "\x1b" not in out.stdout and "\r" not in out.stdout
     parts = out.stdout.split("=== verbose=")
-    assert parts[0] == "" and [p[:2] for p in parts[1:]] == ["0\n", "1\n", "2\n"]
+    assert parts[0] == ""
+    assert [p[:2] for p in parts[1:]] == ["0\n", "1\n", "2\n"]
     texts = {int(p[0]): p[2:] for p in parts[1:]}
     assert texts[0] == ""
     for verbose in (1, 2):
