@@ -226,7 +226,7 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
                 ranked = json.load(f)["ops"]
         elif oracle.trials:
             ranked = []  # A search that ran without one goes on without.
-        elif max_trials is not None and len(queue) >= max_trials:
+        elif len(queue) >= max_trials:
             # The initial architectures fill every trial: no pick would be
             # trained, so none is scored (nor a step timed to bound it).
             ranked = []
