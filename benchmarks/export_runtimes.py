@@ -21,7 +21,8 @@ import numpy as np
 
 import keras_nas
 from keras_nas.front.export import json_path_of
-from keras_nas.space import latency, runtimes
+from keras_nas.scoring import latency
+from keras_nas.export import runtimes
 
 CANDIDATES = [
     ["conv3x3-32", "maxpool", "dense-64"],

@@ -1,6 +1,6 @@
 """Successive halving's two forms side by side at the same time budget:
 `Halving(mode="stopping")` (the default) against `mode="promotion"`
-(ASHA's Algorithm 2, `keras_nas.strategies.promotion`).
+(ASHA's Algorithm 2, `keras_nas.schedulers.promotion`).
 
 Data: scikit-learn digits as in `peers.py` (75/25 train/test, 20 % of
 train for validation). Both forms run `strategy="random"` (the same

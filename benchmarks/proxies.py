@@ -30,7 +30,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_nas.space import builder
-from keras_nas.strategies import proxies
+from keras_nas.scoring import proxies
 from keras_nas.space import search_space as space_module  # noqa: E402
 from keras_nas.data import prepare as data_module  # noqa: E402
 

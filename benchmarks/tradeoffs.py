@@ -251,7 +251,7 @@ def digits(args):
 
 
 def latency_cost(args):
-    from keras_nas.space import latency
+    from keras_nas.scoring import latency
 
     archs = [["conv3x3-16", "maxpool", "dense-64"],
              ["conv3x3-32", "conv3x3-32", "maxpool", "dense-128"],

@@ -9,7 +9,7 @@ trains them and reports with `ray.tune.report`.
     python examples/ray_tune_searcher.py --fast   # for the tests
 
 Needs `pip install "keras-nas[ray]"`. The tests run it in a network
-namespace with loopback only (tests/test_ray_engine.py).
+namespace with loopback only (tests/engine/test_ray_engine.py).
 """
 
 import sys
@@ -18,7 +18,7 @@ import ray
 from ray import tune
 
 import keras_nas
-from keras_nas.engine.ray_tune import NASSearcher
+from keras_nas.integrations.ray_tune import NASSearcher
 
 
 def trainable(config, data, epochs=3):

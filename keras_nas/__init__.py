@@ -3,17 +3,24 @@
 The package is the pipeline, one folder a stage; a stage imports only from
 the stages before it (`tests/test_layout.py` holds the rule):
 
-    ops         the op vocabulary: registry, single-layer ops, block layers
-    data        input checks, the task rules, tf.data input, built-in data
-    space       SearchSpace: plan, validity, params/FLOPs, builder, latency
-    strategies  oracles (evolution, ...), the queue, halving, warm start,
-                zero-cost proxies, Pareto ranks
-    engine      hypermodel, tuner, callbacks, failures; the engines that
-                run trials in parallel (Keras Tuner's, Ray)
-    analysis    trial records, importance, plots, progress, TensorBoard
-    front       NASSearch, its configuration, a finished search, the
-                project folder
-    cli         the keras-nas command
+    ops           the op vocabulary: registry, single-layer ops, blocks
+    data          input checks, the task rules, tf.data input, built-in data
+    space         SearchSpace: plan, validity, params/FLOPs, the builder
+    export        model formats; converting and running models in ONNX
+                  Runtime and LiteRT
+    schedulers    when a candidate stops or goes on: successive halving,
+                  its rung table, ASHA's promotions
+    strategies    oracles (local search, evolution, ...), the predictor,
+                  the queue of first architectures, Pareto ranks
+    scoring       candidates scored without training (zero-cost proxies,
+                  the warm start) and latency measured
+    engine        hypermodel, tuner, callbacks, failures; the engines that
+                  run trials in parallel (Keras Tuner's, Ray)
+    integrations  our strategies inside other tools (Ray Tune's Searcher)
+    analysis      trial records, importance, plots, progress, TensorBoard
+    front         NASSearch, its configuration, a finished search, the
+                  project folder, export of a search
+    cli           the keras-nas command
 
 (`_atomic`, `_checks` and `_compat`, the one door to Keras Tuner's
 internals, serve them all.)
@@ -29,23 +36,24 @@ import sys
 __version__ = "0.1.0"
 
 #: The stages, in import order.
-STAGES = ("ops", "data", "space", "strategies", "engine", "analysis",
-          "front", "cli")
+STAGES = ("ops", "data", "space", "export", "schedulers", "strategies",
+          "scoring", "engine", "integrations", "analysis", "front", "cli")
 
 _EXPORTS = {
     "NASSearch": "keras_nas.front.search",
     "SearchSpace": "keras_nas.space.search_space",
     "EvolutionOracle": "keras_nas.strategies",
+    "LocalSearchOracle": "keras_nas.strategies",
     "build_model": "keras_nas.space.builder",
     "plan": "keras_nas.space.architecture",
     "Plan": "keras_nas.space.architecture",
     "InvalidArchitectureError": "keras_nas.ops",
     "load_digits": "keras_nas.data.prepare",
     "Task": "keras_nas.data.task",
-    "WarmStart": "keras_nas.strategies.warmstart",
-    "Halving": "keras_nas.strategies.halving",
+    "WarmStart": "keras_nas.scoring.warmstart",
+    "Halving": "keras_nas.schedulers.halving",
     "Strategy": "keras_nas.strategies.spec",
-    "Latency": "keras_nas.space.latency",
+    "Latency": "keras_nas.scoring.latency",
     "Training": "keras_nas.engine.options",
     "KerasTunerEngine": "keras_nas.engine.options",
     "SearchConfig": "keras_nas.front.config",
@@ -55,16 +63,16 @@ _EXPORTS = {
     "DamagedProjectError": "keras_nas.front.project_folder",
     "Ray": "keras_nas.engine.ray_options",
 }
-# Public modules by their short names (`keras_nas.blocks.ConvBNReLU`).
+# Modules by their short names: `keras_nas.blocks.ConvBNReLU` and
+# `keras_nas.ops.register` are public; the stage folders load on first use
+# as any subpackage does, but are not part of `__all__`.
 _MODULES = {
     "ops": "keras_nas.ops",
     "blocks": "keras_nas.ops.blocks",
-    "oracles": "keras_nas.strategies",
-    "proxies": "keras_nas.strategies.proxies",
-    **{stage: f"keras_nas.{stage}" for stage in STAGES},
+    **{stage: f"keras_nas.{stage}" for stage in STAGES if stage != "cli"},
 }
 
-__all__ = sorted(_EXPORTS) + ["blocks", "ops", "oracles", "proxies"]
+__all__ = sorted(_EXPORTS) + ["blocks", "ops"]
 
 
 class _BlocksAfterKeras:

@@ -98,7 +98,7 @@ def ongoing_trials(oracle):
 
 
 def set_project_dir(oracle, directory, project_name):
-    """Give an oracle used without a tuner (`engine.ray_tune.NASSearcher`)
+    """Give an oracle used without a tuner (`integrations.ray_tune.NASSearcher`)
     the folder it saves itself and its trials into; a `Tuner` does this
     for its own oracle, and `create_trial` fails without it."""
     oracle._set_project_dir(directory, project_name)

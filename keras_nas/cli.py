@@ -244,7 +244,7 @@ def _latency(args):
     """The search's `Latency` option of --max-latency and --latency-runtime."""
     if args.max_latency is None and args.latency_runtime == "keras":
         return None
-    from keras_nas.space.latency import Latency
+    from keras_nas.scoring.latency import Latency
 
     return Latency(max_ms=args.max_latency, runtime=args.latency_runtime)
 
@@ -291,7 +291,7 @@ def _report(args):
 
 
 def _export(args):
-    from keras_nas.space.formats import format_of_path
+    from keras_nas.export.formats import format_of_path
 
     if args.format is None:
         format_of_path(args.out)  # A ValueError naming the suffixes.

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["keras_nas.space.search_space", "keras_nas.space.builder",
-           "keras_nas.data.task", "keras_nas.strategies.halving",
+           "keras_nas.data.task", "keras_nas.schedulers.halving",
            "keras_nas.space.architecture", "keras_nas.ops"]
 
 

@@ -18,7 +18,7 @@ import textwrap
 EXAMPLES = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir,
                                         "examples"))
 
-# The Ray examples run in tests/test_ray_engine.py, in a network namespace
+# The Ray examples run in tests/engine/test_ray_engine.py, in a network namespace
 # of their own (Ray would otherwise bind this machine's address).
 NAMES = sorted(f for f in os.listdir(EXAMPLES)
                if f.endswith(".py") and not f.startswith("ray_"))

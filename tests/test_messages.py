@@ -12,7 +12,7 @@ import keras_nas
 from keras_nas import NASSearch, Training
 from keras_nas import _compat
 
-from .conftest import tabular
+from tests.conftest import tabular
 
 
 class NaNLayer(keras.layers.Layer):

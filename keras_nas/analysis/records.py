@@ -12,7 +12,7 @@ from typing import List, Optional
 from keras_nas.space import architecture
 from keras_nas.space.search_space import other_values
 from keras_nas.engine.failures import reason_of
-from keras_nas.strategies import promotion
+from keras_nas.schedulers import promotion
 from keras_nas.strategies.scores import best_value
 from keras_nas.data.task import objectives_of, primary_objective
 

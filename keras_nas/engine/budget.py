@@ -4,7 +4,7 @@ the search's time budget.
 `trial_budget` gives a `NASTuner`'s trial its callbacks (`RungCallback`,
 `StopAtDeadline`) and the epoch it starts from: `0`, the last rung of a
 trial killed between rungs (halving's stopping form), or the rung of the
-trial it continues (the promotion form: `strategies.promotion`), whose
+trial it continues (the promotion form: `schedulers.promotion`), whose
 weights and optimizer state it loads.
 """
 
@@ -15,8 +15,8 @@ from typing import Optional
 import keras
 import keras_tuner
 
-from keras_nas.strategies import halving as halving_module
-from keras_nas.strategies import promotion
+from keras_nas.schedulers import halving as halving_module
+from keras_nas.schedulers import promotion
 
 __all__ = ["Budget", "StopAtDeadline", "TimeBudgetExhausted", "trial_budget"]
 

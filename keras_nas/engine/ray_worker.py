@@ -27,7 +27,7 @@ import keras_tuner
 
 from keras_nas import _compat
 from keras_nas.engine.tuner import NASTuner, frozen_heap
-from keras_nas.strategies import halving as halving_module
+from keras_nas.schedulers import halving as halving_module
 
 __all__ = ["RemoteRungTable", "RungServer", "WorkerSpec", "run_trial",
            "worker_environment"]

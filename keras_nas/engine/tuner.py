@@ -40,8 +40,8 @@ from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
 from keras_nas.engine.hypermodel import NASHyperModel
 from keras_nas.engine.speed import (DEFAULT_STEPS_PER_EXECUTION, frozen_heap,
                                     resolve_steps_per_execution)
-from keras_nas.strategies import halving as halving_module
-from keras_nas.strategies import promotion
+from keras_nas.schedulers import halving as halving_module
+from keras_nas.schedulers import promotion
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]

@@ -21,12 +21,12 @@ from keras_nas.data.task import check_objective_argument, check_task_argument
 from keras_nas.engine import options as engine_options
 from keras_nas.engine.options import Training
 from keras_nas.front import project
-from keras_nas.space.latency import Latency
+from keras_nas.scoring.latency import Latency
 from keras_nas.space.search_space import SearchSpace
 from keras_nas import strategies
-from keras_nas.strategies.halving import Halving, halving_from_argument
+from keras_nas.schedulers.halving import Halving, halving_from_argument
 from keras_nas.strategies.spec import Strategy
-from keras_nas.strategies import warmstart
+from keras_nas.scoring import warmstart
 
 __all__ = ["SearchConfig", "translate_deprecated"]
 

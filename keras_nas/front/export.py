@@ -9,7 +9,7 @@ Keras model's on the search's validation inputs before it is kept: a float
 file that disagrees fails with the figures and leaves nothing behind; a
 quantized one reports what quantizing cost (the accuracy, or the mean
 squared error of a regression, of both). Conversion and the runtimes are in
-`keras_nas.space.runtimes`; this module decides what to check and writes
+`keras_nas.export.runtimes`; this module decides what to check and writes
 the files whole or not at all.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from keras_nas._atomic import write_text_atomic
 from keras_nas.data import prepare as data_module
-from keras_nas.space import runtimes
+from keras_nas.export import runtimes
 
 __all__ = ["ParityError", "export", "json_path_of", "MIN_AGREEMENT"]
 

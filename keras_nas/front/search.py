@@ -4,7 +4,7 @@
 one checked `SearchConfig`, and each job goes to the module that owns it:
 the data to `data.prepare`, the tuner's assembly to `front.assembly`, the
 trials to the engine (`engine.execution`), what is trained first to
-`strategies.warmstart`, and reading the finished search to
+`scoring.warmstart`, and reading the finished search to
 `front.results.SearchResults` (`search.results_`). Keras Tuner keeps the
 trials on disk, so a search run again with `overwrite=False` resumes where
 it stopped, and `NASSearch.load` reopens it from its config.
@@ -24,7 +24,7 @@ from keras_nas.front.assembly import make_tuner
 from keras_nas.front.config import SearchConfig, translate_deprecated
 from keras_nas.front.results import SearchResults
 from keras_nas import strategies
-from keras_nas.strategies.warmstart import seed_search
+from keras_nas.scoring.warmstart import seed_search
 
 __all__ = ["NASSearch", "STRATEGIES"]
 
@@ -112,7 +112,7 @@ class NASSearch:
         initial_architectures: Op lists you already trust, trained first,
             in order (like Optuna's `enqueue_trial`). `None` trains the
             conventional models of the data's kind first
-            (`strategies.warmstart.DEFAULT_ARCHITECTURES`, those the space
+            (`scoring.warmstart.DEFAULT_ARCHITECTURES`, those the space
             can run); `[]` none. Defaults to `None`.
         latency: A `keras_nas.Latency(max_ms=..., batch_size=...)`: the
             latency budget of a candidate and how latency is measured (for

@@ -13,7 +13,7 @@ model loads with `keras.models.load_model(path)` in safe mode once
 `keras_nas` is imported. Only Keras 3 ops are used: any backend runs them.
 
 The exact shape, parameter and multiply-add rules of each block live beside
-its op in `ops/block_ops.py`; `tests/test_blocks.py` checks them against
+its op in `ops/block_ops.py`; `tests/ops/test_blocks.py` checks them against
 `count_params()`.
 """
 

@@ -30,7 +30,7 @@ from keras_nas import _compat
 from keras_nas.strategies import candidates, hp_values, mutations, pareto
 from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies import scores
-from keras_nas.strategies.halving import common_scale, compare
+from keras_nas.schedulers.halving import common_scale, compare
 from keras_nas._checks import check_int
 from keras_nas.space.search_space import SearchSpace
 from keras_nas.space.search_space import other_values

@@ -31,7 +31,7 @@ from keras_nas.space.search_space import SearchSpace
 from keras_nas.strategies import candidates, hp_values, mutations
 from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies import scores
-from keras_nas.strategies.halving import compare
+from keras_nas.schedulers.halving import compare
 
 __all__ = ["LocalSearchOracle", "neighbour_values"]
 

@@ -37,7 +37,7 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_nas import _compat
 from keras_nas.space.search_space import is_architecture_key
 from keras_nas.strategies import hp_values, surrogates
-from keras_nas.strategies.halving import common_scale
+from keras_nas.schedulers.halving import common_scale
 
 __all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
            "from_argument"]
