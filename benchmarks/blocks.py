@@ -126,8 +126,8 @@ def search(task, vocabulary, seed, trials, epochs, data):
     activation = "sigmoid" if classes == 2 else "softmax"
     loss = ("binary_crossentropy" if classes == 2
             else "sparse_categorical_crossentropy")
-    space = SearchSpace(vocabulary).adapt(x).bind(x.shape[1:],
-                                                 output_units=units)
+    space = SearchSpace(vocabulary).adapted(x).bind(x.shape[1:],
+                                                   output_units=units)
     rng = np.random.default_rng(seed)
     records = []
     for trial in range(trials):

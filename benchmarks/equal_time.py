@@ -15,11 +15,11 @@ given to every system as `validation_data`). Systems:
   `peers.py` (`colour_conv`, `sequence_model`, `conventional`), early
   stopping with patience 3.
 
-The budget is set as a user would set it: `max_time` seconds per task
+The budget is set as a user would set it: `max_time_s` seconds per task
 (`BUDGETS`, or `--budget`), with no limit on trials to speak of. Keras
 Tuner gets the same wall clock: its oracle starts no trial once the budget
 has run out, and the trial in flight stops at its next epoch, which is what
-`max_time` does for `NASSearch`. Each system and seed runs in a fresh Python
+`max_time_s` does for `NASSearch`. Each system and seed runs in a fresh Python
 process; a seed's systems run side by side, their order rotating with the
 seed.
 
@@ -49,7 +49,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUDGETS = {"digits": 45.0, "colour32": 60.0, "sequence": 60.0}  # max_time
+BUDGETS = {"digits": 45.0, "colour32": 60.0, "sequence": 60.0}  # max_time_s
 EPOCHS = {"digits": 10, "colour32": 10, "sequence": 10}
 CHECKPOINTS = (0.25, 0.5, 1.0)
 BASE = ("nas", "nas-random", "kt-random")
@@ -155,7 +155,7 @@ def run(system, task, seed, budget, epochs, nas_options=None):
             {"strategy": "random"} if system == "nas-random" else
             {"strategy": keras_nas.Strategy(**json.loads(system[4:]))})
         search = keras_nas.NASSearch(
-            max_trials=10000, max_time=budget, seed=seed, directory=workdir,
+            max_trials=10000, max_time_s=budget, seed=seed, directory=workdir,
             overwrite=True, **strategy, **(nas_options or {}))
         search.fit(x, y, epochs=epochs, validation_data=val, verbose=0,
                    callbacks=[Log()])
@@ -256,7 +256,7 @@ def summary(rows):
             n.split(" ")[0] not in BASE,
             BASE.index(n.split(" ")[0]) if n.split(" ")[0] in BASE else 0,
             n))
-        lines += [f"**{task}**, `max_time={budget:g}` s, `epochs={epochs}`; "
+        lines += [f"**{task}**, `max_time_s={budget:g}` s, `epochs={epochs}`; "
                   "test accuracy of the model each system would return "
                   "(best on validation among the trials finished by then; "
                   "- : none yet)", "",
@@ -317,7 +317,7 @@ def main():
                         choices=sorted(BUDGETS))
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budget", type=float, default=None,
-                        help="max_time in seconds for every task (default: "
+                        help="max_time_s in seconds for every task (default: "
                         f"per task, {BUDGETS})")
     parser.add_argument("--epochs", type=int, default=None,
                         help=f"most epochs per trial (default: {EPOCHS})")

@@ -7,14 +7,14 @@ train for validation). Both forms run `strategy="random"` (the same
 proposals for the same seed, whatever they score), no warm start and no
 conventional models first, so that only the form of halving differs;
 `epochs=9`, `Halving(min_epochs=1, reduction_factor=3)` (rungs at 1 and 3
-epochs, the top at 9), batch 32, `max_time` seconds each, each run in a
+epochs, the top at 9), batch 32, `max_time_s` seconds each, each run in a
 fresh Python process, the order alternating with the seed. Reported: the
 test accuracy of the returned model (`best_model()`), its epochs, the
 trials, the candidates (new architectures), the epochs trained in all
 (a continuation counts only the epochs it added) and the wall time.
 
     flock /tmp/keras_nas_bench.lock python benchmarks/halving_modes.py \\
-        --seeds 3 --max-time 75
+        --seeds 3 --max-time-s 75
 """
 
 import argparse
@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 MODES = ("stopping", "promotion")
 
 
-def run(mode, seed, max_time, epochs):
+def run(mode, seed, max_time_s, epochs):
     import keras_nas
 
     sys.path.insert(0, os.path.dirname(__file__))
@@ -39,7 +39,7 @@ def run(mode, seed, max_time, epochs):
 
     (x, y), val, test, _ = peers.data(seed)
     search = keras_nas.NASSearch(
-        strategy="random", max_trials=1000, max_time=max_time, seed=seed,
+        strategy="random", max_trials=1000, max_time_s=max_time_s, seed=seed,
         directory=tempfile.mkdtemp(prefix="halving-modes-"),
         warm_start=False, initial_architectures=[],
         halving=keras_nas.Halving(min_epochs=1, reduction_factor=3,
@@ -70,13 +70,13 @@ def run(mode, seed, max_time, epochs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-time", type=float, default=75)
+    parser.add_argument("--max-time-s", type=float, default=75)
     parser.add_argument("--epochs", type=int, default=9)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run(args.one, args.seed, args.max_time,
+        print(json.dumps(run(args.one, args.seed, args.max_time_s,
                              args.epochs)))
         return
     rows = []
@@ -85,7 +85,7 @@ def main():
         for mode in order:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", mode, "--seed",
-                 str(seed), "--max-time", str(args.max_time), "--epochs",
+                 str(seed), "--max-time-s", str(args.max_time_s), "--epochs",
                  str(args.epochs)], check=True, capture_output=True,
                 text=True).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))

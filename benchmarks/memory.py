@@ -8,7 +8,8 @@ the same models trained in a plain Keras loop, with `clear_session()` before
 each as the Keras docs advise, show how much of the growth is TensorFlow's
 own, whatever the search does. A third run trains the same
 number of trials in local worker processes that retire every
-`--trials-per-process` trials (`NASSearch(workers=1, engine=KerasTunerEngine(trials_per_process=k))`),
+`--trials-per-process` trials (`NASSearch(engine=KerasTunerEngine(
+workers=1, trials_per_process=k))`),
 and reads each worker's RSS after each trial.
 
     python benchmarks/memory.py --trials 50
@@ -93,8 +94,9 @@ def recycled_run(trials, per_process, marks, directory):
     (x, y), _ = keras_nas.load_digits()
     search = keras_nas.NASSearch(
         strategy="random", max_trials=trials, seed=0, directory=directory,
-        project_name="recycled", overwrite=True, workers=1,
-        engine=keras_nas.KerasTunerEngine(trials_per_process=per_process),
+        project_name="recycled", overwrite=True,
+        engine=keras_nas.KerasTunerEngine(workers=1,
+                                          trials_per_process=per_process),
         space=keras_nas.SearchSpace(max_depth=4))
     search.fit(x[:600], y[:600], epochs=1, batch_size=64, verbose=0,
                callbacks=[_RecordRSS(marks)])
@@ -155,7 +157,8 @@ def main():
     print(summarize("NASSearch", trace, args.warmup))
     print(summarize("plain Keras loop, clear_session() before each model",
                     plain, args.warmup))
-    print(summarize(f"NASSearch, workers=1, trials_per_process="
+    print(summarize("NASSearch, KerasTunerEngine(workers=1), "
+                    f"trials_per_process="
                     f"{args.trials_per_process} (worker RSS)", recycled,
                     args.warmup))
     print()

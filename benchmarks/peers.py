@@ -15,7 +15,7 @@ early stopping with patience 3, 15 trials:
 - `kt-random`, `kt-bayes`: Keras Tuner's `RandomSearch` and
   `BayesianOptimization` over a conventional conv/pool/dense hypermodel;
 - `optuna-tpe`: Optuna's TPE sampler over the same hypermodel;
-- `nas-half-time`: `NASSearch` with `max_time` set to half the peers' mean
+- `nas-half-time`: `NASSearch` with `max_time_s` set to half the peers' mean
   wall time (and no trial limit to speak of): the target is that it reaches
   the peers' mean test accuracy in that time.
 
@@ -186,11 +186,11 @@ def early_stopping(restore=False):
                                          restore_best_weights=restore)
 
 
-def run_nas(d, seed, trials, epochs, workdir, max_time=None, **options):
+def run_nas(d, seed, trials, epochs, workdir, max_time_s=None, **options):
     (x, y), val, test, _ = d
     search = keras_nas.NASSearch(
         max_trials=trials, seed=seed, directory=workdir, overwrite=True,
-        max_time=max_time, **options)
+        max_time_s=max_time_s, **options)
     search.fit(x, y, epochs=epochs, validation_data=val, verbose=0,
                callbacks=[TrialLog()])
     return search.evaluate(*test, return_dict=True)["accuracy"]
@@ -314,9 +314,9 @@ def systems(args):
             d, s, args.trials, args.epochs, w, initial_architectures=[],
             halving=False, warm_start=False),
         "nas-half-time": lambda d, s, w: run_nas(
-            d, s, 1000, args.epochs, w, max_time=args.max_time),
+            d, s, 1000, args.epochs, w, max_time_s=args.max_time_s),
         "nas-no-defaults-half-time": lambda d, s, w: run_nas(
-            d, s, 1000, args.epochs, w, max_time=args.max_time,
+            d, s, 1000, args.epochs, w, max_time_s=args.max_time_s,
             initial_architectures=[]),
     }
 
@@ -340,8 +340,8 @@ def run_one(args, name, seed):
                "--seed", str(seed), "--trials", str(args.trials),
                "--epochs", str(args.epochs), "--row-out", out,
                "--task", args.task]
-    if args.max_time is not None:
-        command += ["--max-time", str(args.max_time)]
+    if args.max_time_s is not None:
+        command += ["--max-time-s", str(args.max_time_s)]
     try:
         subprocess.run(command, check=True)
         with open(out) as f:
@@ -368,7 +368,7 @@ def main():
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--row-out", help=argparse.SUPPRESS)
-    parser.add_argument("--max-time", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--max-time-s", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--half-only", action="store_true",
                         help="keep the rows in --out and run only the "
                         "half-time systems named in --systems (default: "
@@ -406,7 +406,7 @@ def main():
                 rows.append(run_one(args, name, seed))
     peer_rows = [r for r in rows if not r["system"].startswith("nas")]
     half = 0.5 * np.mean([r["wall"] for r in peer_rows]) if peer_rows else 0
-    args.max_time = half
+    args.max_time_s = half
     for seed in seeds if half else ():
         for name in halves:
             rows.append(run_one(args, name, seed))
@@ -438,7 +438,7 @@ def main():
           f"at {half:.1f} s, half the peers' mean wall time (nan: no trial "
           "had ended by then)")
     print(f"\npeers' mean wall time {2 * half:.1f} s; nas-half-time ran with "
-          f"max_time={half:.1f} s; peers' mean test accuracy "
+          f"max_time_s={half:.1f} s; peers' mean test accuracy "
           f"{np.mean([r['test_accuracy'] for r in peer_rows]):.4f}")
 
 

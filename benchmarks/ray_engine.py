@@ -5,10 +5,10 @@ Each configuration runs in a fresh process, in a network namespace with
 loopback only (`unshare -n`), the same search (digits, `--trials`
 candidates of evolution, `--epochs` each, halving on) for each `--seeds`:
 
-- serial: `NASSearch(workers=0)`;
-- keras: `NASSearch(workers=2)`, Keras Tuner's chief/worker engine (this
-  file run again as the workers);
-- ray: `NASSearch(workers=2, engine=Ray(num_cpus=2))`, Ray embedded;
+- serial: `NASSearch()` (`KerasTunerEngine(workers=0)`);
+- keras: `NASSearch(engine=KerasTunerEngine(workers=2))`, Keras Tuner's
+  chief/worker engine (this file run again as the workers);
+- ray: `NASSearch(engine=Ray(workers=2, num_cpus=2))`, Ray embedded;
 - cluster: two nodes of one core each (`ray.cluster_utils.Cluster`).
 
 Each line of `--out` (JSON) is one run: the wall time of `fit`, trials per
@@ -41,12 +41,12 @@ def one(mode, seed, trials, epochs, directory):
 
     (x, y), _ = keras_nas.load_digits()
     x, y = x[:800], y[:800]
-    engine, workers = "keras", 0
+    engine = keras_nas.KerasTunerEngine(workers=0)
     cluster = None
     if mode == "keras":
-        workers = 2
+        engine = keras_nas.KerasTunerEngine(workers=2)
     elif mode == "ray":
-        engine, workers = keras_nas.Ray(num_cpus=2), 2
+        engine = keras_nas.Ray(workers=2, num_cpus=2)
     elif mode == "cluster":
         import ray
         from ray.cluster_utils import Cluster
@@ -56,10 +56,12 @@ def one(mode, seed, trials, epochs, directory):
         cluster.add_node(num_cpus=1)
         t = time.perf_counter()
         ray.init(address=cluster.address, log_to_driver=False)
-        engine, workers = keras_nas.Ray(address=cluster.address), 2
+        engine = keras_nas.Ray(workers=2, address=cluster.address)
+    workers = engine.workers
     search = keras_nas.NASSearch(
         max_trials=trials, seed=seed, directory=directory, project_name="p",
-        overwrite=True, max_params=50_000, workers=workers, engine=engine)
+        overwrite=True, space=keras_nas.SearchSpace(max_params=50_000),
+        engine=engine)
     start = time.perf_counter()
     search.fit(x, y, epochs=epochs, verbose=0)
     wall = time.perf_counter() - start

@@ -35,11 +35,11 @@ def trainable(config, data, epochs=3):
 def make_searcher(input_shape, max_trials, seed=0):
     """Regularized evolution over conv/pool/dense sequences."""
     return NASSearcher(
-        keras_nas.SearchSpace(max_depth=4), input_shape, 10,
-        strategy="evolution", metric="val_accuracy", mode="max",
-        max_trials=max_trials, max_params=50_000, seed=seed,
-        strategy_options={"population_size": 2 if max_trials < 8 else 4,
-                          "sample_size": 2})
+        keras_nas.SearchSpace(max_depth=4, max_params=50_000), input_shape,
+        10, strategy=keras_nas.Strategy(
+            "evolution", population_size=2 if max_trials < 8 else 4,
+            sample_size=2),
+        metric="val_accuracy", mode="max", max_trials=max_trials, seed=seed)
 
 
 def run(x, y, num_samples, epochs, storage_path=None):

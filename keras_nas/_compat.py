@@ -8,6 +8,10 @@ it. `tests/test_compat.py` pins every assumption, so a Keras Tuner release
 that moves one fails in CI, by name, instead of silently for users. The
 supported range is bounded in `setup.cfg`.
 
+`OracleWrapper` is here too: it runs Keras Tuner's `Oracle.create_trial`
+on another oracle's trial store, which holds only while that method reaches
+the oracle through `self`.
+
 Two patches are installed on import:
 
 - `save_json` is made atomic. Keras Tuner writes `oracle.json`,
@@ -33,6 +37,7 @@ from keras_nas._atomic import write_text_atomic
 
 __all__ = [
     "OVERRIDDEN_HOOKS",
+    "OracleWrapper",
     "SUPPORTED",
     "build_model",
     "checkpoint_path",
@@ -41,6 +46,7 @@ __all__ = [
     "forget_values",
     "has_default_objective",
     "trial_tracebacks",
+    "unwrapped",
     "install",
     "is_duplicate",
     "is_multi_objective",
@@ -48,6 +54,7 @@ __all__ = [
     "is_worker",
     "ongoing_trials",
     "oracle_servicer",
+    "project_dir",
     "retry_queue",
     "save_json_atomic",
     "set_project_dir",
@@ -102,6 +109,11 @@ def set_project_dir(oracle, directory, project_name):
     the folder it saves itself and its trials into; a `Tuner` does this
     for its own oracle, and `create_trial` fails without it."""
     oracle._set_project_dir(directory, project_name)
+
+
+def project_dir(oracle):
+    """The folder an oracle saves itself into (made if missing)."""
+    return oracle._project_dir
 
 
 def is_duplicate(oracle, values):
@@ -200,6 +212,133 @@ def oracle_servicer(oracle):
 
     add = protos.get_service_grpc().add_OracleServicer_to_server
     return OracleServicer(oracle), add
+
+
+# -- an oracle around another ----------------------------------------------
+
+class OracleWrapper(keras_tuner.Oracle):
+    """A `keras_tuner.Oracle` that adds one behaviour around another, as Ray
+    Tune's `ConcurrencyLimiter` wraps a searcher.
+
+    The tuner sees the wrapper. A subclass overrides `populate_space`, and
+    asks the wrapped oracle (`self.oracle.populate_space`) when it has
+    nothing of its own to propose. The wrapper has no trial store (it does
+    not run `Oracle.__init__`): any attribute it does not own (`OWN`) is
+    read and set on the wrapped oracle. So Keras Tuner's `create_trial`,
+    run on the wrapper under its lock, records each trial in the wrapped
+    oracle's `trials`, orders and values tried, and the strategy sees every
+    trial as if it had proposed it. The rest of the protocol
+    (`update_trial`, `end_trial`, `reload`, ...) calls the wrapped oracle's
+    own methods. The wrapper's state (`own_state()`, JSON) is saved beside
+    the wrapped oracle's in `oracle.json`, under `STATE_KEY`.
+
+    Relies on `Oracle.create_trial` reaching the oracle only through `self`
+    (pinned in `tests/test_compat.py`); an oracle whose class overrides
+    `create_trial` is refused, since its override would not run.
+
+    Args:
+        oracle: The `keras_tuner.Oracle` to wrap.
+    """
+
+    #: The key of the wrapper's own state in the saved state.
+    STATE_KEY = None
+    #: The attributes kept on the wrapper itself.
+    OWN = ("oracle",)
+
+    def __init__(self, oracle):
+        if not isinstance(oracle, keras_tuner.Oracle):
+            raise TypeError(
+                f"`oracle` must be a `keras_tuner.Oracle`. Received: "
+                f"oracle={oracle!r} (of type {type(oracle).__name__}).")
+        if not isinstance(oracle, OracleWrapper) and (
+                type(oracle).create_trial
+                is not keras_tuner.Oracle.create_trial):
+            raise TypeError(
+                f"{type(oracle).__name__} overrides `create_trial`, which "
+                f"{type(self).__name__} replaces with Keras Tuner's own. "
+                "Received: an oracle of that class. Accepted: oracles that "
+                "propose through `populate_space`.")
+        object.__setattr__(self, "oracle", oracle)
+
+    def __getattr__(self, name):
+        # Only for what the wrapper lacks; `oracle` is missing only in a
+        # copy under construction (`copy.deepcopy`, `pickle`).
+        if name == "oracle" or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.oracle, name)
+
+    def __setattr__(self, name, value):
+        if name in type(self).OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.oracle, name, value)
+
+    def populate_space(self, trial_id):
+        return self.oracle.populate_space(trial_id)
+
+    def own_state(self):
+        """The wrapper's own state, as JSON. Defaults to `{}`."""
+        return {}
+
+    def set_own_state(self, state):
+        """Restore what `own_state()` returned."""
+
+    # -- the wrapped oracle's ---------------------------------------------
+    # `create_trial` is Keras Tuner's own, run on the wrapper (see above).
+
+    @keras_tuner.synchronized
+    def update_trial(self, trial_id, metrics, step=0):
+        return self.oracle.update_trial(trial_id, metrics, step=step)
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial):
+        self.oracle.end_trial(trial)
+        self.save()  # The wrapped oracle saved its state without ours.
+
+    def score_trial(self, trial):
+        return self.oracle.score_trial(trial)
+
+    def get_best_trials(self, num_trials=1):
+        return self.oracle.get_best_trials(num_trials)
+
+    def get_trial(self, trial_id):
+        return self.oracle.get_trial(trial_id)
+
+    def get_space(self):
+        return self.oracle.get_space()
+
+    def update_space(self, hyperparameters):
+        return self.oracle.update_space(hyperparameters)
+
+    def _set_project_dir(self, directory, project_name):
+        self.oracle._set_project_dir(directory, project_name)
+
+    def get_state(self):
+        state = self.oracle.get_state()
+        state[self.STATE_KEY] = self.own_state()
+        return state
+
+    def set_state(self, state):
+        self.oracle.set_state(state)
+        self._restore_own(state)
+
+    def reload(self):
+        self.oracle.reload()
+        self._restore_own(kt_utils.load_json(self._get_oracle_fname()))
+
+    def _restore_own(self, state):
+        # Absent from a file that the wrapped oracle saved last (a kill
+        # between its save and the wrapper's): the wrapper keeps its own.
+        own = state.get(self.STATE_KEY)
+        if own is not None:
+            self.set_own_state(own)
+
+
+def unwrapped(oracle):
+    """The oracle inside any `OracleWrapper`s: the strategy's."""
+    while isinstance(oracle, OracleWrapper):
+        oracle = oracle.oracle
+    return oracle
 
 
 # -- the patches ---------------------------------------------------------

@@ -5,10 +5,13 @@
     keras-nas export DIR OUT [--format F] [--quantize Q] [--data FILE]
 
 With no `--data`, `search` runs on scikit-learn's bundled digits images,
-offline. Bad arguments print one line and exit with status 2.
+offline. Bad arguments and input print one line and exit with status 2,
+before anything trains; a failure after that prints its traceback and
+exits with status 1.
 """
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
@@ -79,7 +82,7 @@ def _parser():
     search.add_argument("--workers", type=int, default=0,
                         help="run N local worker processes (Keras Tuner's "
                         "chief/worker engine)")
-    search.add_argument("--time-budget", type=float, default=None,
+    search.add_argument("--max-time-s", type=float, default=None,
                         metavar="SECONDS",
                         help="stop cleanly after this many seconds (the "
                         "trial in flight is finished and kept)")
@@ -186,10 +189,10 @@ def _search(args):
                     "max-params", "steps-per-execution")
     if args.workers < 0:
         raise UsageError(f"--workers must be 0 or more, got {args.workers}")
-    if args.time_budget is not None and args.time_budget <= 0:
+    if args.max_time_s is not None and args.max_time_s <= 0:
         raise UsageError(
-            f"--time-budget must be a positive number of seconds, got "
-            f"{args.time_budget:g}")
+            f"--max-time-s must be a positive number of seconds, got "
+            f"{args.max_time_s:g}")
     if args.max_latency is not None and args.max_latency <= 0:
         raise UsageError(
             f"--max-latency must be a positive number of milliseconds, got "
@@ -207,21 +210,26 @@ def _search(args):
         print(f"Data: {args.data}, {len(train[0])} training samples of shape "
               f"{tuple(train[0].shape[1:])}"
               + (f", {len(test[0])} test samples" if test else ""))
-    search = keras_nas.NASSearch(
-        space=keras_nas.SearchSpace(max_depth=args.max_depth,
-                                    max_params=args.max_params,
-                                    max_flops=args.max_flops),
-        strategy=args.strategy, max_trials=args.max_trials,
-        directory=args.directory, project_name=args.project,
-        overwrite=args.overwrite, seed=args.seed,
-        latency=_latency(args),
-        objective=None if args.objective is None else (
-            args.objective[0] if len(args.objective) == 1
-            else args.objective),
-        workers=args.workers, max_time=args.time_budget,
-        warm_start=not args.no_warm_start,
-        training=keras_nas.Training(
-            steps_per_execution=args.steps_per_execution))
+    with _input_errors():
+        search = keras_nas.NASSearch(
+            space=keras_nas.SearchSpace(max_depth=args.max_depth,
+                                        max_params=args.max_params,
+                                        max_flops=args.max_flops),
+            strategy=args.strategy, max_trials=args.max_trials,
+            directory=args.directory, project_name=args.project,
+            overwrite=args.overwrite, seed=args.seed,
+            latency=_latency(args),
+            objective=None if args.objective is None else (
+                args.objective[0] if len(args.objective) == 1
+                else args.objective),
+            engine=keras_nas.KerasTunerEngine(workers=args.workers),
+            max_time_s=args.max_time_s,
+            # None: on wherever it applies, as in NASSearch.
+            warm_start=False if args.no_warm_start else None,
+            training=keras_nas.Training(
+                steps_per_execution=args.steps_per_execution))
+        _check_data(search, train, test)
+    # Checked: from here on an error is a failure of the search itself.
     callbacks = []
     if args.log_dir is not None:
         import keras
@@ -240,6 +248,36 @@ def _search(args):
     print(f"Best architecture: {' > '.join(search.best_architecture())}")
 
 
+@contextlib.contextmanager
+def _input_errors():
+    """The errors of input checks in the block (`ValueError`, `TypeError`)
+    as a `UsageError`: one line, exit status 2. Nothing trains in such a
+    block, so an error raised by training is never taken for bad input."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+
+
+def _check_data(search, train, test):
+    """Check the data as `fit` and `evaluate` will, before anything trains:
+    the labels, the task, the objective and the space for this input."""
+    from keras_nas.data.prepare import encode_for_evaluation, prepare
+    from keras_nas.data.task import needs_one_hot
+
+    config = search.config
+    data = prepare(train[0], train[1], task=config.task, seed=config.seed,
+                   one_hot=needs_one_hot(config.training.metrics))
+    data.task.objective(config.objective, config.training.metrics)
+    config.space.bind(data.input_shape, output_units=data.task.output_units)
+    if test is not None:
+        x_test, _ = encode_for_evaluation(test[0], test[1], data.task)
+        if x_test.shape[1:] != tuple(data.input_shape):
+            raise ValueError(
+                "`x_test` must have the samples' shape of `x_train`, "
+                f"{tuple(data.input_shape)}. Received: {x_test.shape[1:]}.")
+
+
 def _latency(args):
     """The search's `Latency` option of --max-latency and --latency-runtime."""
     if args.max_latency is None and args.latency_runtime == "keras":
@@ -256,8 +294,9 @@ def _open(path):
     from keras_nas import NASSearch
 
     try:
-        return NASSearch.load(os.path.dirname(path) or ".",
-                              os.path.basename(path))
+        with _input_errors():  # A config this version cannot read.
+            return NASSearch.load(os.path.dirname(path) or ".",
+                                  os.path.basename(path))
     except FileNotFoundError as e:
         raise UsageError(str(e))
 
@@ -293,13 +332,27 @@ def _report(args):
 def _export(args):
     from keras_nas.export.formats import format_of_path
 
-    if args.format is None:
-        format_of_path(args.out)  # A ValueError naming the suffixes.
+    with _input_errors():
+        # Names the suffixes, before TensorFlow starts.
+        fmt = args.format or format_of_path(args.out)
+    if args.quantize is not None and args.data is None:
+        raise UsageError(
+            f"--quantize {args.quantize} needs --data, to measure what "
+            "quantizing costs")
     validation = None
     if args.data is not None:
         train, test = _load_data(args.data, args.label)
         validation = test or train
     search = _open(args.dir)
+    with _input_errors():
+        from keras_nas.data.prepare import encode_for_evaluation
+        from keras_nas.export.runtimes import check_format
+
+        check_format(fmt, args.quantize)
+        if validation is not None:
+            encode_for_evaluation(validation[0], validation[1],
+                                  search.task_)
+    # Checked: a failure from here on is the export's, not the input's.
     json_path = search.export(args.out, format=args.format,
                               quantize=args.quantize,
                               validation_data=validation)
@@ -314,11 +367,10 @@ def main(argv=None):
         {"search": _search, "report": _report, "export": _export}[
             args.command](args)
     except UsageError as e:
+        # Bad input, found by the checks before anything trains. Any other
+        # error (a `ValueError` of training included) is a failure, with its
+        # traceback and exit status 1.
         print(f"keras-nas: error: {e}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as e:
-        # Bad input found by the checks, before any training.
-        print(f"keras-nas: error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2
     except (RuntimeError, ImportError) as e:
         # A failed check (an export that disagrees), or a missing extra.

@@ -1,4 +1,5 @@
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -49,3 +50,27 @@ def tabular(n=300):
     x, y = load_breast_cancer(return_X_y=True)
     x = (x - x.mean(0)) / x.std(0)
     return x[:n].astype("float32"), y[:n]
+
+
+# Run by `python -c` before the script: SIGINT back at Python's default.
+_WITH_CTRL_C = (
+    "import os, runpy, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv = sys.argv[1:]; "
+    "sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0])); "
+    "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def python_with_ctrl_c(script, *args):
+    """The command `python script *args`, for a child that gets a Ctrl-C.
+
+    A process started with SIGINT ignored (a background job `cmd &` of a
+    non-interactive shell, `nohup`, some CI runners) passes that on to its
+    children, and Python leaves an ignored SIGINT ignored: the Ctrl-C a
+    test sends, or a child raises in itself, would then do nothing. The
+    child resets SIGINT itself, first thing: `subprocess`'s
+    `restore_signals` does not cover SIGINT, and a `preexec_fn` is unsafe
+    in this process, whose TensorFlow threads may hold locks at the fork.
+    """
+    return [sys.executable, "-c", _WITH_CTRL_C, str(script),
+            *(str(a) for a in args)]

@@ -6,11 +6,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 import keras_nas
+
+from tests.conftest import python_with_ctrl_c
 
 SCRIPTS = os.path.join(os.path.dirname(__file__), "ray_scripts")
 NETNS = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
@@ -45,11 +46,11 @@ def env():
 
 
 def run(name, *args, timeout=400):
-    """`python ray_scripts/<name> <args>` in its own namespace and session:
-    the `subprocess.CompletedProcess`, its output as text."""
+    """`python ray_scripts/<name> <args>` in its own namespace and session,
+    with SIGINT at Python's default (`conftest.python_with_ctrl_c`): the
+    `subprocess.CompletedProcess`, its output as text."""
     return subprocess.run(
-        NETNS + [sys.executable, os.path.join(SCRIPTS, name)]
-        + [str(a) for a in args],
+        NETNS + python_with_ctrl_c(os.path.join(SCRIPTS, name), *args),
         capture_output=True, text=True, env=env(), timeout=timeout,
         start_new_session=True)
 

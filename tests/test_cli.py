@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import types
 
 import numpy as np
@@ -91,9 +92,15 @@ def test_search_on_an_npz_and_a_csv(tmp_path, run_here):
     (tmp_path / "d.csv").write_text("\n".join(rows))
     out = run_here("search", "--data", "d.csv", "--label", "kind",
                    "--max-trials", "1", "--epochs", "1", "--directory", "r2",
-                   "--verbose", "0", cwd=tmp_path)
+                   "--verbose", "0", "--max-time-s", "600", "--no-warm-start",
+                   cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Test: " not in out.stdout  # No test data in a CSV.
+    # The flags reached the search's config, as saved in its folder.
+    saved = json.loads((tmp_path / "r2" / "search" / "keras_nas.json")
+                       .read_text())["config"]
+    assert saved["max_time_s"] == 600.0 and saved["warm_start"] is False
+    assert saved["engine"]["workers"] == 0
     out = run_here("search", "--data", "d.npz", "--max-trials", "2",
                    "--epochs", "1", "--directory", "r3", "--verbose", "0",
                    "--objective", "val_accuracy", "params", "--max-flops",
@@ -117,6 +124,10 @@ def test_search_on_an_npz_and_a_csv(tmp_path, run_here):
     (["search", "--objective", "val_accuracy", "params", "--strategy",
       "bayesian"], "optimizes one objective"),
     (["search", "--max-latency", "-2"], "--max-latency must be a positive"),
+    (["search", "--max-time-s", "0"],
+     "--max-time-s must be a positive number of seconds, got 0"),
+    (["search", "--time-budget", "5"], "unrecognized arguments: --time-budget"),
+    (["search", "--workers", "-1"], "--workers must be 0 or more, got -1"),
     ([], "required: COMMAND"),
 ])
 def test_bad_arguments_one_line_exit_2(tmp_path, args, message):
@@ -159,3 +170,73 @@ def test_export_by_format_and_bad_quantize(searched, tmp_path, run_here):
     assert out.returncode == 0, out.stderr[-2000:]
     checks = json.loads((cwd / "q.json").read_text())["checks"]
     assert checks["inputs"] == "validation" and checks["samples"] == len(xt)
+
+
+def _npz(path, test_labels=None, test_shape=None):
+    """Tabular train/test data; the test part may hold another label or
+    another sample shape."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    x_test = x[:10] if test_shape is None else rng.normal(
+        size=(10,) + test_shape).astype("float32")
+    y_test = y[:10] if test_labels is None else test_labels
+    np.savez(path, x_train=x, y_train=y, x_test=x_test, y_test=y_test)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"test_labels": np.array([0, 1, 7] * 3 + [0])},
+     "`y` holds the label 7, which the search never saw. Accepted: the "
+     "training classes [0, 1]."),
+    ({"test_shape": (4,)},
+     "`x_test` must have the samples' shape of `x_train`, (5,). Received: "
+     "(4,)."),
+])
+def test_bad_input_is_found_before_anything_trains(tmp_path, run_here,
+                                                   kwargs, message):
+    _npz(tmp_path / "d.npz", **kwargs)
+    out = run_here("search", "--data", "d.npz", "--max-trials", "1",
+                   "--epochs", "1", "--directory", "r", "--verbose", "0",
+                   cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"keras-nas: error: {message}"
+    assert not (tmp_path / "r").exists()  # Found before any trial.
+
+
+def test_export_arguments_are_checked_before_the_search_is_read(tmp_path):
+    out = run("export", "nowhere", "q.tflite", "--quantize", "int8",
+              cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "keras-nas: error: --quantize int8 needs --data, to measure what "
+        "quantizing costs")
+
+
+def test_a_failure_in_training_is_a_failure_with_its_traceback(tmp_path):
+    # A real trial trains, then the search breaks (a trial hook raises a
+    # `ValueError`): that is no bad input, so not one line and status 2,
+    # but the traceback and status 1.
+    _npz(tmp_path / "d.npz")
+    script = textwrap.dedent("""
+        import sys
+        from keras_nas import cli
+        from keras_nas.analysis import progress
+
+        def broken(self, tuner, trial):
+            raise ValueError("the hook broke after trial " + trial.trial_id)
+
+        progress.Progress.__call__ = broken
+        sys.exit(cli.main(sys.argv[1:]))
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", script, "search", "--data", "d.npz",
+         "--max-trials", "1", "--epochs", "1", "--directory", "r",
+         "--verbose", "0", "--no-warm-start"], cwd=tmp_path,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True,
+        text=True, timeout=300)
+    assert out.returncode == 1, out.stderr[-2000:]
+    assert "Traceback (most recent call last)" in out.stderr
+    assert out.stderr.rstrip().endswith(
+        "ValueError: the hook broke after trial 0")
+    assert "keras-nas: error" not in out.stderr
+    assert (tmp_path / "r" / "search" / "trial_0").is_dir()

@@ -10,7 +10,6 @@ from keras_tuner.engine.metrics_tracking import infer_metric_direction
 from keras_tuner.src import utils as kt_utils
 from keras_tuner.src.engine import conditions as kt_conditions
 
-import keras_nas
 from keras_nas import _compat
 
 
@@ -111,8 +110,10 @@ def test_both_patches_are_installed():
 def test_keras_tuner_minimizes_f1_which_keras_nas_corrects():
     # Keras Tuner's direction table predates Keras' F1Score; if this starts
     # failing, Keras Tuner fixed it and our override can go.
+    from keras_nas.data.task import objective_direction
+
     assert infer_metric_direction("val_f1_score") == "min"
-    assert keras_nas.data.task.objective_direction("val_f1_score") == "max"
+    assert objective_direction("val_f1_score") == "max"
 
 
 def test_a_list_of_objectives_is_a_multi_objective(tmp_path):
@@ -197,3 +198,71 @@ def test_set_project_dir_is_where_an_oracle_saves(tmp_path):
     o.end_trial(trial)
     assert (tmp_path / "searcher" / f"trial_{trial.trial_id}"
             / "trial.json").exists()
+
+
+class _First(_compat.OracleWrapper):
+    """Proposes `a=7` once, then what the wrapped oracle proposes."""
+
+    STATE_KEY = "first"
+    OWN = ("oracle", "done")
+
+    def __init__(self, oracle):
+        super().__init__(oracle)
+        self.done = False
+
+    def populate_space(self, trial_id):
+        if not self.done:
+            self.done = True
+            return {"status": "RUNNING", "values": {"a": 7}}
+        return self.oracle.populate_space(trial_id)
+
+    def own_state(self):
+        return {"done": self.done}
+
+    def set_own_state(self, state):
+        self.done = state["done"]
+
+
+def test_create_trial_reaches_the_oracle_only_through_self(tmp_path):
+    # `OracleWrapper` runs Keras Tuner's `Oracle.create_trial` on the
+    # wrapper: every trial it records lands in the wrapped oracle's store.
+    inner = oracle(tmp_path, objective=keras_tuner.Objective("score", "max"))
+    wrapper = _First(inner)
+    assert "done" in vars(wrapper) and "done" not in vars(inner)
+    hp = keras_tuner.HyperParameters()
+    hp.Int("a", 0, 9)
+    wrapper.update_space(hp)
+    wrapper.verbose = 0  # Set on the wrapped oracle.
+    assert inner.verbose == 0
+    first = wrapper.create_trial("tuner0")
+    assert first.hyperparameters.values == {"a": 7}
+    assert inner.trials == {first.trial_id: first}
+    assert inner.start_order == [first.trial_id]
+    assert _compat.ongoing_trials(inner) == {"tuner0": first}
+    assert _compat.is_duplicate(inner, {"a": 7})
+    assert (tmp_path / "p" / f"trial_{first.trial_id}" / "trial.json").exists()
+    wrapper.update_trial(first.trial_id, {"score": 1.0})
+    first.status = "COMPLETED"
+    wrapper.end_trial(first)
+    assert _compat.end_order(inner) == [first.trial_id]
+    assert wrapper.get_best_trials(1) == [first]
+    second = wrapper.create_trial("tuner0")  # The wrapped oracle's own.
+    assert second.hyperparameters.values != {"a": 7}
+    assert sorted(inner.trials) == sorted([first.trial_id, second.trial_id])
+    # The wrapper's state is saved beside the wrapped oracle's.
+    again = _First(oracle(tmp_path,
+                          objective=keras_tuner.Objective("score", "max")))
+    again.reload()
+    assert again.done and sorted(again.trials) == sorted(inner.trials)
+    assert _compat.unwrapped(_First(again)) is again.oracle
+
+
+def test_an_oracle_that_overrides_create_trial_is_refused():
+    class Own(keras_tuner.oracles.RandomSearchOracle):
+        def create_trial(self, tuner_id):
+            return super().create_trial(tuner_id)
+
+    with pytest.raises(TypeError, match="Own overrides `create_trial`"):
+        _First(Own(max_trials=1))
+    with pytest.raises(TypeError, match="must be a `keras_tuner.Oracle`"):
+        _First("random")

@@ -84,7 +84,7 @@ def test_progress_format_and_estimate(capsys):
     progress.status(1)
     progress.start -= 20  # 20 s for the first 2 trials: 10 s a trial.
     assert progress.status(2) == "[2/10 0:20 ~1:20 left]"
-    budget = Progress(10, verbose=1, max_time=30)
+    budget = Progress(10, verbose=1, max_time_s=30)
     budget.start -= 10  # 90 s at this pace, but only 20 s of budget left.
     assert budget.status(1) == "[1/10 0:10 ~0:20 left]"
 

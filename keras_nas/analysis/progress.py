@@ -47,15 +47,15 @@ class Progress:
     Args:
         max_trials: The search's budget of trials.
         verbose: `0` silent, `1` or `2` a line per trial.
-        max_time: Optional time budget in seconds; the estimate of the time
-            left never exceeds what is left of it.
+        max_time_s: Optional time budget in seconds; the estimate of the
+            time left never exceeds what is left of it.
         stream: Optional file to write to. Defaults to standard output.
     """
 
-    def __init__(self, max_trials, verbose=1, max_time=None, stream=None):
+    def __init__(self, max_trials, verbose=1, max_time_s=None, stream=None):
         self.max_trials = max_trials
         self.verbose = verbose
-        self.max_time = max_time
+        self.max_time_s = max_time_s
         self.stream = stream
         self.start = time.monotonic()
         self._done_before = None
@@ -78,8 +78,8 @@ class Progress:
         left = ""
         if 0 < ran and done < self.max_trials:
             estimate = elapsed / ran * (self.max_trials - done)
-            if self.max_time is not None:
-                estimate = min(estimate, max(0.0, self.max_time - elapsed))
+            if self.max_time_s is not None:
+                estimate = min(estimate, max(0.0, self.max_time_s - elapsed))
             left = f" ~{format_seconds(estimate)} left"
         return (f"[{done}/{self.max_trials} {format_seconds(elapsed)}"
                 f"{left}]")

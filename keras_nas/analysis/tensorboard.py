@@ -4,8 +4,8 @@ search-level run of the objective and the best so far against the trial
 number.
 
 Nothing else imports this module unless TensorBoard logging is asked for
-(`log_dir=`, or a `keras.callbacks.TensorBoard` among the callbacks), so the
-rest runs on any Keras 3 backend.
+(a `keras.callbacks.TensorBoard` among the callbacks of `fit`), so the rest
+runs on any Keras 3 backend.
 """
 
 import os
@@ -13,7 +13,7 @@ import os
 from keras_nas.analysis import importance
 from keras_nas.analysis import records as results_module
 from keras_nas.data.task import metric_name, primary_objective
-from keras_nas.engine.callbacks import tensorboards, trial_run_dir
+from keras_nas.engine.callbacks import trial_run_dir
 from keras_nas.space.search_space import is_architecture_key
 
 try:
@@ -24,17 +24,7 @@ except ImportError as e:  # pragma: no cover - depends on the install
         "The rest of keras_nas runs without it."
     ) from e
 
-__all__ = ["with_tensorboard", "SearchSummaryWriter"]
-
-def with_tensorboard(callbacks, log_dir):
-    """`callbacks` with a `keras.callbacks.TensorBoard` writing to `log_dir`,
-    unless it has one already."""
-    import keras
-
-    callbacks = list(callbacks)
-    if not tensorboards(callbacks):
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir)))
-    return callbacks
+__all__ = ["SearchSummaryWriter"]
 
 
 class SearchSummaryWriter:
@@ -58,6 +48,12 @@ class SearchSummaryWriter:
     def __init__(self, log_dir):
         self.log_dir = str(log_dir)
         self._config_written = False
+        # One writer, so one event file, for the search run: TensorBoard
+        # reads a run's files in the order of their names, which is not the
+        # order they were made in (the process's writer count, unpadded,
+        # sorts 10 before 9 within a second), and a writer per trial showed
+        # the best so far out of step order.
+        self._search_writer = None
 
     def _hparams(self, tuner):
         from tensorboard.plugins.hparams import api as hp
@@ -131,8 +127,10 @@ class SearchSummaryWriter:
             if r.value is not None:
                 tf.summary.scalar("objective", r.value, step=number)
         done = [x.value for x in records if x.value is not None]
-        writer = tf.summary.create_file_writer(
-            os.path.join(self.log_dir, "search"))
+        if self._search_writer is None:
+            self._search_writer = tf.summary.create_file_writer(
+                os.path.join(self.log_dir, "search"))
+        writer = self._search_writer
         with writer.as_default():
             if r.value is not None:
                 tf.summary.scalar(f"search/{objective.name}", r.value,

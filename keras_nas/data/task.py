@@ -75,10 +75,11 @@ def check_task_argument(task):
     return task
 
 
-def check_objective_argument(objective, strategy=None):
-    """`objective` if a search can take it, else a `TypeError` or
-    `ValueError` (the metrics' names are checked by `Task.objective` once
-    the data, and so the metrics, are known)."""
+def check_objective_argument(objective):
+    """`objective` if a search can take it, else a `TypeError` (the metrics'
+    names are checked by `Task.objective` once the data, and so the
+    metrics, are known; whether the strategy takes several objectives by
+    `strategies.check_strategy`, which knows the strategies)."""
     several = isinstance(objective, (list, tuple))
     for member in objective if several else [objective]:
         if member is not None and not isinstance(
@@ -88,13 +89,6 @@ def check_objective_argument(objective, strategy=None):
                 "`objective` must be a metric name, a "
                 "`keras_tuner.Objective`, or a list of them. Received: "
                 f"objective={objective!r}.")
-    name = getattr(strategy, "name", strategy)
-    if several and name in ("bayesian", "hyperband", "local"):
-        raise ValueError(
-            f"strategy={name!r} optimizes one objective; with several it "
-            "would optimize the sum of their values (accuracy plus weights). "
-            "Accepted with a list of objectives: 'evolution' (Pareto rank), "
-            f"'random', or your own oracle. Received: objective={objective!r}.")
     return objective
 
 

@@ -15,6 +15,7 @@ from typing import Optional
 import keras
 import keras_tuner
 
+from keras_nas.engine.callbacks import RungCallback
 from keras_nas.schedulers import halving as halving_module
 from keras_nas.schedulers import promotion
 
@@ -22,7 +23,7 @@ __all__ = ["Budget", "StopAtDeadline", "TimeBudgetExhausted", "trial_budget"]
 
 
 class TimeBudgetExhausted(Exception):
-    """The search's `max_time` ran out before the next trial."""
+    """The search's `max_time_s` ran out before the next trial."""
 
 
 class StopAtDeadline(keras.callbacks.Callback):
@@ -48,7 +49,7 @@ class Budget:
     """What successive halving and the time budget add to one trial."""
 
     callbacks: list = dataclasses.field(default_factory=list)
-    rungs: Optional[halving_module.RungCallback] = None
+    rungs: Optional[RungCallback] = None
     deadline: Optional[StopAtDeadline] = None
     resume_epoch: int = 0
 
@@ -58,7 +59,7 @@ def trial_budget(tuner, trial, model, epochs):
     weights loaded from the rung it starts at, if any."""
     budget = Budget()
     if tuner.halving is not None:
-        checkpoint = tuner._rung_checkpoint(trial.trial_id)
+        checkpoint = tuner.rung_checkpoint(trial.trial_id)
         parent = trial.hyperparameters.values.get(promotion.CONTINUES)
         promotes = tuner.halving.promotes
         # Under promotions a trial that was killed after its rung had
@@ -66,7 +67,7 @@ def trial_budget(tuner, trial, model, epochs):
         # began (its parent's rung, or scratch) instead of going past it.
         start = None if promotes else checkpoint
         if parent is not None:
-            start = tuner._rung_checkpoint(parent)
+            start = tuner.rung_checkpoint(parent)
         reached = None
         saved = None if start is None else halving_module.resume_point(
             start)
@@ -76,10 +77,10 @@ def trial_budget(tuner, trial, model, epochs):
                 f"rung checkpoint {start} is missing or damaged.")
         if saved is not None:
             budget.resume_epoch, reached = saved
-            tuner._load_weights(model, checkpoint=start)
+            tuner.load_weights(model, checkpoint=start)
         objective = tuner.objective
-        budget.rungs = halving_module.RungCallback(
-            tuner._rung_table(),
+        budget.rungs = RungCallback(
+            tuner.rung_table(),
             trial.trial_id, objective, tuner.halving.rungs(epochs),
             checkpoint, reached=reached, stop_at_rung=promotes)
         budget.callbacks.append(budget.rungs)

@@ -124,27 +124,44 @@ class KerasTunerEngine:
     again (each pinned to its own GPU when there are GPUs).
 
     Args:
+        workers: Trials at once. `0` trains here, one after another; `N`
+            trains in `N` worker processes, which run this program again
+            (the code after `fit` runs here only). Defaults to `0`.
         timeout_s: Optional seconds after which a parallel search is stopped
             with `TimeoutError`. Defaults to `None`.
         trials_per_process: Each worker process trains at most this many
             trials, then a fresh one takes over. This bounds memory on
             TensorFlow, which keeps about 5 MB of every traced training
-            step until its process ends. Defaults to `None` (no limit).
+            step until its process ends. Needs `workers` of at least 1,
+            since only worker processes can be replaced. Defaults to `None`
+            (no limit).
     """
 
+    workers: int = 0
     timeout_s: object = None
     trials_per_process: object = None
 
     name = "keras_tuner"
 
     def __post_init__(self):
+        object.__setattr__(self, "workers",
+                           check_int("workers", self.workers, 0))
         object.__setattr__(self, "timeout_s",
                            check_seconds("timeout_s", self.timeout_s))
         if self.trials_per_process is not None:
             check_int("trials_per_process", self.trials_per_process, 1)
+            if not self.workers:
+                raise ValueError(
+                    "`trials_per_process` needs `workers` of at least 1, "
+                    "since only worker processes can be replaced. Received: "
+                    f"trials_per_process={self.trials_per_process!r}, "
+                    f"workers={self.workers!r}. Accepted: e.g. "
+                    "`KerasTunerEngine(workers=1, trials_per_process="
+                    f"{self.trials_per_process!r})`.")
 
     def get_config(self):
-        return {"name": self.name, "timeout_s": self.timeout_s,
+        return {"name": self.name, "workers": self.workers,
+                "timeout_s": self.timeout_s,
                 "trials_per_process": self.trials_per_process}
 
     @classmethod

@@ -140,9 +140,11 @@ def _gpu_count():
 def _command():
     if "ipykernel" in sys.modules:
         raise RuntimeError(
-            "`workers=` starts workers by running this program again, which "
-            "a notebook cannot do. Run the search from a script, or start "
-            "the workers yourself (see the README's multi-host recipe).")
+            "`KerasTunerEngine(workers=...)` starts workers by running this "
+            "program again, which a notebook cannot do. Run the search from "
+            "a script, use `engine=keras_nas.Ray(workers=...)`, which runs "
+            "from a notebook, or start the workers yourself (see the "
+            "README's multi-host recipe).")
     return [sys.executable] + list(getattr(sys, "orig_argv", sys.argv)[1:])
 
 

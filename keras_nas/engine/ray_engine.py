@@ -4,8 +4,8 @@ Keras Tuner's own engine (`engine.parallel`) starts workers by running the
 program again, which a notebook, `python -c` or a script read from stdin
 cannot do, and it serves one machine. Here the process that calls `fit` is
 the driver and stays the only one that decides anything: it holds the
-oracle (the strategy, the queue, the warm start), asks it for `workers`
-trials at a time exactly as Keras Tuner's `Tuner.search` does
+oracle (the strategy, the queue, the warm start), asks it for
+`Ray.workers` trials at a time exactly as Keras Tuner's `Tuner.search` does
 (`create_trial`, then `update_trial` and `end_trial` through the tuner's
 `on_trial_end`), and writes every trial's files and weights into the
 project folder, so reports, `NASSearch.load` and export read it as they
@@ -21,7 +21,7 @@ in the object store of a node that may go. A killed driver loses nothing
 finished: the oracle is saved after each trial, and the same code run
 again resumes, the trials that were in flight first.
 
-The time budget (`max_time`) is the driver's: no trial is proposed after
+The time budget (`max_time_s`) is the driver's: no trial is proposed after
 it, and each trial in flight, on whichever node, ends at its first epoch
 end past it (the workers' tuners hold the same deadline), recorded with
 what it reached, as in a serial search. A trial proposed just before the
@@ -60,15 +60,13 @@ _TUNER_PREFIX = "ray"
 _POLL_SECONDS = 0.5
 
 
-def search(tuner, options, workers, *, epochs, callbacks=(),
-           keras_verbose=0, x=None, y=None, validation_data=None,
-           **fit_kwargs):
-    """Run `tuner`'s search with `workers` trials at once on Ray.
+def search(tuner, options, *, epochs, callbacks=(), keras_verbose=0,
+           x=None, y=None, validation_data=None, **fit_kwargs):
+    """Run `tuner`'s search on Ray, `options.workers` trials at once.
 
     Args:
         tuner: The search's `NASTuner` (its oracle, hooks and project).
         options: A `ray_options.Ray`.
-        workers: Trials at once (at least 1).
         epochs, callbacks, keras_verbose, **fit_kwargs: As for
             `NASTuner.run_trial`.
         x, y, validation_data: numpy arrays.
@@ -79,8 +77,7 @@ def search(tuner, options, workers, *, epochs, callbacks=(),
                                         keras.backend.backend())
     initialized, embedded = _connect(ray, options, env)
     try:
-        driver = _Driver(ray, tuner, options, max(1, int(workers)),
-                         None if embedded else env,
+        driver = _Driver(ray, tuner, options, None if embedded else env,
                          {"x": x, "y": y, "validation_data": validation_data},
                          dict(epochs=epochs, callbacks=list(callbacks or []),
                               keras_verbose=keras_verbose, **fit_kwargs))
@@ -149,12 +146,11 @@ def _connect(ray, options, env):
 class _Driver:
     """The driver's loop: propose, submit, record, until the oracle stops."""
 
-    def __init__(self, ray, tuner, options, workers, env, data,
-                 trial_options):
+    def __init__(self, ray, tuner, options, env, data, trial_options):
         self.ray = ray
         self.tuner = tuner
         self.options = options
-        self.workers = workers
+        self.workers = options.workers
         self.data_ref = ray.put(data)  # Once, not once a trial.
         self.rungs = self._rung_server() if tuner.halving is not None else None
         self.spec_ref = ray.put(ray_worker.WorkerSpec(
@@ -169,7 +165,7 @@ class _Driver:
             rungs=self.rungs))
         resources = dict(options.resources_per_trial)
         cpu, gpu = resources.pop("cpu"), resources.pop("gpu")
-        self.task = ray.remote(max_calls=options.max_calls)(
+        self.task = ray.remote(max_calls=options.trials_per_process)(
             ray_worker.run_trial).options(
             num_cpus=cpu, num_gpus=gpu, resources=resources or None,
             max_retries=options.max_retries, retry_exceptions=False,
@@ -333,7 +329,7 @@ class _Driver:
                 "asked": asked, "submitted": submitted,
                 "started": outcome["started"],
                 "finished": outcome["finished"], "received": received}
-        tuner._architecture_failed = bool(outcome.get("architecture"))
+        tuner.architecture_failed = bool(outcome.get("architecture"))
         tuner.on_trial_end(trial)
         if "node" in outcome:  # When the driver is done with the trial.
             placement["recorded"] = time.time()

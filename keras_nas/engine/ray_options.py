@@ -54,6 +54,8 @@ class Ray:
     """Where and how the trials of a search run on Ray.
 
     Args:
+        workers: Trials at once, each a Ray task (on this machine's cores
+            or anywhere on the cluster). Defaults to `1`.
         address: `None` starts Ray embedded in this process, on this
             machine's cores (`ray.init()`); `"auto"` joins the cluster this
             machine is a node of; `"ray://host:10001"` connects to a remote
@@ -63,10 +65,10 @@ class Ray:
             fraction packs several trials on one GPU, `0.25` four), and any
             custom Ray resources by name. Defaults to
             `{"cpu": 1, "gpu": 0}`.
-        max_calls: Trials one worker process runs before Ray replaces it,
-            so that the backend's memory stays flat (TensorFlow keeps about
-            5 MB per traced training step), as `trials_per_process` does
-            on Keras Tuner's engine. Defaults to `20`.
+        trials_per_process: Trials one worker process runs before Ray
+            replaces it (Ray's `max_calls`), so that the backend's memory
+            stays flat (TensorFlow keeps about 5 MB per traced training
+            step), as on Keras Tuner's engine. Defaults to `20`.
         max_retries: Times a trial whose worker process died (killed, out
             of memory, `os._exit`) runs again before it is recorded as
             FAILED. Defaults to `2`.
@@ -79,10 +81,11 @@ class Ray:
             Defaults to `True`.
     """
 
+    workers: int = 1
     address: Optional[str] = None
     resources_per_trial: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: {"cpu": 1, "gpu": 0})
-    max_calls: int = 20
+    trials_per_process: int = 20
     max_retries: int = 2
     num_cpus: Optional[int] = None
     ordered: bool = True
@@ -115,7 +118,8 @@ class Ray:
                 "(at most 1) or a whole number of GPUs. Received: "
                 f"resources_per_trial['gpu']={gpu!r}.")
         object.__setattr__(self, "resources_per_trial", resources)
-        for name, low in (("max_calls", 1), ("max_retries", 0)):
+        for name, low in (("workers", 1), ("trials_per_process", 1),
+                          ("max_retries", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or (
                     value < low):
@@ -139,8 +143,8 @@ class Ray:
                 f"ordered={self.ordered!r}.")
 
     def __hash__(self):
-        return hash((self.address, tuple(sorted(
-            self.resources_per_trial.items())), self.max_calls,
+        return hash((self.workers, self.address, tuple(sorted(
+            self.resources_per_trial.items())), self.trials_per_process,
             self.max_retries, self.num_cpus, self.ordered))
 
     @property
@@ -152,9 +156,10 @@ class Ray:
     name = "ray"
 
     def get_config(self):
-        return {"name": self.name, "address": self.address,
+        return {"name": self.name, "workers": self.workers,
+                "address": self.address,
                 "resources_per_trial": dict(self.resources_per_trial),
-                "max_calls": self.max_calls,
+                "trials_per_process": self.trials_per_process,
                 "max_retries": self.max_retries,
                 "num_cpus": self.num_cpus,
                 "ordered": self.ordered}

@@ -27,7 +27,7 @@ import keras_tuner
 
 from keras_nas import _compat
 from keras_nas.engine.tuner import NASTuner, frozen_heap
-from keras_nas.schedulers import halving as halving_module
+from keras_nas.schedulers.rungs import RungTable
 
 __all__ = ["RemoteRungTable", "RungServer", "WorkerSpec", "run_trial",
            "worker_environment"]
@@ -60,12 +60,11 @@ def worker_environment(gpu_fraction, backend):
 
 
 class RungServer:
-    """The search's `halving.RungTable`, served by an actor that runs on the
+    """The search's `rungs.RungTable`, served by an actor that runs on the
     driver's node and writes the project folder's table."""
 
     def __init__(self, directory, direction, reduction_factor):
-        self.table = halving_module.RungTable(directory, direction,
-                                              reduction_factor)
+        self.table = RungTable(directory, direction, reduction_factor)
 
     def values(self, rung):
         return self.table.values(rung)
@@ -103,7 +102,7 @@ class _WorkerTuner(NASTuner):
         self.verbose = 0
         self._rungs = spec.rungs
 
-    def _rung_table(self):
+    def rung_table(self):
         return RemoteRungTable(self._rungs)
 
 
@@ -158,7 +157,7 @@ def run_trial(spec, data, trial, prior_weights):
         else:
             kind = "invalid"
         outcome.update(error=kind, message=traceback.format_exc(),
-                       architecture=tuner._architecture_failed)
+                       architecture=tuner.architecture_failed)
     finally:
         for trial_id in written + [trial.trial_id]:
             shutil.rmtree(tuner.get_trial_dir(trial_id), ignore_errors=True)

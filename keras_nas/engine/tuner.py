@@ -40,8 +40,8 @@ from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
 from keras_nas.engine.hypermodel import NASHyperModel
 from keras_nas.engine.speed import (DEFAULT_STEPS_PER_EXECUTION, frozen_heap,
                                     resolve_steps_per_execution)
-from keras_nas.schedulers import halving as halving_module
 from keras_nas.schedulers import promotion
+from keras_nas.schedulers.rungs import RungTable
 
 __all__ = ["DEFAULT_STEPS_PER_EXECUTION", "NASHyperModel", "NASTuner",
            "TimeBudgetExhausted", "frozen_heap", "resolve_steps_per_execution"]
@@ -99,7 +99,9 @@ class NASTuner(keras_tuner.Tuner):
         self.verbose = 1  # `NASSearch.fit` sets it for each search.
         self._trials_run = 0
         self._policy = FailurePolicy(max_consecutive_failed_trials)
-        self._architecture_failed = False
+        # Whether the last trial failed for its architecture (not the
+        # setup); the Ray driver sets it from a worker's outcome.
+        self.architecture_failed = False
 
     # -- Keras Tuner hooks (see `_compat.OVERRIDDEN_HOOKS`) ----------------
 
@@ -163,14 +165,14 @@ class NASTuner(keras_tuner.Tuner):
     def run_trial(self, trial, x=None, y=None, validation_data=None,
                   epochs=1, batch_size=None, callbacks=None, keras_verbose=0,
                   **fit_kwargs):
-        self._architecture_failed = False
+        self.architecture_failed = False
         interrupts.check()  # A Ctrl-C the interpreter dropped.
         try:
             return self._run_trial(trial, x, y, validation_data, epochs,
                                    batch_size, callbacks, keras_verbose,
                                    fit_kwargs)
         except ArchitectureFailure:
-            self._architecture_failed = True
+            self.architecture_failed = True
             raise
 
     def _run_trial(self, trial, x, y, validation_data, epochs, batch_size,
@@ -189,7 +191,7 @@ class NASTuner(keras_tuner.Tuner):
             model = self._try_build(hp)
             _compat.build_training_state(model, x, y)
             if "tuner/trial_id" in hp.values:
-                self._load_weights(model, hp.values["tuner/trial_id"])
+                self.load_weights(model, hp.values["tuner/trial_id"])
             budget = self._budget(trial, model, epochs)
             initial_epoch = budget.resume_epoch or initial_epoch
             # Ours come first, so that a stop decided at this epoch's end is
@@ -261,16 +263,16 @@ class NASTuner(keras_tuner.Tuner):
         the epoch the trial starts from (`budget.trial_budget`)."""
         return budget_module.trial_budget(self, trial, model, epochs)
 
-    def _rung_checkpoint(self, trial_id):
-        """A trial's weights and optimizer state at its last rung."""
+    def rung_checkpoint(self, trial_id):
+        """Where a trial's weights and optimizer state at its last rung go
+        (`rung.weights.h5` in its folder)."""
         return os.path.join(self.get_trial_dir(trial_id), "rung.weights.h5")
 
-    def _rung_table(self):
+    def rung_table(self):
         """Where the trials' values at each rung are kept: the project
-        folder's `halving.RungTable` (a Ray worker's reaches the driver's)."""
-        return halving_module.RungTable(
-            self.project_dir, self.objective.direction,
-            self.halving.reduction_factor)
+        folder's `rungs.RungTable` (a Ray worker's reaches the driver's)."""
+        return RungTable(self.project_dir, self.objective.direction,
+                         self.halving.reduction_factor)
 
     # -- weights ----------------------------------------------------------
 
@@ -278,7 +280,9 @@ class NASTuner(keras_tuner.Tuner):
         write_atomic(_compat.checkpoint_path(self, trial_id),
                      model.save_weights, size=weights_bytes(model))
 
-    def _load_weights(self, model, trial_id=None, checkpoint=None):
+    def load_weights(self, model, trial_id=None, checkpoint=None):
+        """Load into `model` the weights and optimizer state of trial
+        `trial_id`'s checkpoint, or of the file `checkpoint`."""
         if checkpoint is None:
             checkpoint = _compat.checkpoint_path(self, trial_id)
         with maybe_distribute(self.distribution_strategy):
@@ -290,7 +294,7 @@ class NASTuner(keras_tuner.Tuner):
 
     def load_model(self, trial):
         model = self._try_build(trial.hyperparameters)
-        self._load_weights(model, trial.trial_id)
+        self.load_weights(model, trial.trial_id)
         return model
 
     # -- the search -------------------------------------------------------
@@ -321,13 +325,18 @@ class NASTuner(keras_tuner.Tuner):
             raise TimeBudgetExhausted()
 
     def start_promotions(self, epochs):
-        """Under `Halving(mode="promotion")`, make the oracle continue
-        promotable candidates first (`promotion.install`); a worker's
-        oracle is the chief's."""
-        if (self.halving is not None and self.halving.promotes
-                and not _compat.is_worker()):
-            promotion.install(self.oracle, self._rung_table(),
-                              self.halving.rungs(epochs))
+        """Under `Halving(mode="promotion")`, give the oracle's
+        `promotion.Promotions` the rungs of a search of `epochs`; a
+        worker's oracle is the chief's."""
+        if (self.halving is None or not self.halving.promotes
+                or _compat.is_worker()):
+            return
+        if not isinstance(self.oracle, promotion.Promotions):
+            raise ValueError(
+                "`halving=Halving(mode='promotion')` needs the oracle "
+                "wrapped for it: `strategies.wrap(oracle, promotions=True)`. "
+                f"Received: oracle={type(self.oracle).__name__}.")
+        self.oracle.start(self.rung_table(), self.halving.rungs(epochs))
 
     def search(self, *fit_args, **fit_kwargs):
         """Keras Tuner's search, ending cleanly when the time budget is
@@ -359,7 +368,7 @@ class NASTuner(keras_tuner.Tuner):
         parent = trial.hyperparameters.values.get(promotion.CONTINUES)
         if parent is not None and trial.status == TrialStatus.COMPLETED:
             # Recorded as done: its parent's rung checkpoint is not needed.
-            _remove(self._rung_checkpoint(parent))
+            _remove(self.rung_checkpoint(parent))
         if trial.status == TrialStatus.FAILED and trial.message:
             _logger.info("trial %s failed:\n%s", trial.trial_id,
                          trial.message)
@@ -367,7 +376,7 @@ class NASTuner(keras_tuner.Tuner):
             hook(self, trial)
         stop = self._policy.record(
             completed=trial.status == TrialStatus.COMPLETED,
-            architecture=self._architecture_failed)
+            architecture=self.architecture_failed)
         if stop is not None:
             reason = reason_of(trial.message)
             raise RuntimeError(

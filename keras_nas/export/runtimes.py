@@ -24,6 +24,7 @@ import importlib
 import os
 import statistics
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -206,6 +207,9 @@ def _convert_litert(model, path, quantize, representative, batch_size):
 
     common = dict(optimizations=[tf.lite.Optimize.DEFAULT],
                   representative_dataset=dataset)
+    # TensorFlow has no public name for the converter's error.
+    from tensorflow.lite.python.convert_phase import ConverterError
+
     try:
         # Full-integer: every op in int8, float32 in and out, so the file
         # is called as the float one is.
@@ -213,12 +217,22 @@ def _convert_litert(model, path, quantize, representative, batch_size):
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8]}, **common)
         return {"quantization": "int8, full-integer ops",
                 "integer_only": True, "batch_size": int(batch_size)}
-    except Exception:  # Some op has no int8 kernel: keep it in float.
-        export(target_spec={"supported_ops": [
-            tf.lite.OpsSet.TFLITE_BUILTINS_INT8, builtins]}, **common)
-        return {"quantization": "int8 where LiteRT has int8 kernels, "
-                                "float elsewhere", "integer_only": False,
-                "batch_size": int(batch_size)}
+    except ConverterError as e:
+        # An op the converter cannot write in int8: keep that one in float.
+        # Anything else (bad inputs, a crashed calibration) is no reason to.
+        ops = sorted({err.operator.name for err in getattr(e, "errors", ())
+                      if err.operator.name})
+        warnings.warn(
+            "LiteRT could not write every op of this model in int8"
+            + (f" ({', '.join(ops)})" if ops else "") + "; converting again "
+            "with float kernels where int8 ones are missing, so the file is "
+            "not integer-only (`integer_only: false` in its notes).",
+            stacklevel=3)
+    export(target_spec={"supported_ops": [
+        tf.lite.OpsSet.TFLITE_BUILTINS_INT8, builtins]}, **common)
+    return {"quantization": "int8 where LiteRT has int8 kernels, "
+                            "float elsewhere", "integer_only": False,
+            "batch_size": int(batch_size)}
 
 
 def load(path, format):

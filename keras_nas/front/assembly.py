@@ -39,10 +39,14 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
         optimizer=training.optimizer, head=training.head, loss=training.loss,
         steps_per_execution=resolve_steps_per_execution(
             training.steps_per_execution))
-    strategy = config.strategy
-    oracle = strategies.get(
-        strategy, space=space, objective=objective,
-        max_trials=config.max_trials, seed=config.seed, epochs=epochs)
+    halving = config.halving_in_use()
+    # The strategy's oracle behind the queue (and the promotions): the
+    # tuner sees `Promotions(Queue(strategy))`.
+    oracle = strategies.wrap(
+        strategies.get(config.strategy, space=space, objective=objective,
+                       max_trials=config.max_trials, seed=config.seed,
+                       epochs=epochs),
+        promotions=halving is not None and halving.promotes)
     engine = config.engine
     # Keras Tuner prints "Reloading Tuner from ..." when it resumes.
     with _stdout_unless(verbose):
@@ -57,7 +61,7 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
             distribution_strategy=training.distribution_strategy,
             trials_per_process=getattr(engine, "trials_per_process", None)
             if parallel.in_local_worker() else None,
-            halving=config.halving_in_use(),
+            halving=halving,
             deadline=deadline,
             latency=meter,
         )

@@ -257,7 +257,7 @@ def validation_of(search, validation_data=None):
     if validation_data is not None:
         x, y = validation_data
         return data_module.encode_for_evaluation(x, y, search.task_)
-    data = getattr(search, "_data", None)
+    data = search.data
     if data is not None and not data.is_dataset:
         return data.validation
     return None
@@ -265,7 +265,7 @@ def validation_of(search, validation_data=None):
 
 def representative_of(search):
     """Training inputs of this session's `fit` (array data), or `None`."""
-    data = getattr(search, "_data", None)
+    data = search.data
     if data is not None and not data.is_dataset:
         return data.x
     return None

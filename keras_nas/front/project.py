@@ -1,10 +1,9 @@
-"""What a search leaves in its project folder, and what it exports.
+"""What a search leaves in its project folder.
 
 Keras Tuner keeps the trials; keras_nas adds `keras_nas.json`: the search's
 config (`NASSearch.get_config()`) and what `fit` learned of the data. From
-it, `NASSearch.load` rebuilds the search exactly as it ran. `export` writes
-the best model and its description. Everything is written whole or not at
-all.
+it, `NASSearch.load` rebuilds the search exactly as it ran. It is written
+whole or not at all. (Exporting the best model is `front.export`.)
 """
 
 import importlib
@@ -13,10 +12,10 @@ import os
 
 import keras_tuner
 
-from keras_nas._atomic import weights_bytes, write_atomic, write_text_atomic
+from keras_nas._atomic import write_text_atomic
 from keras_nas.engine.options import deserialize, serialize
 
-__all__ = ["META", "deserialize", "export", "read_meta", "serialize",
+__all__ = ["META", "deserialize", "read_meta", "serialize",
            "strategy_from_config", "write_meta"]
 
 #: The search's description in its project folder.
@@ -100,18 +99,3 @@ def objective_from_json(value):
     if isinstance(value, dict):
         return keras_tuner.Objective(value["name"], value["direction"])
     return value
-
-
-def export(path, model, info):
-    """Write `model` to `path` (`.keras`) and `info` as JSON beside it,
-    each whole or not at all. Returns the JSON's path."""
-    path = os.fspath(path)
-    if not path.endswith(".keras"):
-        raise ValueError(
-            "`path` must end with '.keras', the Keras model format. "
-            f"Received: path={path!r}."
-        )
-    write_atomic(path, model.save, size=weights_bytes(model))
-    json_path = path[: -len(".keras")] + ".json"
-    write_text_atomic(json_path, json.dumps(info, indent=1), fsync=True)
-    return json_path

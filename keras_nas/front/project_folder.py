@@ -10,8 +10,8 @@ causes, and each has a rule here, applied by `session()` around a search:
   holder: host, process id, start time, command) refuses a second search at
   once. The kernel drops the lock when its holder dies (`kill -9`, a
   reboot), so a dead holder's lock is taken over, with a warning. Keras
-  Tuner's workers (local ones from `workers=`, any with `KERASTUNER_*` set)
-  are part of their chief's search and never take it.
+  Tuner's workers (local ones from `KerasTunerEngine(workers=...)`, any with
+  `KERASTUNER_*` set) are part of their chief's search and never take it.
 - **A damaged file** (a `trial.json` cut short, a checkpoint that does not
   load) is moved aside to `DAMAGED`, with a warning that names it, and the
   trial's slot is run again (`rerun_damaged`): every other trial is kept.
@@ -116,8 +116,9 @@ class Lock:
                 f"The project folder {self.project_dir} is in use by another "
                 f"search: {_describe(holder)}. Wait for it to end, give this "
                 "search another `project_name` (or `directory`), or, to train "
-                "trials in parallel, run one search with `workers=` (or the "
-                "parallel engine).") from None
+                "trials in parallel, run one search with `engine=keras_nas."
+                "KerasTunerEngine(workers=...)` (or `keras_nas.Ray(workers="
+                "...)`).") from None
         f.seek(0)
         previous = _read_holder(f.read())
         if previous:

@@ -11,6 +11,7 @@ from keras_nas import _compat
 from keras_nas.data import prepare as data_module
 from keras_nas.analysis import importance as importance_module
 from keras_nas.strategies import pareto, scores
+from keras_nas.strategies.spec import describe
 from keras_nas.analysis import records as results_module
 from keras_nas.space.search_space import other_values
 from keras_nas.data.task import objectives_of, primary_objective
@@ -43,6 +44,11 @@ class SearchResults:
         return self.tuner.project_dir
 
     @property
+    def data(self):
+        """The prepared data of `fit` in this session, or `None`."""
+        return self._data
+
+    @property
     def space_(self):
         """The space bound to the data's shape."""
         return self.tuner.hypermodel.space
@@ -69,8 +75,9 @@ class SearchResults:
         objectives = self.objectives()
         primary = primary_objective(tuner.oracle.objective)
         names = ", ".join(f"{o.name} ({o.direction})" for o in objectives)
-        print(f"Search: {self.project_dir}  strategy: "
-              f"{type(tuner.oracle).__name__}  "
+        # As the user chose it, and what it became ("auto" in particular).
+        strategy = describe(self.config.strategy, self.config.objective)
+        print(f"Search: {self.project_dir}  strategy: {strategy}  "
               f"objective{'s' if len(objectives) > 1 else ''}: {names}")
         if self.task_ is not None:
             print(f"Task: {self.task_.describe()}")

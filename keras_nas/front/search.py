@@ -10,7 +10,9 @@ trials on disk, so a search run again with `overwrite=False` resumes where
 it stopped, and `NASSearch.load` reopens it from its config.
 """
 
+import dataclasses
 import functools
+import inspect
 import os
 
 from keras_nas._checks import check_int
@@ -21,7 +23,7 @@ from keras_nas.engine import execution, parallel
 from keras_nas.engine.callbacks import tensorboards
 from keras_nas.front import project, project_folder
 from keras_nas.front.assembly import make_tuner
-from keras_nas.front.config import SearchConfig, translate_deprecated
+from keras_nas.front.config import SearchConfig
 from keras_nas.front.results import SearchResults
 from keras_nas import strategies
 from keras_nas.scoring.warmstart import seed_search
@@ -73,9 +75,9 @@ class NASSearch:
             regression.
         max_trials: Stopping rule: models to train at most, counting those
             of earlier runs of a resumed search. Defaults to `20`.
-        max_time: Stopping rule: a time budget for `fit`, in seconds. When
-            it runs out, the trial in flight ends at its next epoch and is
-            recorded, no new trial starts, and the search is as usable as
+        max_time_s: Stopping rule: a time budget for `fit`, in seconds.
+            When it runs out, the trial in flight ends at its next epoch and
+            is recorded, no new trial starts, and the search is as usable as
             after `max_trials`. Defaults to `None`.
         directory: Where the project folder is written. Defaults to
             `"nas_runs"`.
@@ -95,7 +97,7 @@ class NASSearch:
             rung goes on only if it is in the top `1 / reduction_factor` of
             the candidates that reached that rung. `None` turns it on for a
             single objective and every strategy but `"hyperband"` (which
-            halves on its own); `False` off; `True` or a
+            halves on its own); `False` off; a
             `keras_nas.Halving(min_epochs=..., reduction_factor=...)` on
             (with several objectives, rungs compare the primary one).
             `Halving(mode="promotion")` is ASHA's promotion form: every
@@ -104,11 +106,11 @@ class NASSearch:
             Defaults to `None`.
         warm_start: Rank a pool of candidates without training, by
             zero-cost proxies on one batch of the training data, and train
-            the best first (for evolution, its initial population). `True`,
-            `False`, or a `keras_nas.WarmStart` with options. Its cost is
+            the best first (for evolution, its initial population). `None`
+            turns it on wherever it applies; `False` off; a
+            `keras_nas.WarmStart(...)` on with its options. Its cost is
             bounded by about a tenth of the expected search time. Arrays
-            only; not with `"hyperband"`. Defaults to `None`: on wherever
-            it applies.
+            only; not with `"hyperband"`. Defaults to `None`.
         initial_architectures: Op lists you already trust, trained first,
             in order (like Optuna's `enqueue_trial`). `None` trains the
             conventional models of the data's kind first
@@ -119,50 +121,49 @@ class NASSearch:
             the budget and the `"latency_ms"` objective). Candidates over
             the budget are never trained and never count as failed trials.
             Defaults to `None` (no budget).
-        workers: Trials at once. `0` trains here, one after another; `N`
-            trains in `N` worker processes of the `engine`. Defaults to
-            `0`.
-        engine: What runs the trials with `workers`: `"keras_tuner"` (Keras
-            Tuner's chief/worker engine on this machine: this process
-            serves the strategy and the workers run this program again;
-            the code after `fit` runs here only), a
-            `keras_nas.KerasTunerEngine(timeout_s=..., trials_per_process=
-            ...)`, or `"ray"` / `keras_nas.Ray(address=...,
+        engine: What runs the trials, and how many at once (its
+            `workers`): `"keras_tuner"` (Keras Tuner's engine, every trial
+            here, one after another), a `keras_nas.KerasTunerEngine(
+            workers=N, timeout_s=..., trials_per_process=...)` (`N` worker
+            processes on this machine: this process serves the strategy and
+            the workers run this program again; the code after `fit` runs
+            here only), or `"ray"` / `keras_nas.Ray(workers=N, address=...,
             resources_per_trial=...)`: each trial a Ray task, on this
             machine or a Ray cluster, from a script, `python -c` or a
             notebook alike (`pip install "keras-nas[ray]"`). Defaults to
-            `None` (`"keras_tuner"`).
+            `None` (`"keras_tuner"`, no workers).
 
-    The keras_nas 0.1 arguments (`metrics=`, `optimizer=`, `max_params=`,
-    `max_latency=`, `min_epochs=`, `worker_timeout=`, `strategy_options=`,
-    `log_dir=`, ...) still work for this release, with a
-    `DeprecationWarning` that names the new spelling.
+    TensorBoard logs: pass `keras.callbacks.TensorBoard(log_dir)` to
+    `fit(callbacks=...)`.
     """
 
+    def __new__(cls, *args, **kwargs):
+        # Python's own error for an argument that moved would not say
+        # where it went.
+        for name, where in _MOVED.items():
+            if name in kwargs:
+                raise TypeError(
+                    f"NASSearch got an unexpected keyword argument {name!r}: "
+                    f"pass {where.format(kwargs[name])} instead. Received: "
+                    f"{name}={kwargs[name]!r}.")
+        return super().__new__(cls)
+
     def __init__(self, space=None, strategy="auto", objective=None,
-                 max_trials=20, *, max_time=None, directory="nas_runs",
+                 max_trials=20, *, max_time_s=None, directory="nas_runs",
                  project_name="search", overwrite=False, seed=None,
                  task=None, training=None, halving=None, warm_start=None,
-                 initial_architectures=None, latency=None, workers=0,
-                 engine=None, **deprecated):
-        arguments = dict(
+                 initial_architectures=None, latency=None, engine=None):
+        self._start(SearchConfig(
             space=space, strategy=strategy, objective=objective,
-            max_trials=max_trials, max_time=max_time, directory=directory,
-            project_name=project_name, overwrite=overwrite, seed=seed,
-            task=task, training=training, halving=halving,
-            warm_start=warm_start,
+            max_trials=max_trials, max_time_s=max_time_s,
+            directory=directory, project_name=project_name,
+            overwrite=overwrite, seed=seed, task=task, training=training,
+            halving=halving, warm_start=warm_start,
             initial_architectures=initial_architectures, latency=latency,
-            workers=workers, engine=engine)
-        log_dir = deprecated.pop("log_dir", None)
-        if deprecated or log_dir is not None:
-            arguments = translate_deprecated(
-                arguments, dict(deprecated, **(
-                    {"log_dir": log_dir} if log_dir is not None else {})))
-        self._start(SearchConfig(**arguments), log_dir=log_dir)
+            engine=engine))
 
-    def _start(self, config, log_dir=None):
+    def _start(self, config):
         self.config = config
-        self._log_dir = log_dir
         #: The `SearchResults` of the search, once `fit` or `load` ran.
         self.results_ = None
 
@@ -176,7 +177,6 @@ class NASSearch:
     directory = property(lambda self: self.config.directory)
     project_name = property(lambda self: self.config.project_name)
     seed = property(lambda self: self.config.seed)
-    workers = property(lambda self: self.config.workers)
 
     @property
     def project_dir(self):
@@ -268,22 +268,21 @@ class NASSearch:
     def _fit(self, data, epochs, batch_size, callbacks, verbose):
         config = self.config
         callbacks = list(callbacks or [])
-        if self._log_dir is not None:
-            from keras_nas.analysis import tensorboard
-
-            callbacks = tensorboard.with_tensorboard(callbacks, self._log_dir)
         if not data.is_dataset:
-            # A text space infers its vocabulary size from the tokens.
-            config.space.adapt(data.x)
+            # A text space infers its vocabulary size from the tokens, in a
+            # copy for this fit: the user's space and config stay as made.
+            space = config.space.adapted(data.x)
+            if space is not config.space:
+                config = dataclasses.replace(config, space=space)
         progress = Progress(config.max_trials, verbose,
-                            max_time=config.max_time)
+                            max_time_s=config.max_time_s)
 
         def seed_tuner(tuner):
             seed_search(
                 tuner, data, initial_architectures=config.initial_architectures,
                 warm_start=config.warm_start_in_use(),
                 max_trials=config.max_trials, epochs=epochs,
-                batch_size=batch_size, max_time=config.max_time,
+                batch_size=batch_size, max_time=config.max_time_s,
                 seed=config.seed, head=config.training.head,
                 progress=progress, asked=config.warm_start is not None)
             return tuner
@@ -296,9 +295,9 @@ class NASSearch:
             return tuner
 
         tuner = execution.run_search(
-            config.engine, workers=config.workers, tuner=self.tuner,
+            config.engine, tuner=self.tuner,
             make_tuner=make, seed_tuner=seed_tuner,
-            deadline=parallel.shared_deadline(config.max_time),
+            deadline=parallel.shared_deadline(config.max_time_s),
             hooks=[progress] + _summary_writers(callbacks), verbose=verbose,
             search_kwargs=dict(
                 epochs=epochs, callbacks=callbacks,
@@ -369,6 +368,20 @@ class NASSearch:
             tuner.oracle.reload()
         search.results_ = SearchResults(search.config, tuner, task)
         return search
+
+
+#: Arguments of `NASSearch` that moved in this release, and where to.
+_MOVED = {
+    "workers": "engine=keras_nas.KerasTunerEngine(workers={!r}) (or "
+               "keras_nas.Ray(workers=...))",
+    "max_time": "max_time_s={!r}",
+}
+
+# `__new__` takes anything, to name where a moved argument went; help() and
+# `inspect.signature` show the arguments `__init__` accepts.
+NASSearch.__signature__ = inspect.signature(NASSearch.__init__).replace(
+    parameters=list(inspect.signature(
+        NASSearch.__init__).parameters.values())[1:])
 
 
 def _summary_writers(callbacks):

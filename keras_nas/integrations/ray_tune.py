@@ -34,11 +34,14 @@ class NASSearcher(Searcher):
     """A Ray Tune search algorithm over a `keras_nas.SearchSpace`.
 
     Args:
-        space: A `SearchSpace`.
+        space: A `SearchSpace`; its `max_params` and `max_flops` bound
+            every model proposed.
         input_shape: The shape of one sample, e.g. `(8, 8, 1)`.
         output_units: Units of the model's last layer (classes).
         strategy: A strategy name of `NASSearch` (`"auto"`, `"local"`,
-            `"evolution"`, ...) or a `keras_tuner.Oracle`. Defaults to
+            `"evolution"`, ...), a `keras_nas.Strategy(name, **options)`
+            to pass its oracle options (e.g. `Strategy("evolution",
+            population_size=4)`), or a `keras_tuner.Oracle`. Defaults to
             `"auto"`, as in `NASSearch`: local search with its predictor
             for one metric.
         metric, mode: The metric the trainable reports and `"max"` or
@@ -47,17 +50,14 @@ class NASSearcher(Searcher):
         max_trials: Most trials the oracle proposes (it then answers
             `Searcher.FINISHED`); `TuneConfig(num_samples=...)` may end the
             run sooner. Defaults to `20`.
-        max_params: Largest model, in weights, that may be proposed.
-        seed: Optional seed of the strategy.
-        strategy_options: Extra constructor arguments of the strategy.
+        seed: Optional seed of the strategy. Defaults to `None`.
         directory: Where the oracle keeps its files; a temporary folder
             when `None`.
     """
 
     def __init__(self, space, input_shape, output_units, *,
                  strategy="auto", metric=None, mode=None,
-                 max_trials=20, max_params=None, seed=None,
-                 strategy_options=None, directory=None):
+                 max_trials=20, seed=None, directory=None):
         oracles.check_strategy(strategy)
         if mode not in (None, "max", "min"):
             raise ValueError(
@@ -65,12 +65,10 @@ class NASSearcher(Searcher):
                 f"mode={mode!r}.")
         check_int("max_trials", max_trials, 1)
         super().__init__(metric=metric, mode=mode)
-        self.space = space.bind(tuple(input_shape), output_units=output_units,
-                                max_params=max_params)
+        self.space = space.bind(tuple(input_shape), output_units=output_units)
         self.strategy = strategy
         self.max_trials = max_trials
         self.seed = seed
-        self.strategy_options = dict(strategy_options or {})
         self.directory = directory or tempfile.mkdtemp(
             prefix="keras_nas_searcher_")
         self.oracle = None
@@ -96,8 +94,7 @@ class NASSearcher(Searcher):
             objective = keras_tuner.Objective(self._metric, self._mode)
             oracle = oracles.get(
                 self.strategy, space=self.space, objective=objective,
-                max_trials=self.max_trials, seed=self.seed,
-                options=self.strategy_options)
+                max_trials=self.max_trials, seed=self.seed)
             _compat.set_project_dir(oracle, self.directory, "searcher")
             hp = oracle.get_space()
             hp.merge(self.space.hyperparameters.space, overwrite=False)

@@ -35,6 +35,11 @@ class Op:
         needs_flat: Whether the op needs flat input; the builder inserts a
             `Flatten` before it when the input is still spatial.
         doc: One line that says what the op is.
+        idempotent: Whether a second one right after it adds nothing a
+            search should try (a batch normalization of what is normalized
+            already, a dropout after a dropout): no valid sequence holds it
+            twice in a row, so no strategy spends a trial on such a
+            repeat. Defaults to `False`.
     """
 
     name: str
@@ -45,6 +50,7 @@ class Op:
     flops: Optional[Callable] = None
     needs_flat: bool = False
     doc: str = ""
+    idempotent: bool = False
 
     def accepts(self, shape):
         return self.ranks is None or len(shape) in self.ranks
@@ -108,6 +114,7 @@ def make_op(
     flops=None,
     needs_flat=False,
     doc="",
+    idempotent=False,
 ):
     """Make an `Op` from a user factory, checking it as far as we can now.
 
@@ -136,6 +143,7 @@ def make_op(
         flops=flops,
         needs_flat=needs_flat,
         doc=doc or "custom op",
+        idempotent=bool(idempotent),
     )
     if wrapped is not factory:
         # Zero-argument factory: the shape does not matter, so check it now.
@@ -152,9 +160,9 @@ def register(name, factory, *, overwrite=False, **kwargs):
             either no argument or the input shape of one sample.
         overwrite: Whether to replace an op of the same name. Defaults to
             `False`.
-        **kwargs: `ranks`, `output_shape`, `params`, `flops`, `needs_flat`
-            and `doc`, as in `Op`. Left out, the op accepts any rank and keeps
-            the shape.
+        **kwargs: `ranks`, `output_shape`, `params`, `flops`, `needs_flat`,
+            `doc` and `idempotent`, as in `Op`. Left out, the op accepts any
+            rank and keeps the shape.
 
     Returns:
         The registered `Op`.

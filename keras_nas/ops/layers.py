@@ -112,6 +112,7 @@ def register_layers():
                 factory=lambda s, r=rate: layers.Dropout(r),
                 params=lambda s: 0,
                 doc=f"dropout, rate {rate}",
+                idempotent=True,
             )
         )
     _add(
@@ -123,5 +124,7 @@ def register_layers():
             params=lambda s: 4 * s[-1],
             flops=lambda s: math.prod(s),
             doc="batch normalization over the last axis",
+            # A second one normalizes what is normalized already.
+            idempotent=True,
         )
     )

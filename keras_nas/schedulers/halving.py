@@ -17,12 +17,15 @@ Tuner's synchronous Hyperband. Two forms (`Halving(mode=...)`):
   that is now in the top `1/eta` of its rung, so a candidate stopped early
   goes on when the candidates that arrive after it are worse.
 
-The rung table lives in the project folder (`rungs.json`), written
-atomically under a file lock, so local workers on one machine, or hosts on
-a shared file system, decide against the same table, and a resumed search
-keeps it. At each rung the trial's weights and optimizer state are saved
-(`rung.weights.h5` in the trial's folder): a trial killed between rungs is
-rerun from its last rung, not from scratch.
+This module is the pure logic: the rungs (`rung_epochs`), the top `1/eta`
+of a rung (`top_count`), like-with-like comparison and where a trial
+resumes. The rung table lives in the project folder (`rungs.RungTable`,
+`rungs.json`), written atomically under a file lock, so local workers on
+one machine, or hosts on a shared file system, decide against the same
+table, and a resumed search keeps it. The Keras callback that judges a
+trial at each rung (`engine.callbacks.RungCallback`) saves its weights and
+optimizer state at each rung (`rung.weights.h5` in the trial's folder): a
+trial killed between rungs is rerun from its last rung, not from scratch.
 
 Each trial's record keeps the rungs it reached: metrics `rung` (the index
 of the last rung passed or stopped at, `-1` when it stopped before the
@@ -31,36 +34,21 @@ compare candidates like with like through `compare()`: at the highest rung
 both reached.
 """
 
-import contextlib
 import dataclasses
 import json
-import logging
-import math
 import os
-import threading
 
-import keras
-
-from keras_nas._atomic import weights_bytes, write_atomic, write_text_atomic
 from keras_nas._checks import check_int
 
 __all__ = [
     "Halving",
     "MODES",
-    "halving_from_argument",
-    "RungCallback",
-    "RungTable",
     "common_scale",
     "compare",
     "resume_point",
     "rung_epochs",
+    "top_count",
 ]
-
-_logger = logging.getLogger(__name__)
-
-_TABLE = "rungs.json"
-_LOCK = "rungs.lock"
-_THREAD_LOCK = threading.Lock()
 
 #: The forms of successive halving `Halving(mode=...)` accepts.
 MODES = ("stopping", "promotion")
@@ -81,6 +69,17 @@ def rung_epochs(min_epochs, epochs, reduction_factor):
         rungs.append(int(r))
         r *= reduction_factor
     return rungs
+
+
+def top_count(n, eta):
+    """How many of the `n` candidates at a rung are its top `1/eta`:
+    `floor(n / eta)`, as ASHA promotes (Li et al. 2020, Algorithm 2), so
+    none while fewer than `eta` have arrived.
+
+    >>> [top_count(n, 3) for n in range(8)]
+    [0, 0, 0, 1, 1, 1, 2, 2]
+    """
+    return int(n) // int(eta)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,150 +134,6 @@ class Halving:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def halving_from_argument(halving):
-    """`NASSearch(halving=...)` as `None` (on where it applies), `False`
-    (off) or a `Halving`: `True` is a default `Halving` asked for."""
-    if halving is None or halving is False or isinstance(halving, Halving):
-        return halving
-    if halving is True:
-        return Halving()
-    if isinstance(halving, dict):
-        return Halving.from_config(halving)
-    raise ValueError(
-        "`halving` must be None (on unless the strategy is 'hyperband' or "
-        "there are several objectives), True, False or a "
-        f"`keras_nas.Halving`. Received: halving={halving!r}.")
-
-
-class RungTable:
-    """The values each trial reached at each rung, shared by every process
-    of a search through the project folder.
-
-    Args:
-        directory: The project folder.
-        direction: The objective's direction, `"max"` or `"min"`.
-        reduction_factor: `eta`.
-    """
-
-    def __init__(self, directory, direction, reduction_factor):
-        self.path = os.path.join(directory, _TABLE)
-        self.lock_path = os.path.join(directory, _LOCK)
-        self.direction = direction
-        self.reduction_factor = reduction_factor
-
-    @contextlib.contextmanager
-    def _locked(self):
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with _THREAD_LOCK, open(self.lock_path, "a") as lock:
-            try:
-                import fcntl
-
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            except ImportError:  # pragma: no cover - not POSIX
-                pass
-            yield
-
-    def _read(self):
-        if not os.path.exists(self.path):
-            return {}
-        with open(self.path) as f:
-            return json.load(f)
-
-    def values(self, rung):
-        """`{trial_id: value}` of every trial that reached `rung` (epochs)."""
-        with self._locked():
-            return dict(self._read().get(str(rung), {}))
-
-    def report(self, rung, trial_id, value):
-        """Record `value` for `trial_id` at `rung` and say whether it is in
-        the top `1/eta` of that rung (it then trains on).
-
-        With fewer than `eta` trials at the rung, only the best so far goes
-        on, as in Optuna's `SuccessiveHalvingPruner`.
-        """
-        with self._locked():
-            table = self._read()
-            at_rung = table.setdefault(str(rung), {})
-            at_rung[str(trial_id)] = float(value)
-            write_text_atomic(self.path, json.dumps(table))
-            values = sorted(at_rung.values(),
-                            reverse=self.direction == "max")
-        keep = max(1, len(values) // self.reduction_factor)
-        threshold = values[keep - 1]
-        if self.direction == "max":
-            goes_on = value >= threshold
-        else:
-            goes_on = value <= threshold
-        _logger.debug("trial %s at rung %s: %.4f against the top %d of %d "
-                      "(%.4f): %s", trial_id, rung, value, keep, len(values),
-                      threshold, "goes on" if goes_on else "stops")
-        return goes_on
-
-
-class RungCallback(keras.callbacks.Callback):
-    """Judges a trial at each rung: records its best objective so far in
-    the `RungTable`, saves its weights for a resume, and stops its training
-    unless it is in the top `1/eta`.
-
-    Args:
-        table: The search's `RungTable`.
-        trial_id: The trial's id.
-        objective: The `keras_tuner.Objective`.
-        rungs: Rung epochs, from `Halving.rungs`.
-        checkpoint: Where the weights at the last rung go.
-        reached: `{rung index: value}` already reached (a trial resumed
-            from a rung, or one continuing a promoted candidate).
-        stop_at_rung: Stop at the first rung whatever the table says (the
-            promotion form: the oracle decides later whether it goes on).
-            Defaults to `False`.
-    """
-
-    def __init__(self, table, trial_id, objective, rungs, checkpoint,
-                 reached=None, stop_at_rung=False):
-        super().__init__()
-        self.stop_at_rung = stop_at_rung
-        self.table = table
-        self.trial_id = trial_id
-        self.objective = objective
-        self.rungs = list(rungs)
-        self.checkpoint = checkpoint
-        self.reached = dict(reached or {})
-        self.best = None
-        self.stopped_at = None
-
-    def on_train_begin(self, logs=None):
-        # A trial resumed from a rung goes on from that rung's best value.
-        self.best = self.reached[max(self.reached)] if self.reached else None
-        self.stopped_at = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.objective.name)
-        if value is not None and math.isfinite(float(value)) and (
-                self.best is None
-                or self.objective.better_than(float(value), self.best)):
-            self.best = float(value)
-        done = epoch + 1
-        if done not in self.rungs or self.best is None:
-            return
-        index = self.rungs.index(done)
-        self.reached[index] = self.best
-        write_atomic(self.checkpoint, self.model.save_weights,
-                     size=weights_bytes(self.model))
-        write_text_atomic(self.checkpoint + ".json", json.dumps(
-            {"epoch": done, "rung": index, "reached": self.reached}))
-        goes_on = self.table.report(done, self.trial_id, self.best)
-        if self.stop_at_rung or not goes_on:
-            self.stopped_at = index
-            self.model.stop_training = True
-
-    def metrics(self):
-        """What the trial's record keeps of its rungs."""
-        metrics = {f"rung_{i}": v for i, v in self.reached.items()}
-        metrics["rung"] = float(max(self.reached) if self.reached else -1)
-        metrics["stopped"] = float(self.stopped_at is not None)
-        return metrics
 
 
 def resume_point(checkpoint):

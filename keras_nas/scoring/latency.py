@@ -5,8 +5,10 @@ convolution has few FLOPs and can still be slow, and a pooling op has none.
 When a search trades accuracy against speed it needs the time itself, on the
 backend and machine at hand. Training does not change the time of a forward
 pass, so an untrained model built from the ops is timed, and each
-architecture is timed once per process (a cache keyed by its ops, input
-shape, batch size and backend), which keeps the cost out of all but the
+architecture is timed once (a `LatencyCache` keyed by its ops, input shape,
+batch size, backend and runtime: each `LatencyMeter`'s own, so two
+searches in one process do not share measurements; `measure_latency`
+alone uses one for the process), which keeps the cost out of all but the
 first trial of each architecture.
 
 Timing goes through `model.predict_on_batch`, not `model(x)`: it runs the
@@ -31,20 +33,79 @@ import numpy as np
 from keras_nas._checks import check_int
 
 __all__ = ["measure_latency", "cache_info", "clear_cache",
-           "conversion_seconds", "Latency",
+           "conversion_seconds", "Latency", "LatencyCache",
            "LatencyMeter", "LatencyBudget", "RUNTIMES"]
 
 #: Where a candidate can be timed, and the export format each one runs.
 RUNTIMES = {"keras": "keras", "onnxruntime": "onnx", "litert": "litert"}
 
-_cache = {}
-_conversion = {}  # Seconds spent converting, by the key of `_cache`.
-_lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0, "conversion_seconds": 0.0}
+
+
+class LatencyCache:
+    """Measurements by architecture, and what they cost; thread-safe.
+
+    `measure_latency` without a `cache` uses one for the process
+    (`cache_info`, `clear_cache`); each `LatencyMeter` has its own.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.clear()
+
+    def __getstate__(self):  # A meter travels to Ray workers; a lock cannot.
+        with self._lock:
+            return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The milliseconds cached under `key` (counted as a hit), or
+        `None`."""
+        with self._lock:
+            if key not in self._ms:
+                return None
+            self._stats["hits"] += 1
+            return self._ms[key]
+
+    def put(self, key, ms, converting=0.0):
+        """Record a measurement (a miss) that took `converting` seconds to
+        convert; under `key`, unless it is `None`."""
+        with self._lock:
+            self._stats["misses"] += 1
+            self._stats["conversion_seconds"] += converting
+            if key is not None:
+                self._ms[key] = ms
+                self._conversion[key] = converting
+
+    def info(self):
+        """`{"hits", "misses", "size"}`."""
+        with self._lock:
+            return {"hits": self._stats["hits"],
+                    "misses": self._stats["misses"], "size": len(self._ms)}
+
+    def conversion_seconds(self, key=None):
+        """Seconds spent converting; with `key`, that architecture's."""
+        with self._lock:
+            if key is None:
+                return self._stats["conversion_seconds"]
+            return self._conversion.get(key)
+
+    def clear(self):
+        """Forget every measurement and count."""
+        with self._lock:
+            self._ms = {}
+            self._conversion = {}  # Seconds spent converting, by key.
+            self._stats = {"hits": 0, "misses": 0,
+                           "conversion_seconds": 0.0}
+
+
+_PROCESS_CACHE = LatencyCache()  # `measure_latency`'s without a `cache`.
 
 
 def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
-                    key=None, runtime="keras", **build_kwargs):
+                    key=None, runtime="keras", cache=None, **build_kwargs):
     """Median milliseconds of one forward pass of an untrained model.
 
     Args:
@@ -64,6 +125,8 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
         runtime: Where to time it: `"keras"` (`predict_on_batch`),
             `"onnxruntime"` or `"litert"` (converted first; needs
             `pip install "keras-nas[export]"`). Defaults to `"keras"`.
+        cache: The `LatencyCache` that keeps the measurement. Defaults to
+            `None`, the process's (`cache_info`, `clear_cache`).
         **build_kwargs: For an op list: `task`, `num_classes`, ... as in
             `keras_nas.build_model`. A multiclass head with 10 classes is
             assumed when neither is given.
@@ -90,14 +153,14 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
     if is_ops and key is None:
         key = (tuple(model_or_builder),
                tuple(sorted(build_kwargs.items(), key=str)))
+    cache = _PROCESS_CACHE if cache is None else cache
     full_key = None
     if key is not None:
         full_key = (key, input_shape, int(batch_size), keras.backend.backend(),
                     runtime)
-        with _lock:
-            if full_key in _cache:
-                _stats["hits"] += 1
-                return _cache[full_key]
+        cached = cache.get(full_key)
+        if cached is not None:
+            return cached
     model = _model_of(model_or_builder, is_ops, input_shape, build_kwargs)
     x = np.random.default_rng(0).standard_normal(
         (int(batch_size),) + input_shape).astype("float32")
@@ -112,12 +175,7 @@ def measure_latency(model_or_builder, input_shape, batch_size=1, repeats=10,
         ms = float(statistics.median(times))
     else:
         ms, converting = _runtime_latency(model, x, runtime, repeats)
-    with _lock:
-        _stats["misses"] += 1
-        _stats["conversion_seconds"] += converting
-        if full_key is not None:
-            _cache[full_key] = ms
-            _conversion[full_key] = converting
+    cache.put(full_key, ms, converting)
     return ms
 
 
@@ -171,39 +229,33 @@ def _model_of(model_or_builder, is_ops, input_shape, build_kwargs):
 
 def cache_info():
     """`{"hits", "misses", "size"}`: cached answers, timed measurements and
-    architectures held, in this process."""
-    with _lock:
-        return {"hits": _stats["hits"], "misses": _stats["misses"],
-                "size": len(_cache)}
+    architectures held by `measure_latency`'s cache for the process (a
+    `LatencyMeter` keeps its own: `meter.cache.info()`)."""
+    return _PROCESS_CACHE.info()
 
 
 def conversion_seconds(key=None):
     """Seconds spent converting candidates for a runtime other than Keras
-    in this process; with `key` (as `measure_latency` takes it, with the
-    input shape, batch size, backend and runtime), that architecture's."""
-    with _lock:
-        if key is None:
-            return _stats["conversion_seconds"]
-        return _conversion.get(key)
+    by `measure_latency` without a `cache`; with `key` (as
+    `measure_latency` takes it, with the input shape, batch size, backend
+    and runtime), that architecture's."""
+    return _PROCESS_CACHE.conversion_seconds(key)
 
 
 def clear_cache():
-    """Forget every measurement (after changing machine load or backend
-    settings, say)."""
-    with _lock:
-        _cache.clear()
-        _conversion.clear()
-        _stats["hits"] = _stats["misses"] = 0
-        _stats["conversion_seconds"] = 0.0
+    """Forget every measurement of the process's cache (after changing
+    machine load or backend settings, say)."""
+    _PROCESS_CACHE.clear()
 
 
 class LatencyMeter:
     """Latency of the candidates of a search, and what measuring it cost.
 
-    A search that has `"latency_ms"` among its objectives, or a
-    `max_latency`, asks this meter for each architecture: the median
-    milliseconds of one forward pass of its untrained model (head included),
-    at `batch_size`, on this process's backend, measured once and cached.
+    A search that has `"latency_ms"` among its objectives, or a latency
+    budget (`Latency(max_ms=...)`), asks this meter for each architecture:
+    the median milliseconds of one forward pass of its untrained model (head
+    included), at `batch_size`, on this process's backend, measured once and
+    cached.
 
     Args:
         batch_size: Samples per forward pass. Defaults to `1`.
@@ -215,6 +267,8 @@ class LatencyMeter:
             `"litert"`. Defaults to `"keras"`.
 
     Attributes:
+        cache: The meter's own `LatencyCache`: each architecture is timed
+            once per meter.
         seconds: Wall time spent measuring in this process (cache misses),
             conversions included.
         measured: Architectures measured in this process.
@@ -230,6 +284,7 @@ class LatencyMeter:
         self.head = head
         self.activation = activation
         self.runtime = runtime
+        self.cache = LatencyCache()
         self.seconds = 0.0
         self.measured = 0
         self.conversion_seconds = 0.0
@@ -241,28 +296,31 @@ class LatencyMeter:
         ops = list(ops)
         key = ("keras_nas", tuple(ops), self.head, self.activation,
                space.output_units, tuple(op.name for op in space.front))
-        misses = cache_info()["misses"]
-        converted = conversion_seconds()
+        misses = self.cache.info()["misses"]
+        converted = self.cache.conversion_seconds()
         start = time.perf_counter()
         ms = measure_latency(
             lambda: builder.build_from_plan(
                 space.plan(ops, head=self.head), self.activation,
                 op_table=space.op_table),
             space.input_shape, batch_size=self.batch_size,
-            repeats=self.repeats, key=key, runtime=self.runtime)
-        if cache_info()["misses"] > misses:
+            repeats=self.repeats, key=key, runtime=self.runtime,
+            cache=self.cache)
+        if self.cache.info()["misses"] > misses:
             self.seconds += time.perf_counter() - start
             self.measured += 1
-            self.conversion_seconds += conversion_seconds() - converted
+            self.conversion_seconds += (self.cache.conversion_seconds()
+                                        - converted)
         return ms
 
 
 class LatencyBudget:
     """A space constraint: candidates slower than `max_ms` are invalid.
 
-    Passed to `SearchSpace.bind(constraints=[...])`; `NASSearch(max_latency=)`
-    makes one. The strategy proposes another candidate instead of an
-    over-budget one, which is never trained.
+    Passed to `SearchSpace.bind(constraints=[...])`;
+    `NASSearch(latency=Latency(max_ms=...))` makes one. The strategy
+    proposes another candidate instead of an over-budget one, which is
+    never trained.
 
     Args:
         max_ms: The most milliseconds of one forward pass.
@@ -277,11 +335,11 @@ class LatencyBudget:
         ms = self.meter(space, ops)
         if ms > self.max_ms:
             return (f"{ms:.3g} ms a forward pass exceeds "
-                    f"max_latency={self.max_ms:g} ms")
+                    f"latency max_ms={self.max_ms:g}")
         return None
 
     def __str__(self):
-        return (f"max_latency={self.max_ms:g} ms "
+        return (f"latency max_ms={self.max_ms:g} "
                 f"(batch size {self.meter.batch_size}, on "
                 f"{self.meter.runtime})")
 

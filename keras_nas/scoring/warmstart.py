@@ -15,11 +15,13 @@ Hyperband. The ranking is saved in the project folder (`warm_start.json`),
 so a resumed search trains the same candidates, without scoring again.
 """
 
+import dataclasses
 import json
 import logging
 import os
 import time
 import warnings
+from typing import Optional
 
 import keras
 import keras_tuner
@@ -30,10 +32,11 @@ from keras_nas import strategies as oracles
 from keras_nas.scoring import proxies as proxies_module
 from keras_nas.scoring import ranking as ranking_module
 from keras_nas._atomic import write_text_atomic
+from keras_nas._checks import check_int
 from keras_nas.ops import RANK_KINDS
 
-__all__ = ["WarmStart", "check_initial_architectures", "from_argument",
-           "seed_search", "DEFAULT_ARCHITECTURES"]
+__all__ = ["WarmStart", "check_initial_architectures", "seed_search",
+           "DEFAULT_ARCHITECTURES"]
 
 _logger = logging.getLogger(__name__)
 
@@ -62,65 +65,62 @@ DEFAULT_ARCHITECTURES = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
 class WarmStart:
-    """Options of the training-free warm start.
+    """Options of the training-free warm start, checked when made.
+
+    `NASSearch(warm_start=WarmStart(...))` turns it on with these options;
+    `warm_start=None` (the default) runs `WarmStart()` wherever it applies.
 
     Args:
         pool_size: Most candidates scored. Defaults to `100`.
         proxies: The proxies that vote (see `proxies.PROXIES`). Defaults to
             `("naswot", "jacob_cov")`.
-        count: How many of the best-ranked to train first. `None`: the
+        count: How many of the best-ranked to train first: `None` for the
             population of an evolution, the start of a local search, else a
-            quarter of `max_trials`.
-            Defaults to `None`.
+            quarter of `max_trials`; or an integer of at least 1. Defaults
+            to `None`.
         budget_share: The share of the search's expected time (measured
-            from one training step, or `max_time`) that the warm start may
-            take; when timing that step has used it up already, as in a
+            from one training step, or `max_time_s`) that the warm start
+            may take; when timing that step has used it up already, as in a
             search of a few short trials, no candidate is scored. `None`
             scores the whole pool. Defaults to `0.1`.
     """
 
-    def __init__(self, pool_size=100, proxies=("naswot", "jacob_cov"),
-                 count=None, budget_share=BUDGET_SHARE):
-        unknown = [p for p in proxies if p not in proxies_module.PROXIES]
-        if unknown or not proxies:
+    pool_size: int = 100
+    proxies: tuple = ("naswot", "jacob_cov")
+    count: Optional[int] = None
+    budget_share: Optional[float] = BUDGET_SHARE
+
+    def __post_init__(self):
+        proxies = self.proxies
+        if isinstance(proxies, (str, bytes)) or not isinstance(
+                proxies, (list, tuple)) or not proxies or any(
+                p not in proxies_module.PROXIES for p in proxies):
             raise ValueError(
                 f"`proxies` must be a non-empty list from "
                 f"{proxies_module.PROXIES}. Received: proxies={proxies!r}.")
-        if not isinstance(pool_size, int) or pool_size < 2:
-            raise ValueError(
-                "`pool_size` must be an integer of at least 2. Received: "
-                f"pool_size={pool_size!r}.")
-        if budget_share is not None and not (
-                isinstance(budget_share, (int, float))
-                and not isinstance(budget_share, bool)
-                and 0 < budget_share <= 1):
+        object.__setattr__(self, "proxies", tuple(proxies))
+        object.__setattr__(self, "pool_size",
+                           check_int("pool_size", self.pool_size, 2))
+        if self.count is not None:
+            object.__setattr__(self, "count",
+                               check_int("count", self.count, 1))
+        share = self.budget_share
+        if share is not None and not (
+                isinstance(share, (int, float)) and not isinstance(share, bool)
+                and 0 < share <= 1):
             raise ValueError(
                 "`budget_share` must be a fraction in (0, 1] or None. "
-                f"Received: budget_share={budget_share!r}.")
-        self.pool_size = pool_size
-        self.proxies = tuple(proxies)
-        self.count = count
-        self.budget_share = budget_share
+                f"Received: budget_share={share!r}.")
 
     def get_config(self):
         return {"pool_size": self.pool_size, "proxies": list(self.proxies),
                 "count": self.count, "budget_share": self.budget_share}
 
-
-def from_argument(warm_start):
-    """The `WarmStart` of `NASSearch(warm_start=...)`, or `None` (off).
-    `None` (the default) means on wherever it applies."""
-    if warm_start is None:
-        return WarmStart()
-    if isinstance(warm_start, bool):
-        return WarmStart() if warm_start else None
-    if isinstance(warm_start, WarmStart):
-        return warm_start
-    raise ValueError(
-        "`warm_start` must be True, False or a "
-        "`keras_nas.warmstart.WarmStart`. Received: "
-        f"warm_start={warm_start!r}.")
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 def check_initial_architectures(architectures, space=None):
@@ -202,9 +202,11 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
     """
     space = tuner.hypermodel.space
     oracle = tuner.oracle
+    strategy = oracles.strategy_of(oracle)  # Inside the queue (`wrap`).
     if initial_architectures is None:
         # Hyperband's brackets decide what runs: no defaults to queue.
-        hyperband = isinstance(oracle, keras_tuner.oracles.HyperbandOracle)
+        hyperband = isinstance(strategy,
+                               keras_tuner.oracles.HyperbandOracle)
         kind = space.kind or RANK_KINDS[len(space.input_shape)]
         initial = [] if hyperband else [
             ops for ops in DEFAULT_ARCHITECTURES.get(kind, [])
@@ -238,7 +240,7 @@ def seed_search(tuner, data, *, initial_architectures, warm_start,
             ranking = _rank(space, data, tuner.hypermodel.task, warm_start,
                             max_trials, epochs, batch_size, max_time, seed,
                             head)
-            ranked = ranking.ops[:_count(warm_start, oracle, max_trials)]
+            ranked = ranking.ops[:_count(warm_start, strategy, max_trials)]
             write_text_atomic(path, json.dumps(
                 {"ops": ranked, "scored": ranking.scored,
                  "seconds": ranking.seconds,

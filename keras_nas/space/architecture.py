@@ -3,7 +3,8 @@
 `plan()` walks the shape rules of the ops, inserts the change from spatial
 to flat where it is needed, adds the head, and counts parameters and
 multiply-adds. It raises `InvalidArchitectureError` with the reason when the
-sequence cannot make a valid model. Everything here is arithmetic on tuples:
+sequence cannot make a valid model, or holds an idempotent op twice in a
+row (`repeated`), a model that a search need never train. Everything here is arithmetic on tuples:
 it costs microseconds, so the search can check every candidate before it
 trains one.
 """
@@ -16,7 +17,7 @@ from keras_nas import ops as ops_module
 from keras_nas.ops import InvalidArchitectureError
 
 __all__ = ["Step", "Plan", "plan", "check", "check_input_shape", "resolve",
-           "HEADS", "FLATTEN_LIMIT"]
+           "repeated", "HEADS", "FLATTEN_LIMIT"]
 
 #: How the spatial-to-flat change at the head is made.
 HEADS = ("auto", "flatten", "gap")
@@ -86,6 +87,23 @@ def resolve(name, op_table):
     return ops_module.get(name)
 
 
+def repeated(ops, op_table=None):
+    """Why `ops` holds an idempotent op (`Op.idempotent`: batch
+    normalization, dropout) twice in a row, or `None`.
+
+    >>> repeated(["conv3x3-16", "batchnorm", "batchnorm"])
+    "op 2 ('batchnorm') repeats op 1: a second 'batchnorm' in a row adds nothing"
+    >>> repeated(["dropout", "batchnorm", "dropout"]) is None
+    True
+    """
+    for index in range(1, len(ops)):
+        name = ops[index]
+        if name == ops[index - 1] and resolve(name, op_table).idempotent:
+            return (f"op {index} ({name!r}) repeats op {index - 1}: a "
+                    f"second {name!r} in a row adds nothing")
+    return None
+
+
 def _flatten_step(shape, index, mode):
     size = math.prod(shape)
     if mode == "gap" or (mode == "auto" and size > FLATTEN_LIMIT):
@@ -142,6 +160,9 @@ def plan(
     ops = tuple(ops)
     if not ops:
         raise InvalidArchitectureError("the op sequence is empty")
+    reason = repeated(ops, op_table)
+    if reason is not None:
+        raise InvalidArchitectureError(reason)
     steps = []
     for op in front:
         # Fixed by the space, not proposed: a mismatch is the caller's error.

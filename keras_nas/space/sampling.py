@@ -41,21 +41,29 @@ def start_shape(space):
     return shape
 
 
+def _may_follow(space, previous, name):
+    """Whether op `name` may come right after op `previous` (`None` at the
+    start): not the same idempotent op again (`Op.idempotent`)."""
+    return name != previous or not space.op_table[name].idempotent
+
+
 def some_sequence_is_valid(space):
     """Whether some op list of the space is valid: a walk over the
-    shapes the ops reach, then a draw when budgets apply."""
-    shapes = {start_shape(space)}
+    shapes the ops reach (and the op that reached each, which the next may
+    not repeat when it is idempotent), then a draw when budgets apply."""
+    states = {(start_shape(space), None)}
     for _ in range(space.min_depth):
-        shapes = {
-            out
-            for s in shapes
+        states = {
+            (out, name)
+            for s, previous in states
             for name in space.ops
+            if _may_follow(space, previous, name)
             for out in [next_shape(space, s, name)]
             if out is not None
         }
-        if not shapes:
+        if not states:
             return False
-        if len(shapes) > _MAX_SHAPES:
+        if len(states) > _MAX_SHAPES:
             break
     return (space.max_params is None and space.max_flops is None
             and not space.constraints) or random_ops(
@@ -66,21 +74,25 @@ def random_ops(space, rng, attempts=100):
     """A random valid op list, or `None` if none was found.
 
     Each position draws uniformly among the ops that can run on the shape
-    reached so far, so a sequence is valid by construction; the depth is
-    uniform in the space's range. Budgets are met by rejection.
+    reached so far and may follow the op before (no idempotent op twice in
+    a row), so a sequence is valid by construction; the depth is uniform in
+    the space's range. Budgets are met by rejection.
     """
     names = space.ops
     for _ in range(attempts):
         depth = int(rng.integers(space.min_depth, space.max_depth + 1))
-        if space.input_shape is None:
-            return [names[int(rng.integers(len(names)))] for _ in range(depth)]
-        ops, shape = [], start_shape(space)
+        ops, shape = [], None
+        if space.input_shape is not None:
+            shape = start_shape(space)
         for _ in range(depth):
+            previous = ops[-1] if ops else None
             options = [
                 (n, out)
                 for n in names
-                for out in [next_shape(space, shape, n)]
-                if out is not None
+                if _may_follow(space, previous, n)
+                for out in [None if shape is None
+                            else next_shape(space, shape, n)]
+                if shape is None or out is not None
             ]
             if not options:
                 break

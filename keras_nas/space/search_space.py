@@ -135,8 +135,8 @@ class SearchSpace:
             if self.vocabulary_size is None:
                 raise ValueError(
                     "A text space needs its `vocabulary_size` (max token id "
-                    "+ 1). Received: vocabulary_size=None. Pass it, or call "
-                    "`space.adapt(x_train)` (`NASSearch.fit` does)."
+                    "+ 1). Received: vocabulary_size=None. Pass it, or use "
+                    "`space.adapted(x_train)` (`NASSearch.fit` does)."
                 )
             self.front = (ops_module.embedding_op(
                 self.vocabulary_size, self.embedding_dim, shape[0]),)
@@ -252,18 +252,23 @@ class SearchSpace:
         return SearchSpace.from_config({**self.get_config(), **budgets},
                                        op_table=table)
 
-    def adapt(self, x):
-        """Learn what the space needs from training data; returns `self`.
+    def adapted(self, x):
+        """This space as training data `x` needs it; the space itself is
+        not changed (a search does not change the user's space).
 
-        A text space without a `vocabulary_size` takes `max(x) + 1` (token
-        ids count from 0); one with it checks that every id fits. Other
-        spaces, and data that is not an array (a `tf.data.Dataset`), are left
-        as they are.
+        A text space without a `vocabulary_size` is copied with `max(x) + 1`
+        (token ids count from 0); one with it checks that every id fits.
+        Other spaces, and data that is not an array (a `tf.data.Dataset`),
+        are returned as they are.
         """
-        if self.kind == "text" and hasattr(x, "shape"):
-            self.vocabulary_size = vocabulary.token_vocabulary_size(
-                x, self.vocabulary_size)
-        return self
+        if self.kind != "text" or not hasattr(x, "shape"):
+            return self
+        size = vocabulary.token_vocabulary_size(x, self.vocabulary_size)
+        config = {**self.get_config(), "vocabulary_size": size}
+        space = SearchSpace.from_config(config, op_table=(
+            None if config["ops"] is None else self._op_table))
+        space.constraints = self.constraints
+        return space
 
     # -- the vocabulary ---------------------------------------------------
 
@@ -320,8 +325,9 @@ class SearchSpace:
     def check(self, ops):
         """Why `ops` is not a valid candidate, or `None` when it is.
 
-        Checks the vocabulary and depth, then, once the space knows its input
-        shape, the shape rules and `max_params`.
+        Checks the vocabulary, the depth and that no idempotent op comes
+        twice in a row (`architecture.repeated`), then, once the space knows
+        its input shape, the shape rules and `max_params`.
         """
         ops = list(ops)
         if not self.min_depth <= len(ops) <= self.max_depth:
@@ -333,7 +339,8 @@ class SearchSpace:
         if unknown:
             return f"unknown ops {unknown}"
         if self.input_shape is None:
-            return None
+            # `plan` says the same once there is a shape.
+            return architecture.repeated(ops, self._op_table)
         if self.max_params is None and self.max_flops is None:
             reason = architecture.check(ops, self.input_shape, self._op_table,
                                         front=self.front)

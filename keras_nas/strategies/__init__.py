@@ -7,11 +7,15 @@ strategies Keras Tuner lacks, `EvolutionOracle` (regularized evolution) and
 subclasses of those three that only propose sequences valid for the input.
 
 `get()` is the one place that turns a strategy name into an oracle, as
-`keras.optimizers.get` does for optimizers. `"auto"`, the default of
+`keras.optimizers.get` does for optimizers, and `wrap()` (`queue`) the one
+place that puts the search's oracle together around it:
+`Promotions(Queue(strategy))`. `"auto"`, the default of
 `NASSearch`, is the strategy that measured best (benchmarks/README.md):
 local search guided by its predictor for one objective, and regularized
 evolution, which ranks by Pareto fronts, for several.
 """
+
+import copy
 
 import keras_tuner
 
@@ -19,12 +23,13 @@ from keras_nas import _compat
 from keras_nas.strategies.evolution import MUTATIONS, EvolutionOracle
 from keras_nas.strategies.local import LocalSearchOracle
 from keras_nas.strategies.predictor import Predictor
-from keras_nas.strategies.queue import enqueue, queued
+from keras_nas.strategies.queue import Queue, enqueue, wrap
 from keras_nas.strategies.spec import Strategy
 from keras_nas.strategies.keras_tuner_oracles import (
     BayesianOptimizationOracle,
     HyperbandOracle,
     RandomSearchOracle,
+    supports_multi_objective,
 )
 
 __all__ = [
@@ -32,6 +37,7 @@ __all__ = [
     "LocalSearchOracle",
     "Predictor",
     "MUTATIONS",
+    "Queue",
     "RandomSearchOracle",
     "BayesianOptimizationOracle",
     "HyperbandOracle",
@@ -41,7 +47,8 @@ __all__ = [
     "enqueue",
     "get",
     "name_of",
-    "queued",
+    "strategy_of",
+    "wrap",
 ]
 
 #: The strategies `get()` knows by name.
@@ -56,16 +63,32 @@ _CLASSES = {
 }
 
 
-def check_strategy(strategy):
-    """`strategy` if `get()` accepts it, else a `ValueError`."""
-    if isinstance(strategy, (keras_tuner.Oracle, Strategy)) or (
-            strategy in STRATEGIES):
-        return strategy
-    raise ValueError(
-        f"Unknown `strategy`: {strategy!r}. Accepted: one of {STRATEGIES}, "
-        "a `keras_nas.Strategy(name, **options)`, or a "
-        "`keras_tuner.Oracle` instance."
-    )
+def check_strategy(strategy, objective=None):
+    """`strategy` if `get()` accepts it and it can optimize `objective`
+    (one, or a list of several: `supports_multi_objective`), else a
+    `ValueError`, before anything is trained."""
+    if not (isinstance(strategy, (keras_tuner.Oracle, Strategy)) or (
+            strategy in STRATEGIES)):
+        raise ValueError(
+            f"Unknown `strategy`: {strategy!r}. Accepted: one of "
+            f"{STRATEGIES}, a `keras_nas.Strategy(name, **options)`, or a "
+            "`keras_tuner.Oracle` instance.")
+    is_oracle = isinstance(strategy, keras_tuner.Oracle)
+    name = None if is_oracle else getattr(strategy, "name", strategy)
+    oracle = strategy if is_oracle else _CLASSES.get(name)  # "auto": any.
+    several = isinstance(objective, (list, tuple)) or (
+        _compat.is_multi_objective(objective))
+    if several and oracle is not None and not supports_multi_objective(
+            oracle):
+        shown = f"a {type(strategy).__name__}" if is_oracle else repr(name)
+        raise ValueError(
+            f"strategy={shown} optimizes one objective; with several it "
+            "would optimize the sum of their values (accuracy plus weights)."
+            " Accepted with a list of objectives: 'auto' or 'evolution' "
+            "(Pareto rank), 'random', or an oracle that declares "
+            "`supports_multi_objective = True`. Received: "
+            f"objective={objective!r}.")
+    return strategy
 
 
 def resolve(strategy, objective, options=None):
@@ -76,7 +99,7 @@ def resolve(strategy, objective, options=None):
     options = dict(options or {})
     if strategy != "auto":
         return strategy, options
-    # A list is several, as `data.task.check_objective_argument` counts it.
+    # A list is several, as `check_strategy` counts it.
     if _compat.is_multi_objective(objective) or isinstance(
             objective, (list, tuple)):
         return "evolution", options
@@ -93,15 +116,21 @@ def name_of(oracle):
     return None
 
 
+def strategy_of(oracle):
+    """The strategy's oracle inside a search's oracle (`wrap`): itself if
+    it is not wrapped."""
+    return _compat.unwrapped(oracle)
+
+
 def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
         options=None):
     """The oracle of a strategy, over a bound `SearchSpace`.
 
     Args:
         strategy: A name in `STRATEGIES`, a `Strategy`, or a
-            `keras_tuner.Oracle`. An
-            oracle made without a space, an objective or `max_trials` gets
-            the search's.
+            `keras_tuner.Oracle`. An oracle is copied, and the copy of one
+            made without a space, an objective or `max_trials` gets the
+            search's: the user's instance is left as it was.
         space: The bound `SearchSpace`.
         objective: The `keras_tuner.Objective`.
         max_trials: The search's budget of trials.
@@ -115,12 +144,14 @@ def get(strategy, *, space, objective, max_trials, seed=None, epochs=None,
         is turned off: the tuner applies the search's failure policy, which
         tells a failing architecture from a failing setup.
     """
-    check_strategy(strategy)
+    check_strategy(strategy, objective)
     if isinstance(strategy, Strategy):
         strategy, options = strategy.name, {**strategy.options,
                                             **(options or {})}
     if isinstance(strategy, keras_tuner.Oracle):
-        oracle = strategy
+        # A copy: a config holding the instance stays as the user made it,
+        # and two searches given one instance do not share its trials.
+        oracle = copy.deepcopy(strategy)
         if getattr(oracle, "space", False) is None:
             if isinstance(oracle, (EvolutionOracle, LocalSearchOracle)):
                 oracle.set_space(space)

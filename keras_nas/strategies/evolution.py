@@ -93,6 +93,9 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
             `keras_tuner.Oracle`.
     """
 
+    #: Several objectives are selected by Pareto rank (NSGA-II).
+    supports_multi_objective = True
+
     def __init__(
         self,
         space=None,

@@ -7,6 +7,12 @@ space and redraw any proposal the space rejects (invalid for the input shape,
 over `max_params`, or, for Bayesian optimization, a duplicate), so no trial
 of the budget is spent on a model that cannot be built. Their best trials
 break exact ties on the objective as ours do (`scores.best_trials`).
+
+Whether a strategy can optimize several objectives is declared by the
+strategy: our oracles say it with a class attribute,
+`supports_multi_objective`; Keras Tuner's own oracles, which say nothing,
+have it in `KERAS_TUNER_MULTI_OBJECTIVE`, the one table of them.
+`supports_multi_objective(oracle)` reads either.
 """
 
 import keras_tuner
@@ -16,10 +22,38 @@ from keras_nas import _compat
 from keras_nas.strategies import scores
 
 __all__ = [
+    "KERAS_TUNER_MULTI_OBJECTIVE",
     "RandomSearchOracle",
     "BayesianOptimizationOracle",
     "HyperbandOracle",
+    "supports_multi_objective",
 ]
+
+#: Whether each of Keras Tuner's own oracles can take several objectives.
+#: Given a list, Keras Tuner optimizes the sum of their values (accuracy
+#: plus a parameter count): a random or grid search only ranks by it in the
+#: end, while Bayesian optimization and Hyperband steer by it.
+KERAS_TUNER_MULTI_OBJECTIVE = {
+    keras_tuner.oracles.RandomSearchOracle: True,
+    keras_tuner.oracles.GridSearchOracle: True,
+    keras_tuner.oracles.BayesianOptimizationOracle: False,
+    keras_tuner.oracles.HyperbandOracle: False,
+}
+
+
+def supports_multi_objective(oracle):
+    """Whether `oracle` (an oracle or its class) can optimize several
+    objectives: its own `supports_multi_objective` attribute, or for Keras
+    Tuner's oracles (and their subclasses) `KERAS_TUNER_MULTI_OBJECTIVE`. A
+    user's oracle that declares nothing is taken at its word that it can."""
+    cls = oracle if isinstance(oracle, type) else type(oracle)
+    declared = getattr(cls, "supports_multi_objective", None)
+    if declared is not None:
+        return bool(declared)
+    for base in cls.__mro__:
+        if base in KERAS_TUNER_MULTI_OBJECTIVE:
+            return KERAS_TUNER_MULTI_OBJECTIVE[base]
+    return True
 
 # Random draws per proposal before the space counts as exhausted.
 _MAX_DRAWS = 1000

@@ -101,6 +101,9 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
         **kwargs: As in `keras_tuner.Oracle`.
     """
 
+    #: An improvement is on one objective: several have no order to climb.
+    supports_multi_objective = False
+
     def __init__(self, space=None, objective=None, max_trials=None,
                  start_size=10, first_improvement=True, predictor=None,
                  seed=None, hyperparameters=None, max_attempts=100,
@@ -219,6 +222,10 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
             found = neighbour_values(self.space, self.hyperparameters, values,
                                      self._rng)
             self._rng.shuffle(found)
+            # Only those the space accepts are ranked: the predictor need
+            # not size a sequence that cannot be built.
+            found = [v for v in found
+                     if candidates.acceptable(self, self.space, v)]
             self._neighbours = self._order(found)
             self._ranked_at = len(self._seen)
         elif (self.predictor is not None and self.predictor.rerank

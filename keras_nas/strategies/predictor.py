@@ -28,6 +28,7 @@ import dataclasses
 import logging
 import math
 import time
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -35,6 +36,7 @@ from keras_tuner.engine import hyperparameters as hp_module
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
+from keras_nas.ops import InvalidArchitectureError
 from keras_nas.space.search_space import is_architecture_key
 from keras_nas.strategies import hp_values, surrogates
 from keras_nas.schedulers.halving import common_scale
@@ -43,6 +45,9 @@ __all__ = ["ACQUISITIONS", "MODELS", "Predictor", "cost", "encode",
            "from_argument"]
 
 _logger = logging.getLogger(__name__)
+
+#: `(calls, seconds, candidates ranked)` by oracle (`cost`).
+_COSTS = weakref.WeakKeyDictionary()
 
 #: Surrogates (`strategies.surrogates`): a Gaussian process,
 #: bootstrapped ridge regressions, or an extra-trees forest.
@@ -242,11 +247,7 @@ def encode(oracle, values):
             features.extend(float(i < len(ops) and ops[i] == n) for n in names)
         features.extend(float(ops.count(n)) for n in names)
         features.append(float(len(ops)))
-        try:
-            plan = space.plan(ops)
-            features += [math.log1p(plan.params), math.log1p(plan.flops)]
-        except Exception:  # An unbound space or an invalid sequence.
-            features += [0.0, 0.0]
+        features += _size_features(oracle, space, ops)
     for hp in oracle.hyperparameters.space:
         if space is not None and is_architecture_key(hp.name):
             continue
@@ -260,6 +261,30 @@ def encode(oracle, values):
             features.append(_scaled(hp, value))
     features.extend(float(counted.get(k, 0)) for k in sorted(_all_strings(oracle)))
     return features
+
+
+def _size_features(oracle, space, ops):
+    """Log parameters and FLOPs of `ops`, or zeros where they cannot be
+    counted: a space not bound to an input shape yet, or a sequence it
+    rejects (strategies rank only valid ones). Each is logged once per
+    oracle."""
+    if space.input_shape is None:
+        kind, reason = "unbound", "the space has no input shape yet"
+    else:
+        try:
+            plan = space.plan(ops)
+        except InvalidArchitectureError as e:
+            kind, reason = "invalid", f"a candidate is invalid ({e})"
+        else:
+            return [math.log1p(plan.params), math.log1p(plan.flops)]
+    # Kept on the oracle, like the features: once per search, not per call.
+    warned = oracle.__dict__.setdefault("_predictor_warned", set())
+    if kind not in warned:
+        warned.add(kind)
+        _logger.warning(
+            "The predictor ranks without parameter and FLOP counts where "
+            "they cannot be computed: %s.", reason)
+    return [0.0, 0.0]
 
 
 def _all_strings(oracle):
@@ -294,17 +319,17 @@ def _seconds_per_epoch(trial):
 
 
 def _record(oracle, seconds, ranked):
-    spent = getattr(oracle, "_predictor_cost", None) or [0, 0.0, 0]
-    spent = [spent[0] + 1, spent[1] + seconds, spent[2] + ranked]
-    oracle._predictor_cost = spent
+    # Kept here, by oracle, rather than as an attribute set on the oracle.
+    spent = _COSTS.get(oracle, (0, 0.0, 0))
+    _COSTS[oracle] = (spent[0] + 1, spent[1] + seconds, spent[2] + ranked)
     _logger.debug("predictor: %d candidates ranked in %.1f ms", ranked,
                   1000 * seconds)
 
 
 def cost(oracle):
     """`(calls, seconds, candidates ranked)` the predictor has cost
-    `oracle` in this process."""
-    return tuple(getattr(oracle, "_predictor_cost", None) or (0, 0.0, 0))
+    `oracle` (a strategy's, or a search's around it) in this process."""
+    return _COSTS.get(_compat.unwrapped(oracle), (0, 0.0, 0))
 
 
 def from_argument(predictor):

@@ -9,7 +9,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from keras_nas import NASSearch, SearchSpace, cli
+from keras_nas import Latency, NASSearch, SearchSpace, Strategy, cli
 from keras_nas.analysis import importance
 from keras_nas.scoring import latency
 from keras_nas.strategies import pareto
@@ -27,10 +27,10 @@ def multi(tmp_path_factory):
     directory = tmp_path_factory.mktemp("multi")
     x, y = tabular(200)
     search = NASSearch(
-        SearchSpace(OPS, max_depth=3), objective=["val_accuracy", "params"],
-        max_trials=8, seed=3, directory=str(directory), max_flops=20_000,
-        warm_start=False, initial_architectures=[],
-        strategy_options={"population_size": 4})
+        SearchSpace(OPS, max_depth=3, max_flops=20_000),
+        objective=["val_accuracy", "params"], max_trials=8, seed=3,
+        directory=str(directory), warm_start=False, initial_architectures=[],
+        strategy=Strategy("evolution", population_size=4))
     search.fit(x, y, epochs=1, verbose=0)
     return search
 
@@ -123,13 +123,15 @@ def test_a_latency_budget_rejects_before_training_and_is_reported(tmp_path,
                                                                    capsys):
     x, y = tabular(120)
     space = SearchSpace(["dense-16", "dense-32"], max_depth=2)
-    with pytest.raises(ValueError, match="max_latency=1e-06 ms"):
-        NASSearch(space, max_latency=1e-6, directory=str(tmp_path),
+    with pytest.raises(ValueError, match="latency max_ms=1e-06"):
+        NASSearch(space, latency=Latency(max_ms=1e-6),
+                  directory=str(tmp_path),
                   warm_start=False).fit(x, y, epochs=1, verbose=0)
     assert not glob.glob(str(tmp_path / "search" / "trial_*"))
     latency.clear_cache()  # So that this search measures anew.
     search = NASSearch(space, objective=["val_accuracy", "latency_ms"],
-                       strategy="random", max_latency=1000.0, max_trials=3,
+                       strategy="random", latency=Latency(max_ms=1000.0),
+                       max_trials=3,
                        seed=0, directory=str(tmp_path), overwrite=True,
                        warm_start=False)
     search.fit(x, y, epochs=1, verbose=0)
@@ -148,7 +150,7 @@ def test_latency_budget_as_a_space_constraint():
     measured = meter.measured
     ms = meter(space, ["dense-16"])
     budget = latency.LatencyBudget(ms / 1e6, meter)
-    assert "exceeds max_latency" in budget(space, ["dense-16"])
+    assert "exceeds latency max_ms=" in budget(space, ["dense-16"])
     assert meter.measured == measured  # Asked again: served from the cache.
     assert meter.seconds > 0
 
@@ -157,15 +159,23 @@ def test_latency_budget_as_a_space_constraint():
     ({"objective": ["val_accuracy", "params"], "strategy": "bayesian"},
      ValueError, "optimizes one objective"),
     ({"objective": ["val_accuracy", 3]}, TypeError, "objective"),
-    ({"max_latency": -1}, ValueError, "max_latency"),
-    ({"max_latency": True}, ValueError, "max_latency"),
-    ({"latency_batch_size": 0}, ValueError, "latency_batch_size"),
-    ({"max_flops": 0}, ValueError, "max_flops"),
-    ({"max_params": "big"}, ValueError, "max_params"),
+    ({"latency": {"max_ms": 5}}, TypeError, "`latency` must be a "),
 ])
 def test_bad_tradeoff_arguments_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
         NASSearch(**kwargs)
+
+
+@pytest.mark.parametrize("option, kwargs, match", [
+    (Latency, {"max_ms": -1}, "max_ms=-1"),
+    (Latency, {"max_ms": True}, "max_ms=True"),
+    (Latency, {"batch_size": 0}, "batch_size=0"),
+    (SearchSpace, {"max_flops": 0}, "max_flops=0"),
+    (SearchSpace, {"max_params": "big"}, "max_params='big'"),
+])
+def test_bad_budgets_are_named_by_their_option(option, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        option(**kwargs)
 
 
 def test_objective_lists_are_checked_before_training():

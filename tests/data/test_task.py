@@ -5,7 +5,8 @@ import keras_tuner
 import numpy as np
 import pytest
 
-from keras_nas.data.task import Task, head, needs_one_hot, objective_direction
+from keras_nas.data.task import (Task, check_objective_argument, head,
+                                 needs_one_hot, objective_direction)
 
 
 def test_rules_per_kind():
@@ -70,3 +71,16 @@ def test_encode_and_config_round_trip():
         task.encode(["fox"])
     assert needs_one_hot([keras.metrics.F1Score()])
     assert not needs_one_hot(["accuracy"])
+
+
+def test_objective_argument_checks_types_only():
+    # Whether a strategy takes several objectives is the strategies' to
+    # say (`strategies.check_strategy`): the data stage knows none.
+    several = ["val_accuracy", keras_tuner.Objective("params", "min")]
+    assert check_objective_argument(several) is several
+    assert check_objective_argument(None) is None
+    for bad in (3, ["val_accuracy", None], ["val_accuracy", 3.0]):
+        with pytest.raises(TypeError, match="`objective` must be a metric"):
+            check_objective_argument(bad)
+    with pytest.raises(TypeError):
+        check_objective_argument(several, "local")

@@ -5,7 +5,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow", reason="tf.data input needs TensorFlow")
 
-from keras_nas import NASSearch
+from keras_nas import NASSearch, Training
 
 from tests.conftest import tabular
 
@@ -52,7 +52,7 @@ def test_distribution_strategy_inside_a_trial(tmp_path):
     x, y = tabular(100)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     search = NASSearch(max_trials=1, seed=0, directory=str(tmp_path),
-                       distribution_strategy=strategy)
+                       training=Training(distribution_strategy=strategy))
     search.fit(x, y, epochs=1, verbose=0)
     assert search.results()[0].status == "COMPLETED"
-    assert search.best_model().count_params() > 0
+    assert search.best_model().count_params() == search.results()[0].params

@@ -24,8 +24,9 @@ from tests.conftest import SHAPES, digits, tabular, waves
 def test_halving_stops_and_records_rungs(tmp_path):
     (x, y), _ = digits(300)
     search = NASSearch(max_trials=8, seed=1, directory=str(tmp_path),
-                       strategy="random", min_epochs=1, reduction_factor=2,
-                       warm_start=False)
+                       strategy="random", warm_start=False,
+                       halving=keras_nas.Halving(min_epochs=1,
+                                                 reduction_factor=2))
     search.fit(x, y, epochs=2, verbose=0)
     records = search.results()
     stopped = [r for r in records if r.stopped]
@@ -47,7 +48,7 @@ def test_halving_is_off_for_hyperband_and_can_be_turned_off(tmp_path):
     search.fit(x, y, epochs=2, verbose=0)
     assert all(r.rung is None for r in search.results())
     with pytest.raises(ValueError, match="hyperband"):
-        NASSearch(strategy="hyperband", halving=True)
+        NASSearch(strategy="hyperband", halving=keras_nas.Halving())
 
 
 SCRIPT = textwrap.dedent("""
@@ -67,8 +68,8 @@ SCRIPT = textwrap.dedent("""
 
     search = keras_nas.NASSearch(
         max_trials=1, seed=0, directory=sys.argv[1], project_name="p",
-        min_epochs=1, reduction_factor=2, warm_start=False,
-        initial_architectures=[["dense-64"]])
+        halving=keras_nas.Halving(min_epochs=1, reduction_factor=2),
+        warm_start=False, initial_architectures=[["dense-64"]])
     search.fit(x[:300], y[:300], epochs=4, verbose=0, callbacks=[Log()])
     print("DONE", search.results()[0].epochs)
 """)
@@ -124,17 +125,43 @@ def test_naswot_prefers_a_network_that_tells_inputs_apart():
 
 def test_time_budget_stops_cleanly(tmp_path):
     x, y = waves(240)
-    start = time.monotonic()
+    # When each epoch of each trial began and ended (closures: Keras Tuner
+    # copies the callbacks of each trial, and a copied function is the
+    # same one).
+    begins, ends = [], []
+    record_end = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: begins.append(time.time()),
+        on_epoch_end=lambda epoch, logs: ends.append(time.time()))
+    begin = time.time()
     search = NASSearch(max_trials=50, seed=0, directory=str(tmp_path),
-                       max_time=6, warm_start=False)
-    search.fit(x, y, epochs=20, verbose=0)
-    elapsed = time.monotonic() - start
+                       max_time_s=6, warm_start=False)
+    search.fit(x, y, epochs=20, verbose=0, callbacks=[record_end])
+    end = time.time()
     records = search.results()
     assert 1 <= len(records) < 50
     assert all(r.status == "COMPLETED" for r in records)
-    # Stopped at the end of an epoch after the budget: well within a trial.
-    assert elapsed < 6 + 20, elapsed
-    assert search.best_model().count_params() > 0
-    assert search.evaluate(x, y)[1] > 0
-    with pytest.raises(ValueError, match="max_time"):
-        NASSearch(max_time=0)
+    assert len(begins) == len(ends) == sum(r.epochs for r in records)
+    # The budget ends 6 s after `fit` has prepared the data, before the
+    # first trial, and is checked before each trial and at each epoch's
+    # end. So past it at most one epoch begins (the one whose end stops
+    # its trial), no trial starts, and the search ends right after that
+    # epoch (what is left is saving it), not after the trial.
+    deadline = search.tuner.deadline
+    assert begin + 6 <= deadline <= ends[0] + 6
+    assert len([t for t in begins if t >= deadline]) <= 1, (begins, deadline)
+    assert end - ends[-1] < 5, (end, ends[-1])
+    # In all: the startup (to the first epoch's end), the budget, the
+    # longest epoch (from one epoch's end to the next, a new trial's build
+    # included), and the saving.
+    longest = max(np.diff(ends), default=0.0)
+    assert end - begin < (ends[0] - begin) + 6 + longest + 5
+    # The model returned is the best trial's, and it scores the user's
+    # labels as its own predictions do.
+    chosen = next(r for r in records if r.ops == search.best_architecture())
+    assert chosen.value == max(r.value for r in records)
+    assert search.best_model().count_params() == chosen.params
+    _, accuracy = search.evaluate(x, y)
+    predicted = search.predict(x).argmax(axis=-1)
+    assert accuracy == pytest.approx(float(np.mean(predicted == y)))
+    with pytest.raises(ValueError, match="max_time_s=0"):
+        NASSearch(max_time_s=0)

@@ -32,7 +32,8 @@ def test_five_diverging_architectures_of_six_do_not_stop_the_search(
     search = NASSearch(space=space, strategy="random", max_trials=6, seed=0,
                        directory=str(tmp_path), warm_start=False,
                        initial_architectures=[[n] for n in names],
-                       max_consecutive_failed_trials=3)
+                       training=keras_nas.Training(
+                           max_consecutive_failed_trials=3))
     search.fit(x, y, epochs=1, verbose=0)
     records = search.results()
     assert [r.status for r in records] == ["FAILED"] * 5 + ["COMPLETED"]
@@ -46,7 +47,8 @@ def test_a_search_where_nothing_works_still_stops(tmp_path):
                                   max_depth=3)
     search = NASSearch(space=space, strategy="random", max_trials=10,
                        directory=str(tmp_path), warm_start=False,
-                       max_consecutive_failed_trials=2)
+                       training=keras_nas.Training(
+                           max_consecutive_failed_trials=2))
     with pytest.raises(RuntimeError, match="first 6 trials all failed"):
         search.fit(x, y, epochs=1, verbose=0)
     assert len(search.results()) == 6
@@ -71,7 +73,8 @@ def test_a_broken_setup_stops_even_after_completed_trials(tmp_path):
 
     x, y = tabular(80)
     search = NASSearch(max_trials=6, directory=str(tmp_path),
-                       warm_start=False, max_consecutive_failed_trials=2)
+                       warm_start=False, training=keras_nas.Training(
+                           max_consecutive_failed_trials=2))
     with pytest.raises(RuntimeError, match=r"2 trials in a row.*disk"):
         search.fit(x, y, epochs=1, verbose=0, callbacks=[BreaksLater()])
     assert [r.status for r in search.results()] == [

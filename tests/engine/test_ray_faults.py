@@ -9,9 +9,9 @@ in subprocesses, each in a network namespace of its own with loopback only
 - A Ctrl-C that Python drops in the driver (it lands in an object's
   `__del__`) stops the search all the same, with the serial search's
   exit status and message.
-- `max_time` holds with 2 workers: no trial is proposed after it, and
+- `max_time_s` holds with 2 workers: no trial is proposed after it, and
   those in flight end at their first epoch end past it, as in a serial
-  search; `max_calls=1` gives each trial a fresh worker process.
+  search; `trials_per_process=1` gives each trial a fresh worker process.
 """
 
 import os
@@ -51,7 +51,7 @@ def test_a_node_that_leaves_loses_only_its_running_trials(tmp_path):
     assert os.path.getsize(path) > 0
 
 
-def test_max_time_holds_and_worker_processes_are_recycled(tmp_path):
+def test_max_time_s_holds_and_worker_processes_are_recycled(tmp_path):
     lines = ray_support.run_script("budget.py", tmp_path)
     deadline = lines["BEGAN"] + lines["MAX_TIME"]
     placed, trials = lines["BUDGET_PLACED"], lines["BUDGET_TRIALS"]
@@ -81,8 +81,8 @@ def test_max_time_holds_and_worker_processes_are_recycled(tmp_path):
     assert sorted(r.trial_id for r in again) == sorted(records)
     if len(placed) >= 3:  # By default a worker process serves many trials.
         assert len({p["pid"] for p in placed.values()}) < len(placed)
-    # `max_calls=1`: a fresh worker process for every trial, so each of the
-    # two slots saw more than one.
+    # `trials_per_process=1`: a fresh worker process for every trial, so
+    # each of the two slots saw more than one.
     pids = lines["RECYCLED_PIDS"]
     assert sorted(pids) == ["0", "1", "2"]
     assert len(set(pids.values())) == 3

@@ -13,10 +13,17 @@ from keras_nas.engine.ray_worker import worker_environment
 def test_defaults_and_config_round_trip():
     ray = keras_nas.Ray()
     assert ray.resources_per_trial == {"cpu": 1.0, "gpu": 0.0}
-    custom = keras_nas.Ray(address="auto", resources_per_trial={"gpu": 0.25},
-                           max_calls=5, max_retries=0, ordered=False)
+    # One trial at a time unless asked, as a search on Ray always ran.
+    assert ray.workers == 1 and ray.trials_per_process == 20
+    custom = keras_nas.Ray(workers=3, address="auto",
+                           resources_per_trial={"gpu": 0.25},
+                           trials_per_process=5, max_retries=0, ordered=False)
     assert custom.resources_per_trial == {"gpu": 0.25, "cpu": 1.0}
-    assert keras_nas.Ray.from_config(custom.get_config()) == custom
+    config = custom.get_config()
+    assert config["workers"] == 3 and config["trials_per_process"] == 5
+    assert "max_calls" not in config
+    assert keras_nas.Ray.from_config(config) == custom
+    assert keras_nas.Ray.from_config(config).get_config() == config
     assert custom.gpu_fraction == 0.25
     assert hash(custom) == hash(keras_nas.Ray.from_config(custom.get_config()))
 
@@ -27,7 +34,9 @@ def test_defaults_and_config_round_trip():
     ({"resources_per_trial": {"gpu": -1}}, "resources_per_trial['gpu']=-1"),
     ({"resources_per_trial": {"gpu": 1.5}}, "resources_per_trial['gpu']=1.5"),
     ({"resources_per_trial": {"cpu": "one"}}, "resources_per_trial['cpu']"),
-    ({"max_calls": 0}, "max_calls=0"),
+    ({"workers": 0}, "workers=0"),
+    ({"workers": 2.0}, "workers=2.0"),
+    ({"trials_per_process": 0}, "trials_per_process=0"),
     ({"max_retries": -1}, "max_retries=-1"),
     ({"max_retries": True}, "max_retries=True"),
     ({"num_cpus": 0}, "num_cpus=0"),
@@ -43,8 +52,7 @@ def test_bad_settings_name_the_argument(kwargs, names):
 def test_engine_argument_of_nassearch(tmp_path):
     assert keras_nas.NASSearch(directory=str(tmp_path)).config.engine == (
         keras_nas.KerasTunerEngine())
-    search = keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
-                                 workers=2)
+    search = keras_nas.NASSearch(directory=str(tmp_path), engine="ray")
     assert search.config.engine == keras_nas.Ray()
     config = search.get_config()
     assert config["engine"] == keras_nas.Ray().get_config()
@@ -87,27 +95,15 @@ def test_ray_engine_refuses_a_dataset_before_training(tmp_path):
     assert search.tuner is None  # Refused before the search was made.
 
 
-def test_deprecated_trials_per_process_is_max_calls_on_ray(tmp_path):
-    with pytest.warns(DeprecationWarning, match=r"Ray\(max_calls"):
-        search = keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
-                                     workers=2, trials_per_process=3)
-    assert search.config.engine == keras_nas.Ray(max_calls=3)
-    with pytest.warns(DeprecationWarning):
-        search = keras_nas.NASSearch(
-            directory=str(tmp_path), workers=2, trials_per_process=3,
-            engine=keras_nas.Ray(num_cpus=2, max_retries=0))
-    assert search.config.engine == keras_nas.Ray(num_cpus=2, max_retries=0,
-                                                 max_calls=3)
-    with pytest.warns(DeprecationWarning):  # Keras Tuner's stays so.
-        search = keras_nas.NASSearch(directory=str(tmp_path), workers=2,
-                                     trials_per_process=3)
-    assert search.config.engine == keras_nas.KerasTunerEngine(
-        trials_per_process=3)
-    with pytest.warns(DeprecationWarning), pytest.raises(
-            ValueError, match=r"trials_per_process=0"):
-        keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
-                            workers=2, trials_per_process=0)
-    with pytest.warns(DeprecationWarning), pytest.raises(
-            ValueError, match=r"worker_timeout=30, engine='ray'"):
-        keras_nas.NASSearch(directory=str(tmp_path), engine="ray",
-                            workers=2, worker_timeout=30)
+def test_workers_and_trials_per_process_are_the_engines(tmp_path):
+    search = keras_nas.NASSearch(
+        directory=str(tmp_path),
+        engine=keras_nas.Ray(workers=2, num_cpus=2, trials_per_process=3))
+    assert search.config.engine.workers == 2
+    assert search.config.engine.trials_per_process == 3
+    again = keras_nas.NASSearch.from_config(search.get_config())
+    assert again.config.engine == search.config.engine
+    with pytest.raises(ValueError, match=r"Received: trials_per_process=0"):
+        keras_nas.Ray(trials_per_process=0)
+    with pytest.raises(TypeError, match="max_calls"):
+        keras_nas.Ray(max_calls=3)  # Renamed `trials_per_process`.

@@ -13,9 +13,9 @@ import time
 import keras
 import pytest
 
-from keras_nas import NASSearch, _compat
+from keras_nas import NASSearch, Training, _compat
 
-from tests.conftest import tabular
+from tests.conftest import python_with_ctrl_c, tabular
 
 SCRIPT = textwrap.dedent("""
     import os, sys, time
@@ -57,7 +57,8 @@ SCRIPT = textwrap.dedent("""
 
     search = keras_nas.NASSearch(
         max_trials=int(sys.argv[3]), seed=1, directory=sys.argv[2],
-        project_name="p", workers=int(sys.argv[4]), worker_timeout=240)
+        project_name="p", engine=keras_nas.KerasTunerEngine(
+            workers=int(sys.argv[4]), timeout_s=240))
     search.fit(x, y, epochs=3, verbose=0, callbacks=[Marker()])
     print("DONE", len(search.results()))
 """)
@@ -79,8 +80,8 @@ def _start(tmp_path, max_trials, workers, **extra_env):
     marks.mkdir(exist_ok=True)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **extra_env)
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(marks), str(tmp_path / "runs"),
-         str(max_trials), str(workers)],
+        python_with_ctrl_c(script, marks, tmp_path / "runs", max_trials,
+                           workers),
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, marks
 
@@ -166,7 +167,8 @@ def test_out_of_memory_retries_once_at_half_the_batch(tmp_path, capsys,
     assert "retrying" not in capsys.readouterr().out
 
     search = NASSearch(max_trials=2, seed=0, directory=str(tmp_path),
-                       project_name="q", max_consecutive_failed_trials=3)
+                       project_name="q", training=Training(
+                           max_consecutive_failed_trials=3))
     # Every trial runs out of memory: the search ends, and says so.
     with pytest.raises(RuntimeError, match="without a completed trial"):
         search.fit(x, y, epochs=1, batch_size=32, verbose=0,
@@ -195,7 +197,8 @@ RECYCLE_SCRIPT = textwrap.dedent("""
     search = keras_nas.NASSearch(
         space=keras_nas.SearchSpace(["dropout", "dense-16"], max_depth=2),
         strategy="random", max_trials=4, seed=0, directory=sys.argv[2],
-        workers=1, trials_per_process=2, worker_timeout=300,
+        engine=keras_nas.KerasTunerEngine(
+            workers=1, trials_per_process=2, timeout_s=300),
         warm_start=False)
     search.fit(x, y[:150], epochs=1, verbose=0, callbacks=[Mark()])
     print("DONE", len(search.results()))

@@ -1,14 +1,20 @@
 """The engine's per-trial rules, each on its own: steps per compiled call
-and the frozen heap (`engine.speed`), and the time budget's callback
-(`engine.tuner`)."""
+and the frozen heap (`engine.speed`), the time budget's callback
+(`engine.tuner`), and what the tuner offers the rest of the engine."""
 
 import gc
+import os
 
 import keras
 import numpy as np
 import pytest
 
+import keras_nas
+from keras_nas import strategies
 from keras_nas.engine import budget, speed
+from keras_nas.schedulers.promotion import Promotions
+
+from tests.conftest import tabular
 
 
 def test_steps_per_execution_default_and_checks():
@@ -47,3 +53,32 @@ def test_the_deadline_stops_training_at_the_next_epoch():
     past = budget.StopAtDeadline(deadline=0.0)  # Long gone.
     history = model.fit(x, x[:, :1], epochs=5, verbose=0, callbacks=[past])
     assert len(history.history["loss"]) == 1
+
+
+def test_the_tuner_starts_the_promotions_of_its_wrapped_oracle(tmp_path):
+    x, y = tabular(60)
+    search = keras_nas.NASSearch(
+        max_trials=2, seed=0, directory=str(tmp_path), strategy="random",
+        warm_start=False, initial_architectures=[],
+        halving=keras_nas.Halving(min_epochs=1, reduction_factor=2,
+                                  mode="promotion"))
+    search.fit(x, y, epochs=2, verbose=0)
+    tuner = search.tuner
+    # `Promotions(Queue(strategy))`, its rungs those of a 2-epoch search.
+    assert isinstance(tuner.oracle, Promotions)
+    assert isinstance(tuner.oracle.oracle, strategies.Queue)
+    assert type(strategies.strategy_of(tuner.oracle)) is (
+        strategies.RandomSearchOracle)
+    assert tuner.oracle.rungs == [1]
+    assert tuner.rung_table().path == os.path.join(tuner.project_dir,
+                                                   "rungs.json")
+    assert tuner.rung_checkpoint("0") == os.path.join(
+        tuner.get_trial_dir("0"), "rung.weights.h5")
+    assert tuner.architecture_failed is False
+    # Trial 0 stopped at its rung and kept its checkpoint: it loads.
+    model = tuner.hypermodel.build(tuner.oracle.trials["0"].hyperparameters)
+    tuner.load_weights(model, checkpoint=tuner.rung_checkpoint("0"))
+    tuner.oracle = tuner.oracle.oracle  # Not wrapped for promotions.
+    with pytest.raises(ValueError, match=r"strategies.wrap\(oracle, "
+                       r"promotions=True\)"):
+        tuner.start_promotions(2)

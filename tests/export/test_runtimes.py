@@ -3,6 +3,7 @@ with the Keras model's outputs (export/runtimes.py); latency timed there."""
 
 import re
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -151,3 +152,39 @@ def test_latency_option_config_round_trip():
     assert latency.Latency.from_config(option.get_config()) == option
     meter = option.meter()
     assert (meter.runtime, meter.batch_size) == ("litert", 2)
+
+
+def _model_with(op):
+    """A tiny model with `op` (a function of keras.ops) between two dense
+    layers, and inputs for it."""
+    inputs = keras.Input((6,))
+    x = keras.layers.Lambda(op)(keras.layers.Dense(4)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    return model, np.random.default_rng(0).standard_normal(
+        (16, 6)).astype("float32")
+
+
+def test_litert_int8_tries_float_kernels_only_after_a_converter_error(
+        tmp_path):
+    # LiteRT has no kernel for arctan at all: int8 fails in the converter,
+    # which says so and tries float kernels, which fail as well; that
+    # error reaches the caller as it is.
+    model, x = _model_with(keras.ops.arctan)
+    with pytest.warns(UserWarning, match=r"int8 \(tf\.Atan\).*converting "
+                      r"again with float kernels.*integer_only: false"):
+        with pytest.raises(Exception) as info:
+            runtimes.convert(model, tmp_path / "m.tflite", "litert", "int8",
+                             representative=x)
+    assert type(info.value).__name__ == "ConverterError"
+    assert "tf.Atan" in str(info.value)
+
+
+def test_litert_int8_does_not_hide_other_errors_behind_float(tmp_path):
+    # A file that cannot be written is no reason to try float kernels: no
+    # warning, the error as it is.
+    model, x = _model_with(keras.ops.tanh)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(OSError):
+            runtimes.convert(model, tmp_path / "missing" / "m.tflite",
+                             "litert", "int8", representative=x)

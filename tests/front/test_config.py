@@ -1,12 +1,15 @@
 """Configs that round-trip: SearchSpace and NASSearch, and `load()` built
 on them, reporting, resuming and continuing exactly what ran."""
 
+import inspect
+import re
+
 import keras
 import keras_tuner
 import pytest
 
-from keras_nas import NASSearch, SearchSpace
-from keras_nas.scoring.warmstart import WarmStart
+import keras_nas
+from keras_nas import Halving, NASSearch, SearchConfig, SearchSpace, WarmStart
 
 from tests.conftest import tabular
 
@@ -35,15 +38,95 @@ def test_search_config_round_trips(tmp_path):
     search = NASSearch(
         SearchSpace(max_depth=3), "random",
         keras_tuner.Objective("val_auc", "max"), 7, directory=str(tmp_path),
-        seed=3, metrics=[keras.metrics.AUC(name="auc")], optimizer="sgd",
-        patience=1, halving=False, max_time=60.0,
+        seed=3, training=keras_nas.Training(
+            metrics=[keras.metrics.AUC(name="auc")], optimizer="sgd",
+            patience=1, steps_per_execution=4),
+        halving=False, max_time_s=60.0,
         initial_architectures=[["dense-16"]],
-        warm_start=WarmStart(pool_size=10, proxies=("naswot",)),
-        steps_per_execution=4)
+        warm_start=WarmStart(pool_size=10, proxies=("naswot",), count=2),
+        engine=keras_nas.KerasTunerEngine(workers=2, trials_per_process=3))
     config = search.get_config()
+    assert config["max_time_s"] == 60.0 and "max_time" not in config
+    assert "workers" not in config
+    assert config["engine"] == {"name": "keras_tuner", "workers": 2,
+                                "timeout_s": None, "trials_per_process": 3}
     again = NASSearch.from_config(config)
     assert again.get_config() == config
     assert isinstance(again.config.training.metrics[0], keras.metrics.AUC)
+    assert again.config.warm_start == WarmStart(
+        pool_size=10, proxies=("naswot",), count=2)
+    assert again.config.engine == keras_nas.KerasTunerEngine(
+        workers=2, trials_per_process=3)
+
+
+def test_nas_search_takes_sixteen_arguments_and_names_where_workers_went():
+    assert list(inspect.signature(NASSearch).parameters) == [
+        "space", "strategy", "objective", "max_trials", "max_time_s",
+        "directory", "project_name", "overwrite", "seed", "task",
+        "training", "halving", "warm_start", "initial_architectures",
+        "latency", "engine"]
+    with pytest.raises(TypeError, match=re.escape(
+            "pass engine=keras_nas.KerasTunerEngine(workers=2)")):
+        NASSearch(workers=2)
+    with pytest.raises(TypeError, match=r"pass max_time_s=60 instead"):
+        NASSearch(max_time=60)
+    for old in ("log_dir", "metrics", "max_params", "strategy_options"):
+        with pytest.raises(TypeError, match=f"unexpected keyword argument "
+                           f"'{old}'"):
+            NASSearch(**{old: 1})
+
+
+@pytest.mark.parametrize("name, option", [("halving", Halving),
+                                          ("warm_start", WarmStart)])
+def test_on_off_options_take_none_false_or_their_object(name, option):
+    assert getattr(SearchConfig(**{name: None}), name) is None
+    assert getattr(SearchConfig(**{name: False}), name) is False
+    value = option()
+    assert getattr(SearchConfig(**{name: value}), name) is value
+    # A saved config's dict is read back as the option object.
+    assert getattr(SearchConfig(**{name: value.get_config()}),
+                   name) == value
+    with pytest.raises(ValueError, match=re.escape(
+            f"`{name}=True` is not accepted: pass "
+            f"`{name}=keras_nas.{option.__name__}()`")):
+        NASSearch(**{name: True})
+    with pytest.raises(ValueError, match=f"`{name}` must be None .*"
+                       f"Received: {name}='yes'"):
+        NASSearch(**{name: "yes"})
+
+
+def test_none_is_on_where_it_applies_and_resolved_by_the_config_alone():
+    config = SearchConfig()
+    assert config.halving is None and config.warm_start is None
+    assert config.halving_in_use() == Halving()
+    assert config.warm_start_in_use() == WarmStart()
+    off = SearchConfig(halving=False, warm_start=False)
+    assert off.halving_in_use() is None and off.warm_start_in_use() is None
+    # Hyperband halves and orders trials itself; several objectives halve
+    # only when asked.
+    hyperband = SearchConfig(strategy="hyperband")
+    assert hyperband.halving_in_use() is None
+    assert hyperband.warm_start_in_use() is None
+    several = SearchConfig(objective=["val_accuracy", "params"])
+    assert several.halving_in_use() is None
+    assert SearchConfig(objective=["val_accuracy", "params"],
+                        halving=Halving(min_epochs=2)).halving_in_use() == (
+        Halving(min_epochs=2))
+    with pytest.raises(ValueError, match="strategy='hyperband'"):
+        SearchConfig(strategy="hyperband", halving=Halving())
+
+
+def test_trials_per_process_needs_workers():
+    with pytest.raises(ValueError, match=re.escape(
+            "`trials_per_process` needs `workers` of at least 1, since only "
+            "worker processes can be replaced. Received: "
+            "trials_per_process=2, workers=0.")):
+        keras_nas.KerasTunerEngine(trials_per_process=2)
+    with pytest.raises(ValueError, match="workers=-1"):
+        keras_nas.KerasTunerEngine(workers=-1)
+    engine = keras_nas.KerasTunerEngine(workers=1, trials_per_process=2)
+    assert keras_nas.KerasTunerEngine.from_config(engine.get_config()) == (
+        engine)
 
 
 def test_load_reports_resumes_and_continues_what_ran(tmp_path, capsys):

@@ -101,7 +101,8 @@ def test_string_labels_and_f1_objective(tmp_path):
     labels = np.array(["low", "mid", "high"])[y]
     search = make(
         tmp_path, max_trials=2, objective="val_f1_score",
-        metrics=[keras.metrics.F1Score(average="macro")],
+        training=keras_nas.Training(
+            metrics=[keras.metrics.F1Score(average="macro")]),
         space=keras_nas.SearchSpace(["conv3-16", "gap", "dense-16"], max_depth=2),
     )
     search.fit(x, labels, epochs=2, verbose=0)
@@ -146,7 +147,8 @@ def test_nan_and_raising_trials_fail_and_the_search_goes_on(tmp_path):
         {"nan": NaNLayer, "broken": lambda shape: broken(), "dense-16": None},
         max_depth=1)
     search = make(tmp_path, space=space, strategy="random", max_trials=3,
-                  max_consecutive_failed_trials=5)
+                  training=keras_nas.Training(
+                      max_consecutive_failed_trials=5))
     search.fit(x, y, epochs=1, verbose=0)
     by_op = {r.ops[0]: r for r in search.results()}
     assert set(by_op) == {"nan", "broken", "dense-16"}
@@ -164,7 +166,8 @@ def test_too_many_consecutive_failures_stop_with_a_clear_error(tmp_path):
             raise ValueError("user callback exploded")
 
     x, y = tabular(100)
-    search = make(tmp_path, max_trials=5, max_consecutive_failed_trials=2)
+    search = make(tmp_path, max_trials=5, training=keras_nas.Training(
+        max_consecutive_failed_trials=2))
     with pytest.raises(RuntimeError, match=r"2 trials in a row failed.*user callback exploded"):
         search.fit(x, y, epochs=1, verbose=0, callbacks=[Boom()])
     statuses = [r.status for r in search.results()]
@@ -191,8 +194,9 @@ def test_any_keras_tuner_oracle_instance(tmp_path):
     search = make(tmp_path, strategy=oracle,
                   space=keras_nas.SearchSpace(["maxpool", "dense-16"],
                                               min_depth=3, max_depth=4),
-                  max_consecutive_failed_trials=5, warm_start=False,
-                  initial_architectures=[])
+                  training=keras_nas.Training(
+                      max_consecutive_failed_trials=5),
+                  warm_start=False, initial_architectures=[])
     search.fit(x, y, epochs=1, verbose=0)
     records = search.results()
     assert len(records) == 3
@@ -232,15 +236,21 @@ def test_retrain_on_all_training_data(tmp_path):
 
 def test_load_reopens_a_saved_search(tmp_path):
     x, y = tabular(120)
-    make(tmp_path, max_trials=2).fit(x, y, epochs=1, verbose=0)
+    first = make(tmp_path, max_trials=2)
+    first.fit(x, y, epochs=1, verbose=0)
     reopened = NASSearch.load(str(tmp_path), "p")
-    assert len(reopened.results()) == 2
-    assert reopened.best_model().count_params() > 0
+    assert [(r.trial_id, r.ops, r.value) for r in reopened.results()] == [
+        (r.trial_id, r.ops, r.value) for r in first.results()]
+    # The same trained model: the best trial's, with its weights.
+    assert reopened.best_architecture() == first.best_architecture()
+    np.testing.assert_allclose(reopened.predict(x), first.predict(x),
+                               rtol=1e-6)
 
 
 def test_max_params_caps_every_candidate(tmp_path):
     x, y = tabular(100)
-    search = make(tmp_path, max_trials=4, max_params=1500)
+    search = make(tmp_path, max_trials=4,
+                  space=keras_nas.SearchSpace(max_params=1500))
     search.fit(x, y, epochs=1, verbose=0)
     assert all(r.params <= 1500 for r in search.results())
 
@@ -290,8 +300,8 @@ def test_steps_per_execution_runs_that_many_batches_per_call(
         tmp_path, steps, calls):
     x, y = tabular(100)  # 80 to train after the split: 8 batches of 10.
     BatchEnds.counts = []
-    search = make(tmp_path, max_trials=1, steps_per_execution=steps,
-                  halving=False, warm_start=False)
+    search = make(tmp_path, max_trials=1, halving=False, warm_start=False,
+                  training=keras_nas.Training(steps_per_execution=steps))
     search.fit(x, y, epochs=1, batch_size=10, callbacks=[BatchEnds()],
                verbose=0)
     assert BatchEnds.counts == [calls]
@@ -370,3 +380,45 @@ def test_of_trials_tied_on_a_saturated_accuracy_the_lower_val_loss_wins(
     # Keras Tuner's own ranking agrees.
     best = search.tuner.get_best_models(1)[0]
     assert best.count_params() == search.best_model().count_params()
+
+
+def test_a_quiet_search_prints_nothing_and_names_its_strategy(
+        tmp_path, capfd, caplog):
+    # Seven trials of fresh models: TensorFlow warns that its train step
+    # retraces from about the sixth on, unless the search holds that back.
+    x, y = tabular(120)
+    space = keras_nas.SearchSpace(["dense-16", "dense-32", "dropout"],
+                                  max_depth=2)
+    search = make(tmp_path, space=space, max_trials=7)
+    capfd.readouterr()
+    with caplog.at_level("WARNING"):
+        search.fit(x, y, epochs=1, verbose=0)
+        search.best_model()  # Its optimizer's variables load, none skipped.
+        search.best_model(trial_id="0")
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "retracing" not in err
+    assert "Skipping variable loading" not in err
+    said = [r.getMessage() for r in caplog.records]
+    assert not any("retracing" in m or "Skipping variable" in m
+                   for m in said), said
+    # The report says the strategy as it was asked for, and what it became.
+    search.summary()
+    first = capfd.readouterr().out.splitlines()[0]
+    assert "  strategy: auto (local search, ridge predictor)  " in first
+    again = NASSearch.load(str(tmp_path), "p")
+    again.summary()
+    assert "strategy: auto (local search, ridge predictor)" in (
+        capfd.readouterr().out)
+
+
+def test_the_report_names_a_strategy_with_its_options(tmp_path, capsys):
+    x, y = tabular(60)
+    search = make(tmp_path, max_trials=1, space=keras_nas.SearchSpace(
+        ["dense-16"], max_depth=1), strategy=keras_nas.Strategy(
+            "evolution", population_size=4))
+    search.fit(x, y, epochs=1, verbose=0)
+    capsys.readouterr()
+    search.summary()
+    assert "  strategy: evolution (population_size=4)  " in (
+        capsys.readouterr().out.splitlines()[0])

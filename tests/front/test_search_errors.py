@@ -78,16 +78,29 @@ def test_input_shape_that_no_op_sequence_can_handle(tmp_path):
         (dict(max_trials=2.5), ValueError, r"max_trials=2.5"),
         (dict(space=["dense-16"]), TypeError, r"`space` must be a `keras_nas.SearchSpace`"),
         (dict(objective=3), TypeError, r"`objective` must be a metric name"),
-        (dict(head="pool"), ValueError, r"`head` must be one of"),
         (dict(task="ranking"), ValueError, r"task='ranking'"),
-        (dict(max_consecutive_failed_trials=0), ValueError, r"max_consecutive_failed_trials"),
-        (dict(steps_per_execution=0), ValueError, r"`steps_per_execution` must be a positive integer or None. Received: steps_per_execution=0"),
-        (dict(steps_per_execution=True), ValueError, r"steps_per_execution=True"),
+        (dict(max_time_s=0), ValueError, r"`max_time_s` must be a positive number of seconds or None. Received: max_time_s=0"),
+        (dict(training={"patience": 1}), TypeError, r"`training` must be a `keras_nas.Training`"),
+        (dict(engine=keras_nas.KerasTunerEngine), ValueError, r"`engine` must be one of"),
     ],
 )
 def test_bad_arguments_at_construction(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         NASSearch(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(head="pool"), r"`head` must be one of"),
+        (dict(max_consecutive_failed_trials=0), r"max_consecutive_failed_trials"),
+        (dict(steps_per_execution=0), r"`steps_per_execution` must be a positive integer or None. Received: steps_per_execution=0"),
+        (dict(steps_per_execution=True), r"steps_per_execution=True"),
+    ],
+)
+def test_bad_training_options_at_construction(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        keras_nas.Training(**kwargs)
 
 
 def test_explicit_objective_object(tmp_path):

@@ -14,10 +14,10 @@ from ray.tune.search import Searcher  # noqa: E402
 
 def make(tmp_path, name="a", **kwargs):
     return NASSearcher(
-        keras_nas.SearchSpace(max_depth=3), (8, 8, 1), 10, seed=0,
-        metric="val_accuracy", mode="max", max_params=20_000,
-        directory=str(tmp_path / name), strategy="evolution",
-        strategy_options={"population_size": 2, "sample_size": 2}, **kwargs)
+        keras_nas.SearchSpace(max_depth=3, max_params=20_000), (8, 8, 1), 10,
+        seed=0, metric="val_accuracy", mode="max",
+        directory=str(tmp_path / name), strategy=keras_nas.Strategy(
+            "evolution", population_size=2, sample_size=2), **kwargs)
 
 
 def test_the_default_strategy_is_nas_search_s(tmp_path):
@@ -38,6 +38,12 @@ def test_suggest_complete_save_restore(tmp_path):
     assert first["ops"] != second["ops"]
     model = searcher.build(first)  # The trainable's model of the ops.
     assert model.output_shape == (None, 10)
+    # The options of `Strategy` reached the oracle; the space's budget
+    # bounds what it proposes.
+    assert searcher.oracle.population_size == 2
+    assert searcher.space.max_params == 20_000
+    for config in (first, second):
+        assert searcher.build(config).count_params() <= 20_000
     searcher.on_trial_complete("t0", {"val_accuracy": 0.5})
     searcher.on_trial_complete("t1", {"loss": 1.0})  # No metric: FAILED.
     statuses = {t.trial_id: t.status

@@ -98,8 +98,9 @@ def test_text_space_infers_the_vocabulary_and_prepends_the_embedding():
     space = SearchSpace(kind="text", embedding_dim=8)
     with pytest.raises(ValueError, match="vocabulary_size"):
         space.bind((3,))
-    assert space.adapt(x).vocabulary_size == 8
-    bound = space.bind((3,), output_units=2)
+    adapted = space.adapted(x)
+    assert adapted.vocabulary_size == 8 and space.vocabulary_size is None
+    bound = adapted.bind((3,), output_units=2)
     plan = bound.plan(["conv3-16"])
     assert [s.op for s in plan.steps] == ["embedding-8-8", "conv3-16",
                                           "flatten", "head"]
@@ -107,11 +108,11 @@ def test_text_space_infers_the_vocabulary_and_prepends_the_embedding():
     assert model.count_params() == plan.params
     assert "embedding" not in " ".join(bound.ops)
     with pytest.raises(ValueError, match="does not fit"):
-        SearchSpace(kind="text", vocabulary_size=5).adapt(x)
+        SearchSpace(kind="text", vocabulary_size=5).adapted(x)
     with pytest.raises(ValueError, match="non-negative integer"):
-        SearchSpace(kind="text").adapt(x - 0.5)
-    # adapt leaves other spaces alone.
-    assert SearchSpace().adapt(x).vocabulary_size is None
+        SearchSpace(kind="text").adapted(x - 0.5)
+    # Other spaces are returned as they are.
+    assert SearchSpace().adapted(x).vocabulary_size is None
 
 
 def test_saved_block_model_loads_in_safe_mode_after_import(tmp_path):

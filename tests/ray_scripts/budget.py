@@ -2,10 +2,10 @@
 (`Ray(num_cpus=2)`), run by the tests in a network namespace with loopback
 only.
 
-1. `max_time`: a 2-worker search of 50 trials of 3 slow epochs (a second
+1. `max_time_s`: a 2-worker search of 50 trials of 3 slow epochs (a second
    each) with a budget of `MAX_TIME` seconds, counted from the start of
    `fit` (Ray's start included, as a serial search counts its own start).
-2. `max_calls=1`: every trial in a fresh worker process.
+2. `trials_per_process=1`: every trial in a fresh worker process.
 
 Argument: a scratch folder. Prints JSON lines `KEY value` for the test.
 """
@@ -40,9 +40,9 @@ x, y = x[:200], y[:200]
 
 budget = keras_nas.NASSearch(
     max_trials=50, seed=3, directory=scratch, project_name="budget",
-    space=keras_nas.SearchSpace(max_params=20_000), workers=2,
-    warm_start=False, max_time=MAX_TIME,
-    engine=keras_nas.Ray(num_cpus=2))
+    space=keras_nas.SearchSpace(max_params=20_000),
+    warm_start=False, max_time_s=MAX_TIME,
+    engine=keras_nas.Ray(workers=2, num_cpus=2))
 began = time.time()
 budget.fit(x, y, epochs=3, verbose=0, callbacks=[SlowEpochs()])
 print("BEGAN", began, flush=True)
@@ -63,9 +63,8 @@ print("BUDGET_RECORDS", json.dumps(
 
 recycled = keras_nas.NASSearch(
     max_trials=3, seed=4, directory=scratch, project_name="recycled",
-    space=keras_nas.SearchSpace(max_params=20_000), workers=2,
-    warm_start=False,
-    engine=keras_nas.Ray(num_cpus=2, max_calls=1))
+    space=keras_nas.SearchSpace(max_params=20_000), warm_start=False,
+    engine=keras_nas.Ray(workers=2, num_cpus=2, trials_per_process=1))
 recycled.fit(x, y, epochs=1, verbose=0)
 print("RECYCLED_PIDS", json.dumps(
     {t: p["pid"] for t, p in placements("recycled").items()}), flush=True)

@@ -47,8 +47,8 @@ class RecordEnvironment(keras.callbacks.Callback):
 x, y = x[:200], y[:200]
 search = keras_nas.NASSearch(
     max_trials=2, seed=1, directory=scratch, project_name="p",
-    max_params=20_000, workers=2, warm_start=False,
-    engine=keras_nas.Ray(address=cluster.address,
+    space=keras_nas.SearchSpace(max_params=20_000), warm_start=False,
+    engine=keras_nas.Ray(workers=2, address=cluster.address,
                          resources_per_trial={"cpu": 1, "gpu": 0.5}))
 search.fit(x, y, epochs=1, verbose=0, callbacks=[RecordEnvironment()])
 with open(os.path.join(scratch, "p", "ray_trials.json")) as f:
@@ -63,7 +63,7 @@ for name in os.listdir(scratch):
 print("ENV", sorted(environments), flush=True)
 serial = keras_nas.NASSearch(
     max_trials=2, seed=1, directory=scratch, project_name="serial",
-    max_params=20_000, warm_start=False)
+    space=keras_nas.SearchSpace(max_params=20_000), warm_start=False)
 serial.fit(x, y, epochs=1, verbose=0)
 print("SAME", [r.ops for r in sorted(serial.results(), key=lambda r: r.trial_id)]
       == [r.ops for r in sorted(search.results(), key=lambda r: r.trial_id)],

@@ -50,7 +50,7 @@ signal.setitimer(signal.ITIMER_REAL, 0.2, 0.2)
 (x, y), _ = keras_nas.load_digits()
 search = keras_nas.NASSearch(
     max_trials=12, seed=0, directory=scratch, project_name="p",
-    space=keras_nas.SearchSpace(max_params=20_000), workers=2,
-    warm_start=False, engine=keras_nas.Ray(num_cpus=2))
+    space=keras_nas.SearchSpace(max_params=20_000),
+    warm_start=False, engine=keras_nas.Ray(workers=2, num_cpus=2))
 search.fit(x[:200], y[:200], epochs=3, verbose=0, callbacks=[SlowEpochs()])
 print("AFTER FIT", len(search.results()), flush=True)

@@ -85,9 +85,8 @@ watcher = threading.Thread(target=remove_when_ready, daemon=True)
 watcher.start()
 search = keras_nas.NASSearch(
     max_trials=4, seed=2, directory=scratch, project_name="p",
-    space=keras_nas.SearchSpace(max_params=20_000), workers=3,
-    warm_start=False,
-    engine=keras_nas.Ray(address=cluster.address, max_retries=1,
+    space=keras_nas.SearchSpace(max_params=20_000), warm_start=False,
+    engine=keras_nas.Ray(workers=3, address=cluster.address, max_retries=1,
                          ordered=False))
 started = time.monotonic()
 search.fit(x, y, epochs=1, verbose=0,

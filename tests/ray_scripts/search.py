@@ -31,8 +31,8 @@ class KillOnce(keras.callbacks.Callback):
 (x, y), _ = keras_nas.load_digits()
 search = keras_nas.NASSearch(
     max_trials=4, seed=0, directory=directory, project_name="p",
-    max_params=20_000, workers=2,
-    engine=keras_nas.Ray(num_cpus=2, max_retries=1,
+    space=keras_nas.SearchSpace(max_params=20_000),
+    engine=keras_nas.Ray(workers=2, num_cpus=2, max_retries=1,
                          resources_per_trial={"cpu": 1, "gpu": 0}))
 search.fit(x[:240], y[:240], epochs=2, callbacks=[KillOnce()], verbose=1)
 print("AFTER FIT", len(search.results()), flush=True)

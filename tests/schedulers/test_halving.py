@@ -1,27 +1,15 @@
-"""Successive halving: the rungs, the rung table shared through the
-project folder, the callback that stops a losing candidate, like-with-like
-comparison, and the `Halving` option object."""
+"""Successive halving's pure logic: the rungs, the top `1/eta` of a rung,
+like-with-like comparison, and the `Halving` option object. The rung table
+is tested in `test_rungs.py`, the callback in `tests/engine/test_callbacks.py`."""
 
-import json
-import os
-
-import keras
 import keras_tuner
 import pytest
 
 from keras_nas.schedulers import halving
-from keras_nas.schedulers.halving import Halving, halving_from_argument
-
-MAX = keras_tuner.Objective("val_accuracy", "max")
+from keras_nas.schedulers.halving import Halving
 
 
-def dummy_model():
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile("sgd", "mse")
-    return model
-
-
-def test_rung_epochs_and_table(tmp_path):
+def test_rung_epochs():
     assert halving.Halving(None, 3).rungs(10) == [3, 9]
     assert halving.Halving(None, 3).rungs(30) == [10]
     assert halving.Halving(1, 3).rungs(10) == [1, 3, 9]
@@ -29,36 +17,26 @@ def test_rung_epochs_and_table(tmp_path):
     assert halving.Halving(None, 3).rungs(1) == []
     with pytest.raises(ValueError, match="reduction_factor"):
         halving.Halving(reduction_factor=1)
-    table = halving.RungTable(str(tmp_path), "max", 3)
-    other = halving.RungTable(str(tmp_path), "max", 3)  # Another process.
-    assert table.report(1, "0", 0.5)  # Alone: the best so far goes on.
-    assert not other.report(1, "1", 0.4)
-    assert other.report(1, "2", 0.6)
-    assert not table.report(1, "3", 0.55)  # Top third of 4 is 1 trial.
-    for i, v in enumerate([0.1, 0.2]):
-        table.report(1, str(4 + i), v)
-    assert table.report(1, "6", 0.58)  # Now the top 2 of 7 go on.
-    assert table.values(1)["2"] == 0.6
-    with open(os.path.join(tmp_path, "rungs.json")) as f:
-        assert len(json.load(f)["1"]) == 7
 
 
-def test_rung_callback_stops_a_losing_model(tmp_path):
-    table = halving.RungTable(str(tmp_path), "max", 3)
-    table.report(2, "0", 0.9)
-    table.report(2, "1", 0.8)
-    table.report(2, "2", 0.95)
-    model = dummy_model()
+def test_top_count_is_the_floor_of_n_over_eta():
+    # ASHA (Li et al. 2020, Algorithm 2): floor(|rung| / eta) go on.
+    assert [halving.top_count(n, 3) for n in range(10)] == [
+        0, 0, 0, 1, 1, 1, 2, 2, 2, 3]
+    assert [halving.top_count(n, 2) for n in range(6)] == [0, 0, 1, 1, 2, 2]
+    assert halving.top_count(100, 4) == 25
+
+
+def test_resume_point_reads_a_rung_checkpoint(tmp_path):
     path = str(tmp_path / "rung.weights.h5")
-    rung = halving.RungCallback(table, "3", MAX, [2, 6], path)
-    rung.set_model(model)
-    rung.on_train_begin()
-    rung.on_epoch_end(0, {"val_accuracy": 0.5})
-    assert not model.stop_training
-    rung.on_epoch_end(1, {"val_accuracy": 0.6})
-    assert model.stop_training and rung.stopped_at == 0
-    assert rung.metrics() == {"rung_0": 0.6, "rung": 0.0, "stopped": 1.0}
-    assert halving.resume_point(path) == (2, {0: 0.6})
+    assert halving.resume_point(path) is None  # Nothing saved yet.
+    (tmp_path / "rung.weights.h5").write_bytes(b"weights")
+    assert halving.resume_point(path) is None  # No info beside it.
+    (tmp_path / "rung.weights.h5.json").write_text(
+        '{"epoch": 3, "rung": 1, "reached": {"0": 0.5, "1": 0.6}}')
+    assert halving.resume_point(path) == (3, {0: 0.5, 1: 0.6})
+    (tmp_path / "rung.weights.h5.json").write_text('{"epoch": ')
+    assert halving.resume_point(path) is None  # Damaged: from scratch.
 
 
 class _Trial:
@@ -103,15 +81,3 @@ def test_halving_option_is_checked_and_round_trips():
         Halving(reduction_factor=1)
     with pytest.raises(ValueError, match="min_epochs=0"):
         Halving(min_epochs=0)
-
-
-def test_halving_argument_forms():
-    assert halving_from_argument(None) is None  # On where it applies.
-    assert halving_from_argument(False) is False
-    assert halving_from_argument(True) == Halving()
-    h = Halving(min_epochs=3)
-    assert halving_from_argument(h) is h
-    assert halving_from_argument(h.get_config()) == h
-    with pytest.raises(ValueError, match="`halving` must be None.*"
-                       "Received: halving='yes'"):
-        halving_from_argument("yes")

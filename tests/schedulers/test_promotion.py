@@ -7,18 +7,19 @@ promotions."""
 import json
 
 import keras
-import keras_tuner
 import numpy as np
 import pytest
 
 import keras_nas
 from keras_nas import Halving, NASSearch
 from keras_nas.front.config import SearchConfig
-from keras_nas.schedulers import halving, promotion
-from keras_nas.schedulers.promotion import CONTINUES
+from keras_nas.schedulers import promotion
+from keras_nas.schedulers.promotion import CONTINUES, Promotions
+from keras_nas.schedulers.rungs import RungTable
+from keras_nas.strategies.queue import Queue
 
 from tests.conftest import digits
-from tests.strategies.test_strategies import make
+from tests.strategies.test_strategies import MAX, make, space
 
 RUNGS = [1, 3]  # Epochs of the two rungs; the top is a third level.
 
@@ -61,9 +62,9 @@ def promoted(oracle):
 
 
 def test_top_of_each_rung_goes_on_from_the_top_rung_down(tmp_path):
-    oracle = make("random", tmp_path, max_trials=13)
-    table = halving.RungTable(str(tmp_path), "max", 3)
-    promotion.install(oracle, table, RUNGS)
+    table = RungTable(str(tmp_path), "max", 3)
+    oracle = Promotions(make("random", tmp_path, max_trials=13), table,
+                        RUNGS)
     new = iter([0.5, 0.9, 0.2, 0.4, 0.3, 0.8, 0.1, 0.05, 0.15])
     drive(oracle, table, 13, lambda trial: next(new))
     # 3 at rung 0: the best (01) goes on. 6: the top 2 (01, 06). 9: the
@@ -82,9 +83,9 @@ def test_top_of_each_rung_goes_on_from_the_top_rung_down(tmp_path):
 
 
 def test_fewer_than_eta_at_a_rung_promote_none(tmp_path):
-    oracle = make("random", tmp_path, max_trials=4)
-    table = halving.RungTable(str(tmp_path), "max", 3)
-    promotion.install(oracle, table, RUNGS)
+    table = RungTable(str(tmp_path), "max", 3)
+    oracle = Promotions(make("random", tmp_path, max_trials=4), table,
+                        RUNGS)
     values = iter([0.9, 0.1])
     drive(oracle, table, 2, lambda trial: next(values))
     assert promotion.next_promotion(oracle, table, RUNGS) is None
@@ -93,12 +94,12 @@ def test_fewer_than_eta_at_a_rung_promote_none(tmp_path):
 @pytest.mark.parametrize("strategy", ["evolution", "local", "random",
                                       "bayesian"])
 def test_every_strategy_promotes_each_candidate_once(strategy, tmp_path):
-    oracle = make(strategy, tmp_path, max_trials=16)
-    table = halving.RungTable(str(tmp_path), "max", 2)
-    bound = oracle.space if hasattr(oracle, "space") else None
-    # Queued architectures come after the promotions, whichever is first.
-    keras_nas.strategies.enqueue(oracle, [{"depth": 1, "op_0": "dense-16"}])
-    promotion.install(oracle, table, RUNGS)
+    strategy = make(strategy, tmp_path, max_trials=16)
+    table = RungTable(str(tmp_path), "max", 2)
+    bound = getattr(strategy, "space", None)
+    # Queued architectures come after the promotions.
+    oracle = Promotions(Queue(strategy, [{"depth": 1, "op_0": "dense-16"}]),
+                        table, RUNGS)
 
     def value_of(trial):
         ops = trial.hyperparameters.values
@@ -115,6 +116,52 @@ def test_every_strategy_promotes_each_candidate_once(strategy, tmp_path):
             # A strategy's proposal never carries the bookkeeping.
             assert bound.check(bound.decode(trial.hyperparameters)) is None
     assert oracle.trials["00"].hyperparameters.values["op_0"] == "dense-16"
+    # The strategy's own oracle holds every trial, continuations included.
+    assert strategy.trials is oracle.trials and len(strategy.trials) == 16
+
+
+def test_promotions_come_before_the_queue_and_both_are_refused_for_hyperband(
+        tmp_path):
+    table = RungTable(str(tmp_path), "max", 2)
+    first = [{"depth": 1, "op_0": "dense-16"}, {"depth": 1, "op_0": "maxpool"},
+             {"depth": 1, "op_0": "dropout"}]
+    oracle = keras_nas.strategies.wrap(make("random", tmp_path,
+                                            max_trials=6), promotions=True)
+    assert isinstance(oracle, Promotions)
+    assert isinstance(oracle.oracle, Queue)
+    keras_nas.strategies.enqueue(oracle, first)
+    oracle.start(table, RUNGS)
+    values = iter([0.9, 0.1, 0.5, 0.2])
+    drive(oracle, table, 4, lambda trial: next(values))
+    # Two at rung 0 promote the better (0) before the third queued one.
+    assert promoted(oracle) == {"2": "0"}
+    assert oracle.trials["3"].hyperparameters.values["op_0"] == "dropout"
+    hyperband = keras_nas.strategies.get(
+        "hyperband", space=space(), objective=MAX, max_trials=4, epochs=3)
+    with pytest.raises(ValueError, match="Promotions cannot be combined "
+                       "with Hyperband"):
+        Promotions(hyperband)
+    with pytest.raises(ValueError, match="Hyperband"):
+        keras_nas.strategies.wrap(hyperband, promotions=True)
+
+
+def test_the_rung_settings_are_saved_with_the_oracle(tmp_path):
+    table = RungTable(str(tmp_path / "p"), "min", 4)
+    oracle = Promotions(make("evolution", tmp_path), table, [2, 8])
+    drive(oracle, table, 2, lambda trial: 0.5)
+    oracle.save()
+    assert json.loads((tmp_path / "p" / "oracle.json").read_text())[
+        Promotions.STATE_KEY] == {"rungs": [2, 8], "direction": "min",
+                                  "reduction_factor": 4}
+    # A resumed search's oracle knows its rungs before the search starts.
+    again = Promotions(make("evolution", tmp_path))
+    assert again.table is None and again.own_state() == {}
+    again.reload()
+    assert again.rungs == [2, 8]
+    assert (again.table.direction, again.table.reduction_factor) == (
+        "min", 4)
+    assert again.table.path == table.path
+    assert sorted(again.trials) == ["0", "1"]
 
 
 def test_mode_is_checked_and_round_trips():

@@ -48,3 +48,28 @@ def test_model_and_builder():
 def test_bad_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         latency.measure_latency(*args, **kwargs)
+
+
+def test_each_meter_has_its_own_cache():
+    import pickle
+
+    import keras_nas
+
+    space = keras_nas.SearchSpace(["dense-16", "dense-32"], max_depth=2).bind(
+        (5,), output_units=3)
+    first, second = latency.LatencyMeter(repeats=2), latency.LatencyMeter(
+        repeats=2)
+    ms = first(space, ["dense-16"])
+    assert first(space, ["dense-16"]) == ms  # Cached: timed once.
+    assert first.measured == 1 and first.cache.info() == {
+        "hits": 1, "misses": 1, "size": 1}
+    # Another meter (another search) measures for itself, and neither
+    # fills `measure_latency`'s cache for the process.
+    second(space, ["dense-16"])
+    assert second.measured == 1 and second.cache.info()["misses"] == 1
+    assert first.cache.info()["misses"] == 1
+    assert latency.cache_info() == {"hits": 0, "misses": 0, "size": 0}
+    # A meter travels to Ray's workers with what it measured.
+    copied = pickle.loads(pickle.dumps(first))
+    assert copied.cache.info() == first.cache.info()
+    assert copied(space, ["dense-16"]) == ms and copied.measured == 1

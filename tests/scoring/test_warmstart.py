@@ -1,31 +1,51 @@
 """What a search trains first: the initial architectures, then the best of
 a training-free ranking, within the warm start's share of the search."""
 
+import dataclasses
 import json
 import os
 
 import pytest
 
 from keras_nas import NASSearch, Strategy
-from keras_nas.scoring import warmstart
 from keras_nas.scoring.warmstart import WarmStart
 
 from tests.conftest import digits, tabular
 
 
-def test_warm_start_argument_forms():
-    assert isinstance(warmstart.from_argument(None), WarmStart)
-    assert warmstart.from_argument(False) is None
-    warm = WarmStart(pool_size=5)
-    assert warmstart.from_argument(warm) is warm
-    with pytest.raises(ValueError, match="`warm_start` must be True, False"):
-        warmstart.from_argument("on")
-    with pytest.raises(ValueError, match=r"`proxies` must be a non-empty "
-                       r"list .*Received: proxies=\('nasbot',\)"):
-        WarmStart(proxies=("nasbot",))
-    with pytest.raises(ValueError, match="`pool_size` must be an integer "
-                       "of at least 2. Received: pool_size=1"):
-        WarmStart(pool_size=1)
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(proxies=("nasbot",)),
+     r"`proxies` must be a non-empty list .*Received: proxies=\('nasbot',\)"),
+    (dict(proxies=()), r"Received: proxies=\(\)"),
+    (dict(proxies="naswot"), r"Received: proxies='naswot'"),
+    (dict(pool_size=1), "`pool_size` must be an integer of at least 2. "
+     "Received: pool_size=1"),
+    (dict(pool_size=10.0), r"Received: pool_size=10.0"),
+    (dict(count=0), "`count` must be an integer of at least 1. Received: "
+     "count=0"),
+    (dict(count=2.5), r"Received: count=2.5"),
+    (dict(count=True), r"Received: count=True"),
+    (dict(budget_share=0), r"Received: budget_share=0"),
+    (dict(budget_share=1.5), r"Received: budget_share=1.5"),
+])
+def test_warm_start_checks_every_field(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        WarmStart(**kwargs)
+
+
+def test_warm_start_is_frozen_and_its_config_round_trips():
+    warm = WarmStart(pool_size=8, proxies=["naswot"], count=3,
+                     budget_share=None)
+    assert warm.proxies == ("naswot",)  # A list is kept as a tuple.
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        warm.count = 5
+    config = warm.get_config()
+    assert config == {"pool_size": 8, "proxies": ["naswot"], "count": 3,
+                      "budget_share": None}
+    assert WarmStart.from_config(config) == warm
+    assert WarmStart.from_config(config).get_config() == config
+    assert WarmStart.from_config(WarmStart().get_config()) == WarmStart()
+    assert WarmStart(count=None).count is None
 
 
 def test_warm_start_seeds_the_population(tmp_path, capsys):

@@ -152,3 +152,21 @@ def test_decode_and_encode_reject_unknown_ops():
         space.encode(["dense-16"] * 3)
     with pytest.raises(ValueError, match="no 'op_1'"):
         space.decode({"depth": 2, "op_0": "dense-16"})
+
+
+def test_a_search_leaves_the_users_space_as_it_was(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 30, (40, 6)).astype("float32")
+    y = rng.integers(0, 2, 40)
+    mine = keras_nas.SearchSpace(kind="text", max_depth=1)
+    before = mine.get_config()
+    search = keras_nas.NASSearch(space=mine, max_trials=1, seed=0,
+                                 directory=str(tmp_path), warm_start=False)
+    search.fit(x, y, epochs=1, verbose=0)
+    # The vocabulary size was inferred for this fit, in a copy.
+    assert search.space_.vocabulary_size == int(x.max()) + 1
+    assert mine.vocabulary_size is None and mine.get_config() == before
+    assert search.config.space is mine
+    # The project folder keeps what the search ran with.
+    again = keras_nas.NASSearch.load(str(tmp_path))
+    assert again.space_.vocabulary_size == int(x.max()) + 1

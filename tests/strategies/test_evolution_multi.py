@@ -4,6 +4,7 @@ import keras_tuner
 import numpy as np
 import pytest
 
+from keras_nas import _compat
 from keras_nas.strategies import pareto
 from tests.strategies.test_evolution import identity_space
 from tests.strategies.test_evolution import make
@@ -57,10 +58,16 @@ def test_tournament_picks_by_pareto_rank_not_weighted_sum(tmp_path):
     i = members.index(winner)
     assert rank[i] == 0
     assert crowd[i] == max(crowd[rank == 0])
-    # Keras Tuner's summed score would pick the smallest model instead.
-    by_score = min(members, key=lambda t: t.score)
-    assert oracle._select([by_score, winner]) is winner or rank[
-        members.index(by_score)] == 0
+    # Keras Tuner's summed score (`trial.score`, lower is better) prefers a
+    # member behind the front to one on it; the tournament, in either
+    # order, takes the one on the front.
+    on_front = max((t for t, r in zip(members, rank) if r == 0),
+                   key=lambda t: t.score)
+    behind = min((t for t, r in zip(members, rank) if r > 0),
+                 key=lambda t: t.score)
+    assert behind.score < on_front.score
+    assert oracle._select([behind, on_front]) is on_front
+    assert oracle._select([on_front, behind]) is on_front
 
 
 def test_front_hypervolume_beats_random(tmp_path):
@@ -80,7 +87,7 @@ def test_front_hypervolume_beats_random(tmp_path):
         random_oracle = keras_tuner.oracles.RandomSearchOracle(
             objective=OBJECTIVES, max_trials=60, seed=seed,
             hyperparameters=space.hyperparameters)
-        random_oracle._set_project_dir(str(tmp_path), f"r{seed}")
+        _compat.set_project_dir(random_oracle, str(tmp_path), f"r{seed}")
         random_oracle.verbose = 0
         rnd.append(hv(drive(random_oracle, metrics, 60, with_sum=True)))
     assert np.mean(evo) >= np.mean(rnd), (evo, rnd)

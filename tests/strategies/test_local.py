@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import keras_nas
+from keras_nas import _compat
 from keras_nas.strategies import LocalSearchOracle
 
 MAX = keras_tuner.Objective("score", "max")
@@ -32,7 +33,7 @@ def planted(values):
 def make(tmp_path, name="p", **kwargs):
     kwargs.setdefault("objective", MAX)
     oracle = LocalSearchOracle(**kwargs)
-    oracle._set_project_dir(str(tmp_path), name)
+    _compat.set_project_dir(oracle, str(tmp_path), name)
     oracle.verbose = 0
     return oracle
 
@@ -72,7 +73,7 @@ def test_planted_landscape_is_solved_far_sooner_than_at_random(tmp_path):
             continue
         random_oracle = keras_tuner.oracles.RandomSearchOracle(
             objective=MAX, max_trials=80, seed=seed, hyperparameters=cells())
-        random_oracle._set_project_dir(str(tmp_path), f"r{seed}")
+        _compat.set_project_dir(random_oracle, str(tmp_path), f"r{seed}")
         random_oracle.verbose = 0
         rnd.append(evals_to(planted, drive(random_oracle, planted, 80), 6))
     # 15,625 candidates, one optimum: random search finds it in 80 with a
@@ -223,7 +224,7 @@ def test_a_real_search_with_local_search_and_its_predictor(tmp_path, model):
     search = keras_nas.NASSearch(
         directory=str(tmp_path), project_name="p", seed=1, max_trials=5,
         strategy=keras_nas.Strategy("local", start_size=3, predictor={
-            "model": model, "min_trials": 3}))
+            "model": model, "min_trials": 3, "prune": None}))
     search.fit(x, y, epochs=2, verbose=0)
     oracle = search.tuner.oracle
     assert isinstance(oracle, LocalSearchOracle)
@@ -233,13 +234,17 @@ def test_a_real_search_with_local_search_and_its_predictor(tmp_path, model):
     assert len(records) == 5 and all(r.status == "COMPLETED" for r in records)
     # The fourth is a neighbour of the best start (one edit away), the
     # first in the predictor's order, always tried. The fifth is a
-    # neighbour of the incumbent, or, where the predictor put every other
-    # neighbour well below it (`prune`), a restart's fresh candidate.
+    # neighbour of the incumbent: without `prune`, the predictor leaves
+    # every neighbour in, so there is no local optimum, no restart yet.
     best = max(records[:3], key=lambda r: r.value)
     assert one_edit(records[3].ops, best.ops)
     incumbent = max(records[:4], key=lambda r: r.value)
-    assert one_edit(records[4].ops, incumbent.ops) or oracle.restarts == 1
-    assert search.best_model() is not None
+    assert oracle.restarts == 0
+    assert one_edit(records[4].ops, incumbent.ops)
+    # The model returned is the best trial's, trained.
+    chosen = next(r for r in records if r.ops == search.best_architecture())
+    assert chosen.value == max(r.value for r in records)
+    assert search.best_model().count_params() == chosen.params
 
 
 def test_rerank_orders_the_neighbours_left_after_each_evaluation(tmp_path):

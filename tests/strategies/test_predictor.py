@@ -5,6 +5,7 @@ the cost-aware acquisition, and a measured cost per proposal."""
 import numpy as np
 import pytest
 
+from keras_nas import _compat
 from keras_nas.strategies import EvolutionOracle, LocalSearchOracle
 from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies.predictor import Predictor
@@ -188,3 +189,75 @@ def test_options_are_checked_and_round_trip():
         predictor_module.from_argument("yes")
     assert predictor_module.from_argument(True) == Predictor()
     assert predictor_module.from_argument(None) is None
+
+
+def _over(space, tmp_path, name="s"):
+    """A local search over `space` alone (no other hyperparameters), so
+    that the size features are the last two."""
+    oracle = LocalSearchOracle(space=space, objective=MAX, seed=0)
+    _compat.set_project_dir(oracle, str(tmp_path), name)
+    return oracle
+
+
+def _sized_space():
+    """A bound tabular space of real ops and one whose shape rule has a
+    bug on 7 features (a division by zero)."""
+    import keras
+    import keras_nas
+    from keras_nas import ops
+
+    def buggy(shape):
+        return (shape[0] // (shape[0] - 7),)
+
+    table = {
+        "dense-16": None, "dense-32": None,
+        "seven": ops.make_op("seven", lambda: keras.layers.Dense(7),
+                             output_shape=lambda s: (7,),
+                             params=lambda s: s[-1] * 7 + 7),
+        "buggy": ops.make_op("buggy", lambda: keras.layers.Identity(),
+                             output_shape=buggy, params=lambda s: 0),
+    }
+    table = {n: (op or ops.get(n)) for n, op in table.items()}
+    return keras_nas.SearchSpace(table, max_depth=3).bind((10,),
+                                                          output_units=2)
+
+
+def test_features_count_params_and_flops_of_a_valid_candidate(tmp_path,
+                                                             caplog):
+    space = _sized_space()
+    oracle = _over(space, tmp_path)
+    plan = space.plan(["dense-16", "dense-32"])
+    with caplog.at_level("WARNING"):
+        features = predictor_module.encode(
+            oracle, space.encode(["dense-16", "dense-32"]))
+    assert features[-2:] == pytest.approx(
+        [np.log1p(plan.params), np.log1p(plan.flops)])
+    assert not caplog.records
+
+
+def test_features_that_cannot_be_counted_are_zero_and_said_once(tmp_path,
+                                                                caplog):
+    import keras_nas
+
+    image = keras_nas.SearchSpace(["conv3x3-16", "maxpool", "dense-16"],
+                                  max_depth=3).bind((8, 8, 1))
+    unbound = keras_nas.SearchSpace(["dense-16", "dropout"], max_depth=2)
+    for name, space, ops in (
+            ("i", image, ["dense-16", "conv3x3-16"]),  # No conv after dense.
+            ("u", unbound, ["dense-16", "dropout"])):
+        oracle = _over(space, tmp_path, name)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger=predictor_module.__name__):
+            for _ in range(3):
+                features = predictor_module.encode(oracle, space.encode(ops))
+                assert features[-2:] == [0.0, 0.0]
+        assert len(caplog.records) == 1, caplog.records
+        assert ("invalid" if name == "i" else "no input shape") in (
+            caplog.records[0].getMessage())
+
+
+def test_a_bug_in_a_shape_rule_is_not_read_as_zero_features(tmp_path):
+    space = _sized_space()
+    oracle = _over(space, tmp_path)
+    with pytest.raises(ZeroDivisionError):
+        predictor_module.encode(oracle, space.encode(["seven", "buggy"]))

@@ -8,6 +8,8 @@ import pytest
 import keras_nas
 from keras_nas import strategies as oracles
 
+from tests.conftest import tabular
+
 MAX = keras_tuner.Objective("score", "max")
 STRATEGIES = ["auto", "evolution", "local", "random", "bayesian",
               "plain-random", "evolution-predictor", "local-predictor",
@@ -99,57 +101,6 @@ def test_state_round_trips(strategy, tmp_path):
     assert len(drive(again, 20)) == 5
 
 
-@pytest.mark.parametrize("strategy", ["evolution", "local", "random",
-                                      "bayesian", "local-predictor"])
-def test_queue_comes_first_then_the_strategy(strategy, tmp_path):
-    oracle = make(strategy, tmp_path)
-    first = [["dense-16"], ["conv3x3-16", "maxpool"]]
-    oracles.enqueue(oracle, [space().encode(ops) for ops in first])
-    proposals = drive(oracle, 4)
-    assert proposals[:2] == first
-    assert all(p not in first for p in proposals[2:])
-    assert oracles.queued(oracle) == []
-
-
-def _one_mutation_apart(child, parent):
-    """Whether one replace, insert, delete or swap turns parent into child."""
-    if len(child) == len(parent):
-        diff = [i for i, (a, b) in enumerate(zip(child, parent)) if a != b]
-        return len(diff) == 1 or (
-            len(diff) == 2 and child[diff[0]] == parent[diff[1]]
-            and child[diff[1]] == parent[diff[0]])
-    longer, shorter = sorted((child, parent), key=len, reverse=True)
-    return len(longer) == len(shorter) + 1 and any(
-        longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
-
-
-def test_queue_counts_towards_the_evolution_population(tmp_path):
-    oracle = oracles.get("evolution", space=space(), objective=MAX,
-                         max_trials=8, seed=0,
-                         options={"population_size": 4, "crossover_rate": 0})
-    oracle._set_project_dir(str(tmp_path), "p")
-    oracle.verbose = 0
-    oracle.update_space(space().hyperparameters)
-    queued = [["dense-16"], ["dropout", "dense-16"], ["maxpool"],
-              ["conv3x3-16"]]
-    oracles.enqueue(oracle, [space().encode(ops) for ops in queued])
-    proposals = drive(oracle, 5)
-    # 4 queued = the whole population: the fifth is already a child, one
-    # mutation away from a member, not a random draw.
-    assert proposals[:4] == queued
-    # Aging evolution: the fifth's completion retired the oldest member.
-    assert oracle.population == ["1", "2", "3", "4"]
-    assert proposals[4] not in queued
-    assert any(_one_mutation_apart(proposals[4], q) for q in queued)
-
-
-def test_hyperband_takes_no_queue(tmp_path):
-    oracle = oracles.get("hyperband", space=space(), objective=MAX,
-                         max_trials=4, epochs=3)
-    with pytest.raises(ValueError, match="Hyperband"):
-        oracles.enqueue(oracle, [space().encode(["dense-16"])])
-
-
 def test_auto_is_local_search_with_its_predictor_for_one_objective(tmp_path):
     one = make("auto", tmp_path, name="one")
     assert type(one) is oracles.LocalSearchOracle
@@ -169,21 +120,6 @@ def test_auto_is_local_search_with_its_predictor_for_one_objective(tmp_path):
 def test_unknown_strategy_is_refused():
     with pytest.raises(ValueError, match="Unknown `strategy`"):
         oracles.check_strategy("annealing")
-
-
-def test_queue_counts_towards_the_local_search_start(tmp_path):
-    oracle = make("local", tmp_path)
-    first = [["dense-16"], ["dropout", "dense-16"], ["maxpool"]]
-    oracles.enqueue(oracle, [space().encode(ops) for ops in first])
-    proposals = drive(oracle, 4)
-    # 3 queued = the whole start: the fourth is a neighbour of the best
-    # (the longest, by the contract's score), one op away from it.
-    assert oracle.incumbent == "1"
-    fourth, best = proposals[3], first[1]
-    assert fourth != best and (
-        len(fourth) == len(best)
-        and sum(a != b for a, b in zip(fourth, best)) == 1
-        or abs(len(fourth) - len(best)) == 1)
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -209,3 +145,29 @@ def test_best_trials_break_exact_ties_by_the_lower_loss(strategy, tmp_path):
     if strategy != "plain-random":  # Ours agree, so Keras Tuner's
         # `get_best_models` returns what `NASSearch.best_model` does.
         assert [t.trial_id for t in oracle.get_best_trials(5)] == expected
+
+
+def test_a_users_oracle_is_copied_not_changed(tmp_path):
+    x, y = tabular(120)
+    mine = keras_tuner.oracles.RandomSearchOracle(seed=3, max_trials=None)
+    before = {k: v for k, v in vars(mine).items()
+              if isinstance(v, (int, str, type(None)))}
+    copied = oracles.get(mine, space=space(), objective=MAX, max_trials=4)
+    assert copied is not mine and copied.max_trials == 4
+    assert copied.objective.name == "score"
+    assert copied.max_consecutive_failed_trials is None
+    search = keras_nas.NASSearch(
+        space=keras_nas.SearchSpace(["dense-16", "dense-32"], max_depth=2),
+        strategy=mine, max_trials=2, directory=str(tmp_path),
+        warm_start=False, initial_architectures=[])
+    search.fit(x, y, epochs=1, verbose=0)
+    assert len(search.results()) == 2
+    # The search ran on its own copy: the user's instance has no space, no
+    # objective, no budget and no trial of it.
+    assert mine.trials == {} and not hasattr(mine, "space")
+    assert not mine.hyperparameters.space
+    assert mine.objective.name == "default_objective"
+    assert mine.max_trials is None and mine.max_consecutive_failed_trials == 3
+    assert {k: v for k, v in vars(mine).items()
+            if isinstance(v, (int, str, type(None)))} == before
+    assert search.config.strategy is mine
