@@ -59,7 +59,7 @@ _EXPORTS = {
     "SearchConfig": "keras_nas.front.config",
     "SearchResults": "keras_nas.front.results",
     "ProjectFolderError": "keras_nas.front.project_folder",
-    "ProjectLockedError": "keras_nas.front.project_folder",
+    "ProjectLockedError": "keras_nas.front.project_lock",
     "DamagedProjectError": "keras_nas.front.project_folder",
     "Ray": "keras_nas.engine.ray_options",
 }

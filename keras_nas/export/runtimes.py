@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 from keras_nas._checks import check_int
-from keras_nas.ops import blocks
+from keras_nas.ops import sequence_blocks
 from keras_nas.export.formats import (FORMATS, QUANTIZE, RUNTIMES,
                                      format_of_path)
 
@@ -187,7 +187,7 @@ def _convert_litert(model, path, quantize, representative, batch_size):
             "LiteRT int8 quantization needs `representative` inputs to "
             "calibrate its activations. Received: representative=None.")
     recurrent = [layer.name for layer in model.layers if isinstance(
-        layer, (blocks.RecurrentBlock, keras.layers.RNN,
+        layer, (sequence_blocks.RecurrentBlock, keras.layers.RNN,
                 keras.layers.Bidirectional))]
     if recurrent:
         # TensorFlow 2.21's calibrator crashes the process (SIGSEGV) on

@@ -37,14 +37,11 @@ def strategy_from_config(strategy):
         ) from None
 
 
-def read_meta(directory, project_name, default_config):
+def read_meta(directory, project_name):
     """The description a search left in its project folder.
 
     Args:
         directory, project_name: The project folder.
-        default_config: `get_config()` of a default `NASSearch`, completed
-            for a project written by keras_nas 0.1, whose meta file had no
-            config (its strategy was not recorded: it reads as random).
 
     Raises:
         FileNotFoundError: no keras_nas search is there.
@@ -55,17 +52,7 @@ def read_meta(directory, project_name, default_config):
             f"No keras_nas search at {os.path.join(directory, project_name)}"
             f" (missing {META}).")
     with open(path) as f:
-        meta = json.load(f)
-    if "config" in meta:
-        return meta
-    config = dict(default_config, strategy="random", head=meta["head"],
-                  max_params=meta["max_params"])
-    config["space"] = dict(
-        config["space"], ops=meta["ops"], min_depth=meta["min_depth"],
-        max_depth=meta["max_depth"], learning_rate=meta["learning_rate"])
-    task = dict(meta["task"], one_hot=meta.get("one_hot", False))
-    return {"config": config, "input_shape": meta["input_shape"],
-            "task": task, "objective": meta["objective"]}
+        return json.load(f)
 
 
 def write_meta(project_dir, config, input_shape, task, objective):

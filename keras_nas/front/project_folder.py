@@ -6,12 +6,11 @@ search run again resumes. Real folders meet accidents that no architecture
 causes, and each has a rule here, applied by `session()` around a search:
 
 - **Two searches on one folder** would both train every trial, over each
-  other's files. A lock (`LOCK`, an `fcntl` lock on a file that names its
-  holder: host, process id, start time, command) refuses a second search at
-  once. The kernel drops the lock when its holder dies (`kill -9`, a
-  reboot), so a dead holder's lock is taken over, with a warning. Keras
-  Tuner's workers (local ones from `KerasTunerEngine(workers=...)`, any with
-  `KERASTUNER_*` set) are part of their chief's search and never take it.
+  other's files. A lock (`project_lock.Lock`, an `fcntl` lock on a file
+  that names its holder) refuses a second search at once; a dead holder's
+  lock is taken over, with a warning. Keras Tuner's workers (local ones
+  from `KerasTunerEngine(workers=...)`, any with `KERASTUNER_*` set) are
+  part of their chief's search and never take it.
 - **A damaged file** (a `trial.json` cut short, a checkpoint that does not
   load) is moved aside to `DAMAGED`, with a warning that names it, and the
   trial's slot is run again (`rerun_damaged`): every other trial is kept.
@@ -27,14 +26,12 @@ causes, and each has a rule here, applied by `session()` around a search:
 """
 
 import contextlib
-import datetime
 import errno
 import gc
 import json
 import logging
 import os
 import shutil
-import socket
 import sys
 import time
 import warnings
@@ -46,21 +43,13 @@ from keras_nas import _compat
 from keras_nas.engine import interrupts, parallel
 from keras_nas.engine.failures import machine_error
 from keras_nas.front.project import META
+from keras_nas.front.project_lock import HAS_FCNTL, LOCK, Lock
 
-__all__ = ["DAMAGED", "DamagedProjectError", "LOCK", "Lock",
-           "ProjectFolderError", "ProjectLockedError", "completed_trials",
-           "repair", "rerun_damaged", "session"]
+__all__ = ["DAMAGED", "DamagedProjectError", "ProjectFolderError",
+           "completed_trials", "repair", "rerun_damaged", "session"]
 
 _logger = logging.getLogger("keras_nas")
 
-try:
-    import fcntl  # noqa: F401
-    _HAS_FCNTL = True
-except ImportError:  # pragma: no cover - Windows
-    _HAS_FCNTL = False
-
-#: The lock file in a project folder.
-LOCK = "keras_nas.lock"
 #: Where damaged files are moved.
 DAMAGED = "damaged"
 #: The message of a trial whose files were damaged and set aside.
@@ -69,103 +58,12 @@ _DAMAGED_MARK = "keras_nas: damaged files set aside in "
 _STATE_FILES = ("oracle.json", META)
 
 
-class ProjectLockedError(RuntimeError):
-    """Another live search holds the project folder."""
-
-
 class DamagedProjectError(RuntimeError):
     """The search's own state in the project folder cannot be read."""
 
 
 class ProjectFolderError(OSError):
     """The project folder cannot be written: full, read-only, forbidden."""
-
-
-# -- one search at a time ------------------------------------------------------
-
-
-class Lock:
-    """The project folder's lock: an `fcntl` lock on `LOCK`, whose content
-    names the holder.
-
-    Args:
-        project_dir: The project folder (created if needed).
-    """
-
-    def __init__(self, project_dir):
-        self.project_dir = os.fspath(project_dir)
-        self.path = os.path.join(self.project_dir, LOCK)
-        self._file = None
-
-    def acquire(self):
-        """Take the lock, or raise `ProjectLockedError` naming its live
-        holder. A lock left by a dead holder is taken over with a warning."""
-        import fcntl
-
-        os.makedirs(self.project_dir, exist_ok=True)
-        f = open(self.path, "a+")
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as e:
-            f.seek(0)
-            holder = _read_holder(f.read())
-            f.close()
-            if e.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            raise ProjectLockedError(
-                f"The project folder {self.project_dir} is in use by another "
-                f"search: {_describe(holder)}. Wait for it to end, give this "
-                "search another `project_name` (or `directory`), or, to train "
-                "trials in parallel, run one search with `engine=keras_nas."
-                "KerasTunerEngine(workers=...)` (or `keras_nas.Ray(workers="
-                "...)`).") from None
-        f.seek(0)
-        previous = _read_holder(f.read())
-        if previous:
-            warnings.warn(
-                f"Took over the lock of the project folder {self.project_dir}"
-                f" from a search that is no longer running "
-                f"({_describe(previous)}); its completed trials are kept and "
-                "the search resumes.", RuntimeWarning, stacklevel=3)
-        f.seek(0)
-        f.truncate()
-        f.write(json.dumps({
-            "host": socket.gethostname(), "pid": os.getpid(),
-            "started": datetime.datetime.now().isoformat(timespec="seconds"),
-            "command": " ".join(sys.argv)}))
-        f.flush()
-        self._file = f
-        return self
-
-    def release(self):
-        """Empty the lock file (nobody holds it) and drop the lock."""
-        if self._file is None:
-            return
-        f, self._file = self._file, None
-        try:
-            f.seek(0)
-            f.truncate()
-        except OSError:  # A full disk still lets the lock go.
-            pass
-        finally:
-            f.close()  # Drops the fcntl lock.
-
-
-def _read_holder(text):
-    try:
-        holder = json.loads(text) if text.strip() else None
-    except ValueError:
-        return {"unreadable": text[:80]}
-    return holder if isinstance(holder, dict) else None
-
-
-def _describe(holder):
-    if not holder:
-        return "a process that did not say who it is"
-    if "unreadable" in holder:
-        return f"a process whose lock reads {holder['unreadable']!r}"
-    return (f"process {holder.get('pid')} on {holder.get('host')}, started "
-            f"{holder.get('started')} ({holder.get('command')!r})")
 
 
 # -- damage ----------------------------------------------------------------
@@ -385,7 +283,7 @@ def session(project_dir, max_trials, *, fresh=False, verbose=1):
         # is Keras Tuner's own.
         yield
         return
-    lock = Lock(project_dir).acquire() if _HAS_FCNTL else None
+    lock = Lock(project_dir).acquire() if HAS_FCNTL else None
     try:
         if fresh:
             for name in os.listdir(project_dir):

@@ -12,7 +12,6 @@ it stopped, and `NASSearch.load` reopens it from its config.
 
 import dataclasses
 import functools
-import inspect
 import os
 
 from keras_nas._checks import check_int
@@ -136,17 +135,6 @@ class NASSearch:
     TensorBoard logs: pass `keras.callbacks.TensorBoard(log_dir)` to
     `fit(callbacks=...)`.
     """
-
-    def __new__(cls, *args, **kwargs):
-        # Python's own error for an argument that moved would not say
-        # where it went.
-        for name, where in _MOVED.items():
-            if name in kwargs:
-                raise TypeError(
-                    f"NASSearch got an unexpected keyword argument {name!r}: "
-                    f"pass {where.format(kwargs[name])} instead. Received: "
-                    f"{name}={kwargs[name]!r}.")
-        return super().__new__(cls)
 
     def __init__(self, space=None, strategy="auto", objective=None,
                  max_trials=20, *, max_time_s=None, directory="nas_runs",
@@ -295,8 +283,8 @@ class NASSearch:
             return tuner
 
         tuner = execution.run_search(
-            config.engine, tuner=self.tuner,
-            make_tuner=make, seed_tuner=seed_tuner,
+            config.engine, tuner=self.tuner, make_tuner=make,
+            seed_tuner=seed_tuner,
             deadline=parallel.shared_deadline(config.max_time_s),
             hooks=[progress] + _summary_writers(callbacks), verbose=verbose,
             search_kwargs=dict(
@@ -348,8 +336,7 @@ class NASSearch:
         with an oracle of your own that takes arguments; and `max_trials`
         to continue it to more trials than it was given.
         """
-        meta = project.read_meta(directory, project_name,
-                                 SearchConfig().get_config())
+        meta = project.read_meta(directory, project_name)
         config = dict(meta["config"], directory=str(directory),
                       project_name=project_name, overwrite=False)
         if strategy is not None:
@@ -368,20 +355,6 @@ class NASSearch:
             tuner.oracle.reload()
         search.results_ = SearchResults(search.config, tuner, task)
         return search
-
-
-#: Arguments of `NASSearch` that moved in this release, and where to.
-_MOVED = {
-    "workers": "engine=keras_nas.KerasTunerEngine(workers={!r}) (or "
-               "keras_nas.Ray(workers=...))",
-    "max_time": "max_time_s={!r}",
-}
-
-# `__new__` takes anything, to name where a moved argument went; help() and
-# `inspect.signature` show the arguments `__init__` accepts.
-NASSearch.__signature__ = inspect.signature(NASSearch.__init__).replace(
-    parameters=list(inspect.signature(
-        NASSearch.__init__).parameters.values())[1:])
 
 
 def _summary_writers(callbacks):

@@ -116,7 +116,7 @@ def _transformer_rules(d):
 
 def register_blocks():
     """Put the block ops in the registry (once, at import)."""
-    from keras_nas.ops import blocks
+    from keras_nas.ops import blocks, sequence_blocks
 
     for rank, fmt in ((3, "{k}x{k}"), (2, "{k}")):
         for k in (3, 5):
@@ -173,7 +173,7 @@ def register_blocks():
                 _add(Op(
                     name=("bi" if bidirectional else "") + f"{cell}-{u}",
                     factory=lambda shape, u=u, c=cell, b=bidirectional: (
-                        blocks.RecurrentBlock(u, c, b)),
+                        sequence_blocks.RecurrentBlock(u, c, b)),
                     ranks=frozenset({2}),
                     output_shape=lambda shape, w=u * directions: (
                         shape[0], w),
@@ -186,7 +186,8 @@ def register_blocks():
             params, flops = _transformer_rules(d)
             _add(Op(
                 name=f"transformer-h{h}-{d}",
-                factory=lambda shape, h=h, d=d: blocks.TransformerBlock(h, d),
+                factory=lambda shape, h=h, d=d: (
+                    sequence_blocks.TransformerBlock(h, d)),
                 ranks=frozenset({2}),
                 output_shape=lambda shape, d=d: (shape[0], d),
                 params=params, flops=flops,
@@ -234,12 +235,12 @@ def embedding_op(vocabulary_size, dim, sequence_length):
     Not part of any vocabulary: a text `SearchSpace` prepends it to every
     genotype.
     """
-    from keras_nas.ops import blocks
+    from keras_nas.ops import sequence_blocks
 
     v, d, t = int(vocabulary_size), int(dim), int(sequence_length)
     return Op(
         name=f"embedding-{v}-{d}",
-        factory=lambda shape: blocks.TokenEmbedding(v, d, t),
+        factory=lambda shape: sequence_blocks.TokenEmbedding(v, d, t),
         ranks=frozenset({1}),
         output_shape=lambda shape: (shape[0], d),
         params=lambda shape: v * d + shape[0] * d,

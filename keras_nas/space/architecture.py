@@ -4,9 +4,9 @@
 to flat where it is needed, adds the head, and counts parameters and
 multiply-adds. It raises `InvalidArchitectureError` with the reason when the
 sequence cannot make a valid model, or holds an idempotent op twice in a
-row (`repeated`), a model that a search need never train. Everything here is arithmetic on tuples:
-it costs microseconds, so the search can check every candidate before it
-trains one.
+row (`repeated`), a model that a search need never train. Everything here
+is arithmetic on tuples: it costs microseconds, so the search can check
+every candidate before it trains one.
 """
 
 import dataclasses

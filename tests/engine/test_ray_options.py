@@ -6,7 +6,6 @@ import sys
 import pytest
 
 import keras_nas
-from keras_nas.engine import ray_options
 from keras_nas.engine.ray_worker import worker_environment
 
 

@@ -17,8 +17,9 @@ import pytest
 
 import keras_nas
 from keras_nas.front import project_folder
-from keras_nas.front.project_folder import (DamagedProjectError, Lock,
-                                            ProjectLockedError)
+from keras_nas.front import project_lock
+from keras_nas.front.project_folder import DamagedProjectError
+from keras_nas.front.project_lock import Lock, ProjectLockedError
 
 from tests.conftest import python_with_ctrl_c
 
@@ -131,7 +132,7 @@ def test_the_lock_of_a_killed_process_is_taken_over_with_a_warning(tmp_path):
     # A holder that takes the lock the way `Lock` does, then dies by kill -9.
     holder = textwrap.dedent(f"""
         import fcntl, json, os, signal
-        f = open({str(project / project_folder.LOCK)!r}, "a+")
+        f = open({str(project / project_lock.LOCK)!r}, "a+")
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         f.write(json.dumps({{"host": "h", "pid": os.getpid(),
                             "started": "then", "command": "dead.py"}}))
@@ -144,7 +145,7 @@ def test_the_lock_of_a_killed_process_is_taken_over_with_a_warning(tmp_path):
     with pytest.warns(RuntimeWarning, match=r"Took over the lock.*no longer "
                       r"running.*'dead.py'"):
         lock = Lock(project).acquire()
-    holder = json.loads((project / project_folder.LOCK).read_text())
+    holder = json.loads((project / project_lock.LOCK).read_text())
     assert holder["pid"] == os.getpid()
     lock.release()
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import keras_nas
+from keras_nas import _compat
 from keras_nas.space import builder
 
 from tests.conftest import SHAPES
@@ -55,7 +56,8 @@ def test_keras_tuner_oracles_propose_sequences_that_decode_and_build(
             objective=keras_tuner.Objective("score", "max"), max_trials=8, seed=1,
             hyperparameters=space.hyperparameters,
         )
-        oracle._set_project_dir(str(tmp_path), f"{oracle_cls.__name__}_{kind}")
+        _compat.set_project_dir(oracle, str(tmp_path),
+                                f"{oracle_cls.__name__}_{kind}")
         built = 0
         for i in range(8):
             trial = oracle.create_trial(f"tuner{i}")
@@ -80,7 +82,7 @@ def test_hyperband_oracle_searches_the_space_unchanged(tmp_path):
         objective=keras_tuner.Objective("score", "max"), max_epochs=4, seed=1,
         hyperparameters=space.hyperparameters,
     )
-    oracle._set_project_dir(str(tmp_path), "hb")
+    _compat.set_project_dir(oracle, str(tmp_path), "hb")
     trial = oracle.create_trial("t0")
     assert trial.status == "RUNNING"
     assert space.check(space.decode(trial.hyperparameters)) is None

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import keras_nas
+from keras_nas import _compat
 from keras_nas.strategies import EvolutionOracle
 
 from tests.strategies.test_local import drive  # The same Keras Tuner protocol.
@@ -34,7 +35,7 @@ def edit_distance(a, b):
 def make(tmp_path, name="p", **kwargs):
     kwargs.setdefault("objective", MAX)
     oracle = EvolutionOracle(**kwargs)
-    oracle._set_project_dir(str(tmp_path), name)
+    _compat.set_project_dir(oracle, str(tmp_path), name)
     oracle.verbose = 0
     return oracle
 
@@ -60,7 +61,7 @@ def test_evolution_reaches_known_optimum_sooner_than_random(tmp_path):
         random_oracle = keras_tuner.oracles.RandomSearchOracle(
             objective=MAX, max_trials=budget, seed=seed,
             hyperparameters=space.hyperparameters)
-        random_oracle._set_project_dir(str(tmp_path), f"r{seed}")
+        _compat.set_project_dir(random_oracle, str(tmp_path), f"r{seed}")
         random_oracle.verbose = 0
         rnd.append(evals_to_optimum(random_oracle, space, budget))
     # 5460 sequences: random search rarely finds the one optimum in 300.

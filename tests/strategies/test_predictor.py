@@ -15,7 +15,7 @@ from tests.strategies.test_local import MAX, TARGET, cells, drive, evals_to, pla
 
 def make(cls, tmp_path, name="p", **kwargs):
     oracle = cls(objective=MAX, hyperparameters=cells(), **kwargs)
-    oracle._set_project_dir(str(tmp_path), name)
+    _compat.set_project_dir(oracle, str(tmp_path), name)
     oracle.verbose = 0
     return oracle
 

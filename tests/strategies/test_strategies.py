@@ -6,6 +6,7 @@ import keras_tuner
 import pytest
 
 import keras_nas
+from keras_nas import _compat
 from keras_nas import strategies as oracles
 
 from tests.conftest import tabular
@@ -47,7 +48,7 @@ def make(strategy, tmp_path, seed=0, max_trials=8, name="p"):
             strategy = strategy.replace(suffix, "")
     oracle = oracles.get(strategy, space=space(), objective=MAX,
                          max_trials=max_trials, seed=seed, options=options)
-    oracle._set_project_dir(str(tmp_path), name)
+    _compat.set_project_dir(oracle, str(tmp_path), name)
     oracle.verbose = 0
     # What `NASTuner` does for an oracle that does not know the space.
     oracle.update_space(space().hyperparameters)
