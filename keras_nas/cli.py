@@ -201,15 +201,7 @@ def _search(args):
         raise UsageError(f"--data: no such file: {args.data}")
     import keras_nas
 
-    if args.data is None:
-        train, test = keras_nas.load_digits()
-        print(f"Data: scikit-learn digits, {len(train[0])} training and "
-              f"{len(test[0])} test images of 8x8 (no --data given)")
-    else:
-        train, test = _load_data(args.data, args.label)
-        print(f"Data: {args.data}, {len(train[0])} training samples of shape "
-              f"{tuple(train[0].shape[1:])}"
-              + (f", {len(test[0])} test samples" if test else ""))
+    # The arguments first: a bad one is said before any data is read.
     with _input_errors():
         search = keras_nas.NASSearch(
             space=keras_nas.SearchSpace(max_depth=args.max_depth,
@@ -228,6 +220,16 @@ def _search(args):
             warm_start=False if args.no_warm_start else None,
             training=keras_nas.Training(
                 steps_per_execution=args.steps_per_execution))
+    if args.data is None:
+        train, test = keras_nas.load_digits()
+        print(f"Data: scikit-learn digits, {len(train[0])} training and "
+              f"{len(test[0])} test images of 8x8 (no --data given)")
+    else:
+        train, test = _load_data(args.data, args.label)
+        print(f"Data: {args.data}, {len(train[0])} training samples of shape "
+              f"{tuple(train[0].shape[1:])}"
+              + (f", {len(test[0])} test samples" if test else ""))
+    with _input_errors():
         _check_data(search, train, test)
     # Checked: from here on an error is a failure of the search itself.
     callbacks = []

@@ -17,7 +17,7 @@ from keras_nas import ops as ops_module
 from keras_nas.ops import InvalidArchitectureError
 
 __all__ = ["Step", "Plan", "plan", "check", "check_input_shape", "resolve",
-           "repeated", "HEADS", "FLATTEN_LIMIT"]
+           "over_budget", "repeated", "HEADS", "FLATTEN_LIMIT"]
 
 #: How the spatial-to-flat change at the head is made.
 HEADS = ("auto", "flatten", "gap")
@@ -239,4 +239,14 @@ def check(ops, input_shape, op_table=None, front=()) -> Optional[str]:
         plan(ops, input_shape, op_table=op_table, count=False, front=front)
     except InvalidArchitectureError as e:
         return str(e)
+    return None
+
+
+def over_budget(plan, max_params=None, max_flops=None):
+    """Why `plan` is over a budget (`max_params` weights, `max_flops`
+    multiply-adds), or `None`."""
+    if max_params is not None and plan.params > max_params:
+        return f"{plan.params} parameters exceed max_params={max_params}"
+    if max_flops is not None and plan.flops > max_flops:
+        return f"{plan.flops} multiply-adds exceed max_flops={max_flops}"
     return None

@@ -349,7 +349,8 @@ class SearchSpace:
                 plan = self.plan(ops)
             except architecture.InvalidArchitectureError as e:
                 return str(e)
-            reason = _over_budget(plan, self.max_params, self.max_flops)
+            reason = architecture.over_budget(plan, self.max_params,
+                                              self.max_flops)
         for constraint in self.constraints:
             if reason is not None:
                 break
@@ -391,12 +392,3 @@ class SearchSpace:
             f"max_depth={self.max_depth}, input_shape={self.input_shape}"
             f"{kind})"
         )
-
-
-def _over_budget(plan, max_params, max_flops):
-    """Why `plan` is over a budget, or `None`."""
-    if max_params is not None and plan.params > max_params:
-        return f"{plan.params} parameters exceed max_params={max_params}"
-    if max_flops is not None and plan.flops > max_flops:
-        return f"{plan.flops} multiply-adds exceed max_flops={max_flops}"
-    return None

@@ -18,6 +18,10 @@ its truncation, so the oracle stays one algorithm with one selection rule.
 Keras Tuner's `trial.score` for a `MultiObjective` is a plain sum of the
 values (negated where maximised), which would let the largest-scaled metric
 (a parameter count) drown the others, so it is never used for selection.
+
+This module is the population and its selection; how a child's values are
+made from its parents (a weighted mutation, a crossover) is
+`mutations.mutate_values` and `mutations.crossover_values`.
 """
 
 import math
@@ -27,20 +31,17 @@ import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
-from keras_nas.strategies import candidates, hp_values, mutations, pareto
+from keras_nas.strategies import candidates, mutations, pareto
 from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies import scores
 from keras_nas.schedulers.halving import common_scale, compare
 from keras_nas._checks import check_int
 from keras_nas.space.search_space import SearchSpace
-from keras_nas.space.search_space import other_values
 
 __all__ = ["EvolutionOracle", "MUTATIONS"]
 
-#: Mutations of an op sequence, plus `resample`: one other active
-#: hyperparameter (a training one such as the learning rate, or any value of
-#: a plain `HyperParameters` space) drawn anew.
-MUTATIONS = mutations.OP_MUTATIONS + ("resample",)
+#: The mutations a child is made by (`mutations.MUTATIONS`).
+MUTATIONS = mutations.MUTATIONS
 
 _RUNNING = TrialStatus.RUNNING
 _STOPPED = TrialStatus.STOPPED
@@ -133,17 +134,7 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
                 "`crossover_rate` must be in [0, 1]. Received: "
                 f"crossover_rate={crossover_rate!r}."
             )
-        weights = dict.fromkeys(MUTATIONS, 1.0)
-        if mutation_weights is not None:
-            unknown = sorted(set(mutation_weights) - set(MUTATIONS))
-            if unknown or any(w < 0 for w in mutation_weights.values()):
-                raise ValueError(
-                    f"`mutation_weights` takes non-negative weights for "
-                    f"{MUTATIONS}. Received: mutation_weights="
-                    f"{mutation_weights!r}."
-                )
-            weights.update(mutation_weights)
-        self.mutation_weights = weights
+        self.mutation_weights = mutations.check_weights(mutation_weights)
         self.population_size = int(population_size)
         self.sample_size = int(sample_size)
         self.crossover_rate = float(crossover_rate)
@@ -273,49 +264,15 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
         return scores.objective_values(trial, self.objective.objectives)
 
     def _mutate(self, values):
-        mutable = hp_values.mutable_hps(self.hyperparameters, values)
-        others = hp_values.other_hps(self.hyperparameters, values, mutable)
-        kinds = self._applicable_mutations(values, mutable, others)
-        if not kinds:
-            return None
-        weights = np.array([self.mutation_weights[k] for k in kinds], float)
-        if weights.sum() <= 0:
-            return None
-        kind = kinds[int(self._rng.choice(len(kinds), p=weights / weights.sum()))]
-        if kind == "resample":
-            return hp_values.resample_one(self.hyperparameters, values,
-                                          others, self._rng)
-        ops = mutations.mutate(self.space.decode(values), kind,
-                               self.space.ops, self._rng)
-        return self._with_ops(values, ops)
-
-    def _applicable_mutations(self, values, mutable, others):
-        if self.space is None:
-            return ["resample"] if mutable else []
-        kinds = mutations.applicable(self.space.decode(values), self.space.ops,
-                                     self.space.min_depth, self.space.max_depth)
-        if others:
-            kinds.append("resample")
-        return [k for k in kinds if self.mutation_weights[k] > 0]
+        return mutations.mutate_values(self.space, self.hyperparameters,
+                                       values, self.mutation_weights,
+                                       self._rng)
 
     def _crossover(self, a, b):
-        if self.space is None:
-            mixed = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
-                     for k, v in a.items()}
-            return hp_values.complete(self.hyperparameters, mixed, self._rng)
-        ops = mutations.crossover(self.space.decode(a), self.space.decode(b),
-                                  self.space.max_depth, self._rng)
-        if len(ops) < self.space.min_depth:
-            return dict(a)
-        others = {k: (a if self._rng.random() < 0.5 else b).get(k, v)
-                  for k, v in other_values(a).items()}
-        return self._with_ops(others, ops)
+        return mutations.crossover_values(self.space, self.hyperparameters,
+                                          a, b, self._rng)
 
     # -- values ------------------------------------------------------------
-
-    def _with_ops(self, values, ops):
-        return mutations.with_ops(self.space, self.hyperparameters, values,
-                                  ops, self._rng)
 
     def _acceptable(self, values):
         return candidates.acceptable(self, self.space, values)

@@ -6,16 +6,28 @@ same four edits (replace one op, insert one, delete one, swap two
 neighbours that differ), so what one strategy can reach the other can
 too. Each function takes the op names and depth limits of the space and a
 `numpy` generator, and leaves its input unchanged.
+
+`mutate_values` and `crossover_values` make evolution's children: a
+trial's values changed by one mutation drawn by its weights, or two
+parents' values crossed, over a `SearchSpace` or a plain `HyperParameters`
+space alike.
 """
+
+import numpy as np
 
 from keras_nas.space.search_space import is_architecture_key, other_values
 from keras_nas.strategies import hp_values
 
-__all__ = ["OP_MUTATIONS", "applicable", "crossover", "mutate", "neighbours",
-           "with_ops"]
+__all__ = ["MUTATIONS", "OP_MUTATIONS", "applicable", "check_weights",
+           "crossover", "crossover_values", "mutate", "mutate_values",
+           "neighbours", "with_ops"]
 
 #: The edits of an op sequence.
 OP_MUTATIONS = ("replace", "insert", "delete", "swap")
+#: The edits of an op sequence, plus `resample`: one other active
+#: hyperparameter (a training one such as the learning rate, or any value of
+#: a plain `HyperParameters` space) drawn anew.
+MUTATIONS = OP_MUTATIONS + ("resample",)
 
 
 def _pick(options, rng):
@@ -104,3 +116,63 @@ def with_ops(space, hyperparameters, values, ops, rng):
         (k, v) for k, v in space.encode(ops).items() if is_architecture_key(k)
     )
     return hp_values.complete(hyperparameters, new, rng)
+
+
+def check_weights(mutation_weights):
+    """The weight of each of `MUTATIONS`: `1.0` each, updated by
+    `mutation_weights` (a mapping, or `None`), or a `ValueError`."""
+    weights = dict.fromkeys(MUTATIONS, 1.0)
+    if mutation_weights is not None:
+        unknown = sorted(set(mutation_weights) - set(MUTATIONS))
+        if unknown or any(w < 0 for w in mutation_weights.values()):
+            raise ValueError(
+                f"`mutation_weights` takes non-negative weights for "
+                f"{MUTATIONS}. Received: mutation_weights="
+                f"{mutation_weights!r}."
+            )
+        weights.update(mutation_weights)
+    return weights
+
+
+def mutate_values(space, hyperparameters, values, weights, rng):
+    """A child of `values`: changed by one of the mutations that apply,
+    drawn by `weights` (`check_weights`); `None` when none applies.
+
+    With a `space` (`SearchSpace`, or `None` for a plain `HyperParameters`
+    space) the op sequence is edited or, by `resample`, another value drawn
+    anew; the child is completed over `hyperparameters`.
+    """
+    mutable = hp_values.mutable_hps(hyperparameters, values)
+    others = hp_values.other_hps(hyperparameters, values, mutable)
+    if space is None:
+        kinds = ["resample"] if mutable else []
+    else:
+        kinds = applicable(space.decode(values), space.ops, space.min_depth,
+                           space.max_depth)
+        if others:
+            kinds.append("resample")
+    kinds = [k for k in kinds if weights[k] > 0]
+    if not kinds:
+        return None
+    p = np.array([weights[k] for k in kinds], float)
+    kind = kinds[int(rng.choice(len(kinds), p=p / p.sum()))]
+    if kind == "resample":
+        return hp_values.resample_one(hyperparameters, values, others, rng)
+    ops = mutate(space.decode(values), kind, space.ops, rng)
+    return with_ops(space, hyperparameters, values, ops, rng)
+
+
+def crossover_values(space, hyperparameters, a, b, rng):
+    """A child of the values `a` and `b`: their op sequences crossed
+    (`crossover`; a copy of `a` when the child would be too short) and each
+    other value taken from either, completed over `hyperparameters`."""
+    if space is None:
+        mixed = {k: (a if rng.random() < 0.5 else b).get(k, v)
+                 for k, v in a.items()}
+        return hp_values.complete(hyperparameters, mixed, rng)
+    ops = crossover(space.decode(a), space.decode(b), space.max_depth, rng)
+    if len(ops) < space.min_depth:
+        return dict(a)
+    others = {k: (a if rng.random() < 0.5 else b).get(k, v)
+              for k, v in other_values(a).items()}
+    return with_ops(space, hyperparameters, others, ops, rng)

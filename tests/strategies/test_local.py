@@ -226,7 +226,8 @@ def test_a_real_search_with_local_search_and_its_predictor(tmp_path, model):
         strategy=keras_nas.Strategy("local", start_size=3, predictor={
             "model": model, "min_trials": 3, "prune": None}))
     search.fit(x, y, epochs=2, verbose=0)
-    oracle = search.tuner.oracle
+    # The tuner's oracle is the queue around the strategy's.
+    oracle = keras_nas.strategies.strategy_of(search.tuner.oracle)
     assert isinstance(oracle, LocalSearchOracle)
     assert oracle.predictor.min_trials == 3
     assert oracle.predictor.model == model
