@@ -40,7 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras_tuner  # noqa: E402
 
-from keras_nas import pareto  # noqa: E402
+from keras_nas.strategies import pareto  # noqa: E402
 from keras_nas.strategies import EvolutionOracle  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

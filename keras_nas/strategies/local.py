@@ -222,10 +222,6 @@ class LocalSearchOracle(scores.BestTrials, keras_tuner.Oracle):
             found = neighbour_values(self.space, self.hyperparameters, values,
                                      self._rng)
             self._rng.shuffle(found)
-            # Only those the space accepts are ranked: the predictor need
-            # not size a sequence that cannot be built.
-            found = [v for v in found
-                     if candidates.acceptable(self, self.space, v)]
             self._neighbours = self._order(found)
             self._ranked_at = len(self._seen)
         elif (self.predictor is not None and self.predictor.rerank

@@ -247,7 +247,7 @@ def encode(oracle, values):
             features.extend(float(i < len(ops) and ops[i] == n) for n in names)
         features.extend(float(ops.count(n)) for n in names)
         features.append(float(len(ops)))
-        features += _size_features(oracle, space, ops)
+        features += _size_features(space, ops)
     for hp in oracle.hyperparameters.space:
         if space is not None and is_architecture_key(hp.name):
             continue
@@ -263,28 +263,20 @@ def encode(oracle, values):
     return features
 
 
-def _size_features(oracle, space, ops):
-    """Log parameters and FLOPs of `ops`, or zeros where they cannot be
-    counted: a space not bound to an input shape yet, or a sequence it
-    rejects (strategies rank only valid ones). Each is logged once per
-    oracle."""
+def _size_features(space, ops):
+    """Log parameters and FLOPs of `ops`, or zeros where there are none to
+    count: a space not bound to an input shape yet (an oracle used before
+    its search binds it), or a sequence the space rejects. Both are
+    expected, not errors: a rejected neighbour is ranked like any other and
+    refused when it comes up, as before the predictor. Anything else a
+    shape rule raises is a defect and propagates."""
     if space.input_shape is None:
-        kind, reason = "unbound", "the space has no input shape yet"
-    else:
-        try:
-            plan = space.plan(ops)
-        except InvalidArchitectureError as e:
-            kind, reason = "invalid", f"a candidate is invalid ({e})"
-        else:
-            return [math.log1p(plan.params), math.log1p(plan.flops)]
-    # Kept on the oracle, like the features: once per search, not per call.
-    warned = oracle.__dict__.setdefault("_predictor_warned", set())
-    if kind not in warned:
-        warned.add(kind)
-        _logger.warning(
-            "The predictor ranks without parameter and FLOP counts where "
-            "they cannot be computed: %s.", reason)
-    return [0.0, 0.0]
+        return [0.0, 0.0]
+    try:
+        plan = space.plan(ops)
+    except InvalidArchitectureError:
+        return [0.0, 0.0]
+    return [math.log1p(plan.params), math.log1p(plan.flops)]
 
 
 def _all_strings(oracle):

@@ -235,8 +235,7 @@ def test_features_count_params_and_flops_of_a_valid_candidate(tmp_path,
     assert not caplog.records
 
 
-def test_features_that_cannot_be_counted_are_zero_and_said_once(tmp_path,
-                                                                caplog):
+def test_features_that_cannot_be_counted_are_zero(tmp_path, caplog):
     import keras_nas
 
     image = keras_nas.SearchSpace(["conv3x3-16", "maxpool", "dense-16"],
@@ -248,12 +247,11 @@ def test_features_that_cannot_be_counted_are_zero_and_said_once(tmp_path,
         oracle = _over(space, tmp_path, name)
         caplog.clear()
         with caplog.at_level("WARNING", logger=predictor_module.__name__):
-            for _ in range(3):
-                features = predictor_module.encode(oracle, space.encode(ops))
-                assert features[-2:] == [0.0, 0.0]
-        assert len(caplog.records) == 1, caplog.records
-        assert ("invalid" if name == "i" else "no input shape") in (
-            caplog.records[0].getMessage())
+            features = predictor_module.encode(oracle, space.encode(ops))
+        assert features[-2:] == [0.0, 0.0]
+        # Expected in a search (a neighbour the space rejects is ranked,
+        # then refused when it comes up): nothing to warn about.
+        assert not caplog.records
 
 
 def test_a_bug_in_a_shape_rule_is_not_read_as_zero_features(tmp_path):
