@@ -17,9 +17,10 @@ the stages before it (`tests/test_layout.py` holds the rule):
     engine        hypermodel, tuner, callbacks, failures; the engines that
                   run trials in parallel (Keras Tuner's, Ray)
     integrations  our strategies inside other tools (Ray Tune's Searcher)
-    analysis      trial records, importance, plots, progress, TensorBoard
+    analysis      trial records, importance, plots, progress, TensorBoard,
+                  ensemble selection
     front         NASSearch, its configuration, a finished search, the
-                  project folder, export of a search
+                  project folder, export of a search, its ensembles
     cli           the keras-nas command
 
 (`_atomic`, `_checks` and `_compat`, the one door to Keras Tuner's

@@ -3,6 +3,7 @@
     keras-nas search [--data FILE] [--strategy evolution] [--max-trials 10] ...
     keras-nas report DIR
     keras-nas export DIR OUT [--format F] [--quantize Q] [--data FILE]
+                             [--ensemble N]
 
 With no `--data`, `search` runs on scikit-learn's bundled digits images,
 offline. Bad arguments and input print one line and exit with status 2,
@@ -123,6 +124,9 @@ def _parser():
                         "--quantize")
     export.add_argument("--label", default="label",
                         help="the label column of a CSV (default: label)")
+    export.add_argument("--ensemble", type=int, default=None, metavar="N",
+                        help="export the ensemble of up to N picks among "
+                        "the trials instead of the best model")
     return parser
 
 
@@ -334,6 +338,7 @@ def _report(args):
 def _export(args):
     from keras_nas.export.formats import format_of_path
 
+    _check_positive(args, "ensemble")
     with _input_errors():
         # Names the suffixes, before TensorFlow starts.
         fmt = args.format or format_of_path(args.out)
@@ -357,7 +362,8 @@ def _export(args):
     # Checked: a failure from here on is the export's, not the input's.
     json_path = search.export(args.out, format=args.format,
                               quantize=args.quantize,
-                              validation_data=validation)
+                              validation_data=validation,
+                              ensemble=args.ensemble)
     print(f"Wrote {args.out} and {json_path}")
 
 

@@ -16,7 +16,7 @@ except ImportError as e:  # pragma: no cover - depends on the install
         "tensorflow`. Numpy arrays work on any Keras backend."
     ) from e
 
-__all__ = ["inspect_dataset", "encode_labels"]
+__all__ = ["arrays_of", "inspect_dataset", "encode_labels"]
 
 # Batches scanned to find the labels of a dataset.
 _MAX_SCAN_BATCHES = 10000
@@ -44,6 +44,19 @@ def inspect_dataset(dataset, arg):
     if not labels:
         raise ValueError(f"`{arg}` is empty: it yields no batch.")
     return tuple(int(d) for d in shape[1:]), np.concatenate(labels)
+
+
+def arrays_of(dataset):
+    """`(x, y)`: every batch of a dataset of (x, y) batches, read once, in
+    order, as two NumPy arrays (the validation predictions of a trial and
+    their labels come from the same pass)."""
+    xs, ys = [], []
+    for x, y in dataset.as_numpy_iterator():
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+    if not xs:
+        raise ValueError("The dataset is empty: it yields no batch.")
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def encode_labels(dataset, task):

@@ -9,7 +9,8 @@ oracle (the strategy, the queue, the warm start), asks it for
 (`create_trial`, then `update_trial` and `end_trial` through the tuner's
 `on_trial_end`), and writes every trial's files and weights into the
 project folder, so reports, `NASSearch.load` and export read it as they
-read a local search. Each trial is one Ray task (`ray_worker.run_trial`)
+read a local search (each trial's validation predictions included, for
+ensembles). Each trial is one Ray task (`ray_worker.run_trial`)
 that may run on any node; the training data goes to the object store once.
 
 Faults: a task whose worker process dies, or whose node leaves the
@@ -46,7 +47,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
 from keras_nas._atomic import write_atomic, write_text_atomic
-from keras_nas.engine import interrupts, ray_worker
+from keras_nas.engine import interrupts, predictions, ray_worker
 from keras_nas.engine.ray_options import require_ray
 
 __all__ = ["PLACEMENTS", "check_data", "search"]
@@ -173,6 +174,11 @@ class _Driver:
             runtime_env=None if env is None else {"env_vars": env})
         self.placements_path = os.path.join(tuner.project_dir, PLACEMENTS)
         self.placements = _read_json(self.placements_path)
+        # The workers' validation predictions are kept when the project's
+        # labels are this fit's (`predictions.save` says why).
+        arrays = predictions.validation_arrays(data["validation_data"])
+        self.keep_predictions = arrays is not None and (
+            predictions.write_labels(tuner.project_dir, arrays[1]))
         self._sequence = 0
 
     def _rung_server(self):
@@ -306,14 +312,11 @@ class _Driver:
         received = time.time()
         if outcome["error"] is None:
             path = _compat.checkpoint_path(tuner, trial.trial_id)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            weights = outcome["weights"]
-
-            def write(tmp):
-                with open(tmp, "wb") as f:
-                    f.write(weights)
-
-            write_atomic(path, write)
+            _write_bytes(path, outcome["weights"])
+            if self.keep_predictions and outcome.get("predictions"):
+                _write_bytes(predictions.predictions_path(
+                    tuner.get_trial_dir(trial.trial_id)),
+                    outcome["predictions"])
             tuner.oracle.update_trial(trial.trial_id, outcome["metrics"])
             trial.status = TrialStatus.COMPLETED
         else:
@@ -339,6 +342,14 @@ class _Driver:
             raise RuntimeError(
                 f"Trial {trial.trial_id} stopped the search: "
                 f"{outcome['message']}")
+
+
+def _write_bytes(path, blob):
+    def write(tmp):
+        with open(tmp, "wb") as f:
+            f.write(blob)
+
+    write_atomic(path, write)
 
 
 def _read_json(path):

@@ -5,8 +5,9 @@ the very code of a local search, `tuner.NASTuner.run_trial` (early stopping,
 the best epoch's weights, halving's rungs, the time budget, out-of-memory
 retry), on a `NASTuner` of its own that lives as long as the process and
 writes into a temporary folder. What goes back to the driver is the trial's
-metrics and its weights as bytes, so that the nodes need no shared file
-system: the driver writes them into the project folder.
+metrics, and its weights and validation predictions as bytes, so that the
+nodes need no shared file system: the driver writes them into the project
+folder.
 
 Halving's rung decisions are not taken here: `RemoteRungTable` asks the
 driver's `RungServer` actor, so every trial of the search is ranked against
@@ -26,6 +27,7 @@ from typing import Any, Optional
 import keras_tuner
 
 from keras_nas import _compat
+from keras_nas.engine import predictions
 from keras_nas.engine.tuner import NASTuner, frozen_heap
 from keras_nas.schedulers.rungs import RungTable
 
@@ -129,7 +131,8 @@ def run_trial(spec, data, trial, prior_weights):
             starts from (Hyperband's rounds), or `{}`.
 
     Returns:
-        A dict: `metrics` and `weights` (bytes), or `error` (`"failed"`,
+        A dict: `metrics`, `weights` and `predictions` (bytes; the last
+        absent when none were saved), or `error` (`"failed"`,
         `"invalid"` or `"fatal"`), `message` and `architecture`; with the
         process id, node id and start and end times.
     """
@@ -149,6 +152,10 @@ def run_trial(spec, data, trial, prior_weights):
             metrics = tuner.run_trial(trial, **data, **spec.trial_options)
         with open(_compat.checkpoint_path(tuner, trial.trial_id), "rb") as f:
             outcome.update(metrics=metrics, weights=f.read())
+        saved = predictions.predictions_path(tuner.get_trial_dir(trial.trial_id))
+        if os.path.exists(saved):  # For ensembles; the driver writes it.
+            with open(saved, "rb") as f:
+                outcome["predictions"] = f.read()
     except Exception as e:  # Sorted as Keras Tuner's own loop sorts them.
         if isinstance(e, keras_tuner.errors.FatalError):
             kind = "fatal"

@@ -7,7 +7,8 @@ a NAS search needs of each trial:
 
 - early stopping on the objective and `TerminateOnNaN`, unless the user
   passed their own, and the best epoch's weights (`callbacks.KeepBestWeights`)
-  written once, atomically, at the end of the trial;
+  written once, atomically, at the end of the trial, with the validation
+  predictions of those weights (`predictions`, for ensembles);
 - successive halving (`halving`) and the time budget, per trial
   (`budget`);
 - out of memory: one retry at half the batch size;
@@ -33,7 +34,7 @@ from keras_nas.data.task import primary_objective
 from keras_nas.engine import budget as budget_module
 from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.engine.budget import TimeBudgetExhausted
-from keras_nas.engine import interrupts, parallel
+from keras_nas.engine import interrupts, parallel, predictions
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                        MachineFailure, is_out_of_memory,
                                        machine_error, reason_of)
@@ -225,6 +226,7 @@ class NASTuner(keras_tuner.Tuner):
                 f"the objective {self.objective.name!r} was never "
                 "finite")
         self._save_checkpoint(trial.trial_id, model)
+        predictions.save(self, trial.trial_id, model, validation_data)
         metrics = dict(keep.best_logs)
         metrics["epochs"] = float(initial_epoch + len(history.epoch))
         metrics["seconds"] = float(seconds)

@@ -1,2 +1,3 @@
 """The front stage: `NASSearch`, its validated configuration, reading a
-finished search, and the project folder on disk."""
+finished search, an ensemble of its models, and the project folder on
+disk."""

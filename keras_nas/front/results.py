@@ -91,6 +91,11 @@ class SearchResults:
             front=front,
             columns=[o.name for o in objectives
                      if o.name not in (primary.name, "params")]))
+        from keras_nas.front import ensemble as ensemble_module
+
+        record = ensemble_module.read_record(self.project_dir)
+        if record is not None:  # The last `ensemble()` of this search.
+            print("\n".join(ensemble_module.describe(record)))
         meter = getattr(tuner, "latency", None)
         if meter is not None and meter.measured and self._data is not None:
             print(f"Latency measured for {meter.measured} "
@@ -246,9 +251,39 @@ class SearchResults:
         self._final_model = model
         return model
 
-    def export(self, path, format=None, quantize=None, validation_data=None):
+    def ensemble(self, size=5, budget=None):
+        """An ensemble of the search's trained models, as one `keras.Model`.
+
+        Greedy selection with replacement (Caruana et al., 2004) over the
+        completed trials, on the validation predictions each saved at its
+        best epoch: it starts from the best single model (by validation
+        loss) and adds, up to `size` times, the model whose addition most
+        lowers the validation loss of the averaged output; it stops early
+        when no addition does. Nothing is trained. The model averages its
+        members' outputs with their weights (picks / picks in all), is
+        compiled with the search's loss and metrics, and is described in
+        `ensemble.json` in the project folder (members, weights, validation
+        scores, cost beside the single best), which `summary()` shows.
+
+        Args:
+            size: Most picks, an integer of at least 1. Defaults to `5`.
+            budget: `{"params": ..., "flops": ..., "latency_ms": ...}`:
+                caps on the ensemble as a whole (sums over its distinct
+                members). Defaults to `None`: the space's `max_params` and
+                `max_flops` and the search's latency budget.
+
+        Returns:
+            A compiled `keras.Model`.
+        """
+        from keras_nas.front import ensemble as ensemble_module
+
+        return ensemble_module.build(self, size, budget)[0]
+
+    def export(self, path, format=None, quantize=None, validation_data=None,
+               ensemble=None):
         """Save the best model, and its architecture and checks as JSON
         beside it (`model.onnx` and `model.json`); see `front.export`.
+        With `ensemble=k`, the ensemble `ensemble(size=k)` instead.
 
         The format follows the suffix: `.keras` (loads with
         `keras.models.load_model(path)` once `keras_nas` is imported),
@@ -265,17 +300,38 @@ class SearchResults:
                 dynamic). Defaults to `None` (float32).
             validation_data: `(x, y)` to check on, labels as in `fit`.
                 Defaults to the validation data of this session's `fit`.
+            ensemble: `None` for the best model, or the `size` of an
+                ensemble to export (`ensemble()`). Defaults to `None`.
 
         Returns:
             The path of the JSON file.
         """
-        model = self.best_model()
+        from keras_nas.front import export as export_module
+
+        if ensemble is None:
+            model, info = self.best_model(), self._export_info()
+        else:
+            from keras_nas.export import runtimes
+            from keras_nas.front import ensemble as ensemble_module
+
+            # The format first: a bad one is said before anything is built.
+            runtimes.check_format(format or runtimes.format_of_path(path),
+                                  quantize)
+            model, record = ensemble_module.build(self, ensemble)
+            info = ensemble_module.export_info(self, record)
+        return export_module.export(
+            path, model, info, self.task_, format=format, quantize=quantize,
+            validation=export_module.validation_of(self, validation_data),
+            representative=export_module.representative_of(self))
+
+    def _export_info(self):
+        """The JSON written beside the exported best model."""
         trial = self._best_trial()
         ops = self.best_architecture()
         plan = self.space_.plan(ops, head=self.head)
         chosen = results_module.record(trial, self.space_, self.head,
                                        self.tuner.oracle.objective)
-        info = {
+        return {
             "ops": ops,
             "input_shape": list(self.space_.input_shape),
             "task": self.task_.get_config(),
@@ -298,12 +354,6 @@ class SearchResults:
             "load": "import keras, keras_nas; "
                     "keras.models.load_model(path)",
         }
-        from keras_nas.front import export as export_module
-
-        return export_module.export(
-            path, model, info, self.task_, format=format, quantize=quantize,
-            validation=export_module.validation_of(self, validation_data),
-            representative=export_module.representative_of(self))
 
     def plot_history(self, path=None):
         """The objective per trial and the best so far; see `report`."""

@@ -317,6 +317,7 @@ class NASSearch:
     evaluate = _reads("evaluate")
     predict = _reads("predict")
     retrain = _reads("retrain")
+    ensemble = _reads("ensemble")
     export = _reads("export")
     plot_history = _reads("plot_history")
     plot_tradeoff = _reads("plot_tradeoff")

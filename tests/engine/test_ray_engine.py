@@ -70,6 +70,12 @@ def test_stdin_search_survives_a_killed_worker_and_a_killed_driver(tmp_path):
     assert sorted(r.trial_id for r in records) == ["0", "1", "2", "3"]
     assert all(r.status == "COMPLETED" for r in records)
     assert len({tuple(r.ops) for r in records}) == 4
+    # Each trial's validation predictions came back from its worker.
+    for r in records:
+        saved = project / "p" / f"trial_{r.trial_id}" / "val_predictions.npy"
+        assert saved.exists(), r.trial_id
+    assert (project / "p" / "validation_labels.npy").exists()
+    assert search.ensemble(size=3).count_params() > 0
     path = tmp_path / "best.keras"
     search.export(str(path))
     assert path.stat().st_size > 0
