@@ -29,7 +29,6 @@ resumes; `--summary-only` prints the tables.
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -39,6 +38,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from equal_time import _mean_se, read  # noqa: E402  (one row format)
 OUT = os.path.join(HERE, "results", "ensemble.jsonl")
 EPOCHS = 10
 
@@ -103,7 +104,6 @@ def run(task, seed, budget, size):
     """One task and seed, in this process: its row."""
     import keras
 
-    sys.path.insert(0, HERE)
     import peers
     import keras_nas
 
@@ -151,21 +151,6 @@ def run_isolated(task, seed, budget, size):
         os.remove(out)
 
 
-def read(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def _mean_se(values):
-    n = len(values)
-    mean = sum(values) / n
-    se = (math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1) / n)
-          if n > 1 else float("nan"))
-    return mean, se
-
-
 def summary(rows):
     """Markdown: per task the mean of each system's test scores, and the
     ensemble's gaps to the single best paired by seed."""
@@ -183,7 +168,7 @@ def summary(rows):
         for name in ("single", "ensemble", "deep"):
             cells = []
             for metric in ("accuracy", "nll", "ece"):
-                mean, se = _mean_se([r[name][metric] for r in runs])
+                mean, se, _ = _mean_se([r[name][metric] for r in runs])
                 cells.append(f"{mean:.4f} ± {se:.4f}")
             params = ("-" if name == "deep" else
                       f"{sum(r['params'][name] for r in runs) / len(runs):,.0f}")
@@ -195,7 +180,7 @@ def summary(rows):
         lines.append("")
         for metric in ("accuracy", "nll", "ece"):
             gaps = [r["ensemble"][metric] - r["single"][metric] for r in runs]
-            mean, se = _mean_se(gaps)
+            mean, se, _ = _mean_se(gaps)
             lines.append(f"- ensemble - single, {metric}: {mean:+.4f} ± "
                          f"{se:.4f} (per seed: "
                          + ", ".join(f"{g:+.4f}" for g in gaps) + ")")

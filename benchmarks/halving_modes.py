@@ -56,7 +56,7 @@ def run(mode, seed, max_time_s, epochs):
         first = (metrics.get_last_value("initial_epoch")
                  if metrics.exists("initial_epoch") else 0) or 0
         trained += (r.epochs or 0) - int(first)
-    best = search.results_._best_trial()
+    best = search.results_.best_trial()
     return {"mode": mode, "seed": seed, "wall": wall,
             "trials": len(records),
             "candidates": sum(r.continues is None for r in records),

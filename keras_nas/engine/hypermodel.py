@@ -46,22 +46,28 @@ class NASHyperModel(keras_tuner.HyperModel):
         plan = self.space.plan(ops, head=self.head)
         model = builder.build_from_plan(
             plan, self.task.activation, op_table=self.space.op_table)
+        return self.compile_model(model, hp.values)
+
+    def compile_model(self, model, values=None):
+        """Compile `model` as every candidate is: a fresh copy of the
+        optimizer (at the searched `learning_rate` of `values`, if any),
+        the loss and fresh metrics. Returns `model`."""
         model.compile(
-            optimizer=self._make_optimizer(hp),
+            optimizer=self._make_optimizer(values or {}),
             loss=self.loss if self.loss is not None else self.task.loss,
             metrics=[_clone_metric(m) for m in self.metrics],
             steps_per_execution=self.steps_per_execution,
         )
         return model
 
-    def _make_optimizer(self, hp):
+    def _make_optimizer(self, values):
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = keras.optimizers.get(optimizer)
         else:
             optimizer = optimizer.__class__.from_config(optimizer.get_config())
-        if "learning_rate" in hp.values:
-            optimizer.learning_rate = float(hp.values["learning_rate"])
+        if "learning_rate" in values:
+            optimizer.learning_rate = float(values["learning_rate"])
         return optimizer
 
     @property

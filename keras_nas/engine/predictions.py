@@ -86,14 +86,9 @@ def write_labels(project_dir, labels):
     """
     labels = np.asarray(labels)
     path = labels_path(project_dir)
-    if os.path.exists(path):
-        try:
-            saved = np.load(path, allow_pickle=False)
-        except (OSError, ValueError):  # Damaged: written afresh.
-            saved = None
-        if saved is not None:
-            return saved.shape == labels.shape and np.array_equal(
-                saved, labels)
+    saved = read(path)  # None when missing or damaged: written afresh.
+    if saved is not None:
+        return saved.shape == labels.shape and np.array_equal(saved, labels)
     _write_array(path, labels)
     return True
 

@@ -73,7 +73,7 @@ def build(results, size=5, budget=None):
             "resume it with more trials) first.")
     records = {r.trial_id: r for r in results.results()}
     costs = {t: _costs(results, records[t]) for t in records}
-    best = results._best_trial().trial_id
+    best = results.best_trial().trial_id
     _check_best(best, costs[best], budget, given)
     usable = {t: p for t, p in candidates.items()
               if all(costs[t].get(name) is not None for name in budget)}
@@ -207,16 +207,7 @@ def ensemble_model(results, weights):
     output = (outputs[0] if len(outputs) == 1
               else keras.layers.Add(name="average")(outputs))
     model = keras.Model(inputs, output, name="ensemble")
-    hypermodel = results.tuner.hypermodel
-    optimizer = hypermodel.optimizer
-    model.compile(
-        optimizer=(keras.optimizers.get(optimizer) if isinstance(
-            optimizer, str) else optimizer.__class__.from_config(
-                optimizer.get_config())),
-        loss=hypermodel.loss if hypermodel.loss is not None else task.loss,
-        metrics=[m.__class__.from_config(m.get_config())
-                 if isinstance(m, keras.metrics.Metric) else m
-                 for m in hypermodel.metrics])
+    results.tuner.hypermodel.compile_model(model)
     # Built now, so that a saved file holds the variables a load expects.
     model.optimizer.build(model.trainable_variables)
     return model

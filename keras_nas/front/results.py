@@ -84,7 +84,7 @@ class SearchResults:
         records = self.results()
         front = ({r.trial_id for r in self.pareto_front()}
                  if len(objectives) > 1 else set())
-        best = self._best_trial().trial_id if any(
+        best = self.best_trial().trial_id if any(
             r.value is not None for r in records) else None
         print(results_module.format_table(
             records, primary.name, primary.direction, best=best,
@@ -135,7 +135,10 @@ class SearchResults:
         return (records, [[r.value, r.params] for r in records],
                 [objectives[0].direction, "min"])
 
-    def _best_trial(self, trial_id=None):
+    def best_trial(self, trial_id=None):
+        """The Keras Tuner trial `best_model()` returns (the primary
+        objective decides; exact ties go to the lower `val_loss`), or the
+        completed trial `trial_id`."""
         tuner = self.tuner
         if trial_id is not None:
             trial = tuner.oracle.trials.get(str(trial_id))
@@ -175,7 +178,7 @@ class SearchResults:
     def best_architecture(self, trial_id=None):
         """The op list of the best trial, or of trial `trial_id`."""
         return self.space_.decode(
-            self._best_trial(trial_id).hyperparameters)
+            self.best_trial(trial_id).hyperparameters)
 
     def best_model(self, trial_id=None):
         """The best trial's trained `keras.Sequential`, with its best
@@ -188,11 +191,11 @@ class SearchResults:
         another trial, e.g. one of `pareto_front()`, by its `trial_id`.
         """
         if trial_id is not None:
-            return self.tuner.load_model(self._best_trial(trial_id))
+            return self.tuner.load_model(self.best_trial(trial_id))
         if self._final_model is not None:
             return self._final_model
         if self._best_model is None:
-            self._best_model = self.tuner.load_model(self._best_trial())
+            self._best_model = self.tuner.load_model(self.best_trial())
         return self._best_model
 
     def importance(self, n_bootstrap=1000, confidence=0.95, seed=0):
@@ -239,7 +242,7 @@ class SearchResults:
         if self._data is None:
             raise RuntimeError(
                 "`retrain()` needs the data of `fit()` in this session.")
-        trial = self._best_trial()
+        trial = self.best_trial()
         if epochs is None:
             epochs = int(trial.metrics.get_last_value("epochs") or 1)
         model = self.tuner.hypermodel.build(trial.hyperparameters)
@@ -326,7 +329,7 @@ class SearchResults:
 
     def _export_info(self):
         """The JSON written beside the exported best model."""
-        trial = self._best_trial()
+        trial = self.best_trial()
         ops = self.best_architecture()
         plan = self.space_.plan(ops, head=self.head)
         chosen = results_module.record(trial, self.space_, self.head,

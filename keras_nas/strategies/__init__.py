@@ -63,6 +63,13 @@ _CLASSES = {
 }
 
 
+def _several(objective):
+    """Whether `objective` is several: a list as `NASSearch` takes it, or
+    Keras Tuner's multi-objective once made."""
+    return isinstance(objective, (list, tuple)) or (
+        _compat.is_multi_objective(objective))
+
+
 def check_strategy(strategy, objective=None):
     """`strategy` if `get()` accepts it and it can optimize `objective`
     (one, or a list of several: `supports_multi_objective`), else a
@@ -76,10 +83,8 @@ def check_strategy(strategy, objective=None):
     is_oracle = isinstance(strategy, keras_tuner.Oracle)
     name = None if is_oracle else getattr(strategy, "name", strategy)
     oracle = strategy if is_oracle else _CLASSES.get(name)  # "auto": any.
-    several = isinstance(objective, (list, tuple)) or (
-        _compat.is_multi_objective(objective))
-    if several and oracle is not None and not supports_multi_objective(
-            oracle):
+    if _several(objective) and oracle is not None and (
+            not supports_multi_objective(oracle)):
         shown = f"a {type(strategy).__name__}" if is_oracle else repr(name)
         raise ValueError(
             f"strategy={shown} optimizes one objective; with several it "
@@ -99,9 +104,7 @@ def resolve(strategy, objective, options=None):
     options = dict(options or {})
     if strategy != "auto":
         return strategy, options
-    # A list is several, as `check_strategy` counts it.
-    if _compat.is_multi_objective(objective) or isinstance(
-            objective, (list, tuple)):
+    if _several(objective):
         return "evolution", options
     options.setdefault("predictor", True)
     return "local", options

@@ -66,7 +66,7 @@ def test_the_front_is_truly_non_dominated(multi):
 def test_the_best_model_is_best_on_the_primary_objective(multi):
     done = [r for r in multi.results() if r.value is not None]
     best = max(r.objectives["val_accuracy"] for r in done)
-    chosen = multi.results_._best_trial().trial_id
+    chosen = multi.results_.best_trial().trial_id
     record = next(r for r in done if r.trial_id == chosen)
     assert record.value == record.objectives["val_accuracy"] == best
     # Any trial of the front can be taken instead, trained.

@@ -94,7 +94,7 @@ def test_the_record_and_the_summary_state_members_and_cost(search, capsys):
     assert info["candidates"] == 3 and info["budget"] == {}
     cost = info["cost"]["ensemble"]
     assert cost["params"] == model.count_params()
-    assert info["single_best"] == search.results_._best_trial().trial_id
+    assert info["single_best"] == search.results_.best_trial().trial_id
     loss = info["validation"]["ensemble"]["loss"]
     assert loss <= info["validation"]["per_pick"][0]
     search.summary()
@@ -104,7 +104,7 @@ def test_the_record_and_the_summary_state_members_and_cost(search, capsys):
 
 
 def test_budgets_and_bad_sizes_are_refused_before_any_work(search):
-    best = search.results_._best_trial().trial_id
+    best = search.results_.best_trial().trial_id
     params = {r.trial_id: r.params for r in search.results()}[best]
     with pytest.raises(ValueError) as e:
         search.ensemble(budget={"params": 10})
