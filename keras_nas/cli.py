@@ -61,13 +61,13 @@ def _parser():
     search.add_argument("--max-flops", type=int, default=None,
                         help="never train a model with more multiply-adds "
                         "per sample")
-    search.add_argument("--max-latency", type=float, default=None,
+    search.add_argument("--max-latency-ms", type=float, default=None,
                         metavar="MS",
                         help="never train a model whose forward pass (batch "
                         "1, measured here) takes longer")
     search.add_argument("--latency-runtime", default="keras",
                         choices=["keras", "onnxruntime", "litert"],
-                        help="where --max-latency and latency_ms are "
+                        help="where --max-latency-ms and latency_ms are "
                         "measured (default: keras)")
     search.add_argument("--objective", nargs="+", default=None,
                         metavar="NAME",
@@ -197,10 +197,10 @@ def _search(args):
         raise UsageError(
             f"--max-time-s must be a positive number of seconds, got "
             f"{args.max_time_s:g}")
-    if args.max_latency is not None and args.max_latency <= 0:
+    if args.max_latency_ms is not None and args.max_latency_ms <= 0:
         raise UsageError(
-            f"--max-latency must be a positive number of milliseconds, got "
-            f"{args.max_latency:g}")
+            f"--max-latency-ms must be a positive number of milliseconds, got "
+            f"{args.max_latency_ms:g}")
     if args.data is not None and not os.path.exists(args.data):
         raise UsageError(f"--data: no such file: {args.data}")
     import keras_nas
@@ -285,12 +285,13 @@ def _check_data(search, train, test):
 
 
 def _latency(args):
-    """The search's `Latency` option of --max-latency and --latency-runtime."""
-    if args.max_latency is None and args.latency_runtime == "keras":
+    """The search's `Latency` option of --max-latency-ms and
+    --latency-runtime."""
+    if args.max_latency_ms is None and args.latency_runtime == "keras":
         return None
     from keras_nas.scoring.latency import Latency
 
-    return Latency(max_ms=args.max_latency, runtime=args.latency_runtime)
+    return Latency(max_ms=args.max_latency_ms, runtime=args.latency_runtime)
 
 
 def _open(path):
