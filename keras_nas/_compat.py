@@ -51,11 +51,13 @@ __all__ = [
     "is_duplicate",
     "is_multi_objective",
     "make_objective",
+    "is_chief",
     "is_worker",
     "ongoing_trials",
     "oracle_servicer",
     "project_dir",
     "retry_queue",
+    "run_and_update_trial",
     "save_json_atomic",
     "set_project_dir",
 ]
@@ -161,6 +163,15 @@ def checkpoint_path(tuner, trial_id):
     return tuner._get_checkpoint_fname(trial_id)
 
 
+def run_and_update_trial(tuner, trial, *fit_args, **fit_kwargs):
+    """Keras Tuner's own step of its search loop: run the trial, report its
+    metrics to the oracle and set its status (`COMPLETED`, or `FAILED` /
+    `INVALID` with the traceback as its message), as `BaseTuner.search`
+    does for each trial; a packed search (`engine.pack_loop`) records each
+    trial of a pack through it."""
+    return tuner._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+
+
 def deepcopy_callbacks(tuner, callbacks):
     """Keras Tuner's copy of the user's callbacks, one set per trial, with
     its clear error for callbacks that cannot be copied."""
@@ -193,8 +204,8 @@ def build_training_state(model, x, y=None):
         if not isinstance(batch, tuple) or len(batch) < 2:
             return
         batch = batch[:2]
-    else:
-        batch = (x[:1], y[:1])
+    else:  # `y` may be a dict, one target per output (a pack's).
+        batch = (x[:1], keras.tree.map_structure(lambda a: a[:1], y))
     model._symbolic_build(data_batch=batch)
 
 
@@ -202,6 +213,12 @@ def is_worker():
     """Whether this process is a Keras Tuner worker (of a chief elsewhere),
     read from `KERASTUNER_*` as Keras Tuner reads it."""
     return dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle()
+
+
+def is_chief():
+    """Whether this process is the chief of Keras Tuner's own distributed
+    mode (its `search` serves the oracle instead of training)."""
+    return dist_utils.has_chief_oracle() and dist_utils.is_chief_oracle()
 
 
 def oracle_servicer(oracle):

@@ -89,8 +89,57 @@ def test_is_worker_reads_keras_tuner_variables(monkeypatch):
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
     assert _compat.is_worker()
+    assert not _compat.is_chief()
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
     assert not _compat.is_worker()
+    assert _compat.is_chief()
+
+
+def test_run_and_update_trial_records_a_trial_as_keras_tuners_loop(tmp_path):
+    """`pack_loop` records each trial of a pack through Keras Tuner's own
+    step: the run's metrics reach the oracle and the status is set; an
+    error fails the trial with its traceback."""
+    import keras
+
+    class Tuner(keras_tuner.Tuner):
+        def run_trial(self, trial, fail=False):
+            if fail:
+                raise keras_tuner.errors.FailedTrialError("bad candidate")
+            return {"val_loss": 0.5}
+
+    def build(hp):
+        hp.Int("units", 1, 9)
+        return keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+
+    tuner = Tuner(oracle=keras_tuner.oracles.RandomSearchOracle(
+        objective="val_loss", max_trials=2), hypermodel=build,
+        directory=str(tmp_path))
+    for fail in (False, True):
+        trial = tuner.oracle.create_trial("tuner0")
+        _compat.run_and_update_trial(tuner, trial, fail=fail)
+        tuner.on_trial_end(trial)
+    first, second = (tuner.oracle.trials[t] for t in sorted(tuner.oracle.trials))
+    assert first.status == "COMPLETED" and first.score == 0.5
+    assert second.status == "FAILED" and "bad candidate" in second.message
+
+
+def test_optimizer_state_is_named_after_the_weights_path():
+    """`packing.copy_optimizer_state` matches a weight's optimizer state
+    across optimizers by the state's name, which Keras derives from the
+    weight's path (`add_variable_from_reference`)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)],
+                             name="seq_pin")
+    for name in ("adam", "rmsprop", "sgd"):
+        optimizer = keras.optimizers.get(name)
+        if name == "sgd":
+            optimizer = keras.optimizers.SGD(momentum=0.9)
+        optimizer.build(model.trainable_variables)
+        names = {v.name for v in optimizer.variables}
+        for weight in model.trainable_variables:
+            stem = weight.path.replace("/", "_")
+            assert any(n.startswith(stem + "_") for n in names), (name, names)
 
 
 def test_the_servicer_is_keras_tuners(tmp_path):

@@ -19,7 +19,8 @@ from keras_nas.engine.callbacks import RungCallback
 from keras_nas.schedulers import halving as halving_module
 from keras_nas.schedulers import promotion
 
-__all__ = ["Budget", "StopAtDeadline", "TimeBudgetExhausted", "trial_budget"]
+__all__ = ["Budget", "StopAtDeadline", "TimeBudgetExhausted",
+           "starts_from_checkpoint", "trial_budget"]
 
 
 class TimeBudgetExhausted(Exception):
@@ -88,3 +89,16 @@ def trial_budget(tuner, trial, model, epochs):
         budget.deadline = StopAtDeadline(tuner.deadline)
         budget.callbacks.append(budget.deadline)
     return budget
+
+
+def starts_from_checkpoint(tuner, trial):
+    """Whether `trial` starts from saved weights and optimizer state:
+    Hyperband's continued trials, a candidate continuing a promoted one,
+    or one killed after a rung (halving's stopping form)."""
+    values = trial.hyperparameters.values
+    if "tuner/trial_id" in values or promotion.CONTINUES in values:
+        return True
+    if tuner.halving is None or tuner.halving.promotes:
+        return False
+    return halving_module.resume_point(
+        tuner.rung_checkpoint(trial.trial_id)) is not None

@@ -8,7 +8,10 @@ from keras_nas.data.task import metric_name
 from keras_nas.engine.failures import ArchitectureFailure
 from keras_nas.space import builder
 
-__all__ = ["NASHyperModel"]
+__all__ = ["LOSS_METRIC", "NASHyperModel"]
+
+#: The name under which a pack logs each output's loss as a metric.
+LOSS_METRIC = "pack_loss"
 
 
 class NASHyperModel(keras_tuner.HyperModel):
@@ -60,6 +63,25 @@ class NASHyperModel(keras_tuner.HyperModel):
         )
         return model
 
+    def compile_pack(self, pack, values=None):
+        """Compile `pack` (`engine.packing.pack_model`) as its candidates
+        are: one fresh optimizer (at the searched `learning_rate` of
+        `values`, the same for all), the loss of each output, and fresh
+        metrics per output, with the loss again as a metric (`LOSS_METRIC`):
+        Keras' own per-output loss log is the plain mean of its batches'
+        means, which a smaller last batch makes differ from what the
+        candidate logs alone. Returns `pack`."""
+        loss = self.loss if self.loss is not None else self.task.loss
+        names = list(pack.output_names)
+        pack.compile(
+            optimizer=self._make_optimizer(values or {}),
+            loss={name: loss for name in names},
+            metrics={name: [_clone_metric(m) for m in self.metrics]
+                     + [_loss_metric(loss)] for name in names},
+            steps_per_execution=self.steps_per_execution,
+        )
+        return pack
+
     def _make_optimizer(self, values):
         optimizer = self.optimizer
         if isinstance(optimizer, str):
@@ -79,3 +101,24 @@ def _clone_metric(metric):
     if isinstance(metric, keras.metrics.Metric):
         return metric.__class__.from_config(metric.get_config())
     return metric
+
+
+def _loss_metric(loss):
+    """`loss` as a metric: the mean of its per-sample values, each batch
+    weighted by its samples."""
+    if isinstance(loss, keras.losses.Loss):
+        fn = loss.call  # Per sample, unreduced, ranks matched.
+    else:
+        function = keras.losses.get(loss)
+
+        def fn(y_true, y_pred):
+            # As Keras' own wrapper: labels of one rank less than a
+            # one-unit output get that unit's axis.
+            y_pred = keras.ops.convert_to_tensor(y_pred)
+            y_true = keras.ops.convert_to_tensor(y_true)
+            if (len(y_true.shape) == len(y_pred.shape) - 1
+                    and y_pred.shape[-1] == 1):
+                y_true = keras.ops.expand_dims(y_true, -1)
+            return function(y_true, y_pred)
+
+    return keras.metrics.MeanMetricWrapper(fn, name=LOSS_METRIC)

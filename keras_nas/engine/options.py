@@ -135,11 +135,18 @@ class KerasTunerEngine:
             step until its process ends. Needs `workers` of at least 1,
             since only worker processes can be replaced. Defaults to `None`
             (no limit).
+        pack_size: How many candidates each process trains at once, in
+            one compiled model (`engine.packing`): `"auto"` fills a pack
+            by the candidates' FLOPs and weights against the device
+            (`engine.pack_size`), an integer caps it, `1` trains one at a
+            time. Each candidate is still its own trial: its own early
+            stopping, rungs, checkpoint and record. Defaults to `"auto"`.
     """
 
     workers: int = 0
     timeout_s: object = None
     trials_per_process: object = None
+    pack_size: object = "auto"
 
     name = "keras_tuner"
 
@@ -148,6 +155,9 @@ class KerasTunerEngine:
                            check_int("workers", self.workers, 0))
         object.__setattr__(self, "timeout_s",
                            check_seconds("timeout_s", self.timeout_s))
+        from keras_nas.engine.pack_size import PackSize
+
+        PackSize(self.pack_size)  # Checks it.
         if self.trials_per_process is not None:
             check_int("trials_per_process", self.trials_per_process, 1)
             if not self.workers:
@@ -162,7 +172,8 @@ class KerasTunerEngine:
     def get_config(self):
         return {"name": self.name, "workers": self.workers,
                 "timeout_s": self.timeout_s,
-                "trials_per_process": self.trials_per_process}
+                "trials_per_process": self.trials_per_process,
+                "pack_size": self.pack_size}
 
     @classmethod
     def from_config(cls, config):

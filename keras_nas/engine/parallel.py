@@ -32,7 +32,7 @@ from concurrent import futures
 import keras_tuner
 
 from keras_nas import _compat
-from keras_nas.engine import interrupts
+from keras_nas.engine import interrupts, pack_loop
 
 __all__ = [
     "RECYCLE_EXIT",
@@ -150,14 +150,22 @@ def _command():
 
 @keras_tuner.synchronized
 def _requeue(oracle, tuner_id):
-    """The trial of a dead worker goes back to the queue."""
-    trial = _compat.ongoing_trials(oracle).pop(tuner_id, None)
-    oracle.tuner_ids.discard(tuner_id)
+    """The trials of a dead worker (each of its pack's, `pack_loop`) go back
+    to the queue; the first of them is returned."""
+    ongoing = _compat.ongoing_trials(oracle)
     queue = _compat.retry_queue(oracle)
-    if trial is not None and trial.trial_id not in queue:
-        queue.append(trial.trial_id)
+    first = None
+    for slot in [t for t in ongoing if pack_loop.is_slot_of(tuner_id, t)]:
+        trial = ongoing.pop(slot)
+        first = first or trial
+        if trial.trial_id not in queue:
+            queue.append(trial.trial_id)
+    for slot in [t for t in oracle.tuner_ids
+                 if pack_loop.is_slot_of(tuner_id, t)]:
+        oracle.tuner_ids.discard(slot)
+    if first is not None:
         oracle.save()
-    return trial
+    return first
 
 
 @keras_tuner.synchronized

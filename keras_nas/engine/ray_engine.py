@@ -10,8 +10,10 @@ oracle (the strategy, the queue, the warm start), asks it for
 `on_trial_end`), and writes every trial's files and weights into the
 project folder, so reports, `NASSearch.load` and export read it as they
 read a local search (each trial's validation predictions included, for
-ensembles). Each trial is one Ray task (`ray_worker.run_trial`)
-that may run on any node; the training data goes to the object store once.
+ensembles). Each trial is one Ray task (`ray_worker.run_pack`), or with
+`Ray(pack_size=k)` each task trains up to `k` trials at once in one
+compiled model (`engine.packing`), on any node; the training data goes to
+the object store once.
 
 Faults: a task whose worker process dies, or whose node leaves the
 cluster, is run again by Ray on any node, up to `Ray.max_retries` times,
@@ -47,7 +49,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
 from keras_nas._atomic import write_atomic, write_text_atomic
-from keras_nas.engine import interrupts, predictions, ray_worker
+from keras_nas.engine import interrupts, pack_loop, predictions, ray_worker
 from keras_nas.engine.ray_options import require_ray
 
 __all__ = ["PLACEMENTS", "check_data", "search"]
@@ -152,6 +154,9 @@ class _Driver:
         self.tuner = tuner
         self.options = options
         self.workers = options.workers
+        # Trials a task takes at most (the tuner's rule fills it).
+        self.pack_size = tuner.pack_size.most() if pack_loop.applies(
+            tuner, trial_options) else 1
         self.data_ref = ray.put(data)  # Once, not once a trial.
         self.rungs = self._rung_server() if tuner.halving is not None else None
         self.spec_ref = ray.put(ray_worker.WorkerSpec(
@@ -167,7 +172,7 @@ class _Driver:
         resources = dict(options.resources_per_trial)
         cpu, gpu = resources.pop("cpu"), resources.pop("gpu")
         self.task = ray.remote(max_calls=options.trials_per_process)(
-            ray_worker.run_trial).options(
+            ray_worker.run_pack).options(
             num_cpus=cpu, num_gpus=gpu, resources=resources or None,
             max_retries=options.max_retries, retry_exceptions=False,
             # Workers of an embedded Ray inherit `env` already (`_connect`).
@@ -203,8 +208,8 @@ class _Driver:
         tuner.on_search_begin()
         self._requeue_orphans()
         slots = [f"{_TUNER_PREFIX}{k}" for k in range(self.workers)]
-        running = {}  # slot -> (sequence, trial, ref, submitted)
-        held = {}  # slot -> the outcome of a finished, unrecorded trial
+        running = {}  # slot -> (sequence, trials, ref, submitted)
+        held = {}  # slot -> the outcomes of a finished, unrecorded task
         stopping = False
         idle = 0
         try:
@@ -220,15 +225,19 @@ class _Driver:
                 if not running:
                     break
                 slot = self._next_finished(running, held)
-                _, trial, _, submitted = running.pop(slot)
-                self._record(trial, held.pop(slot), submitted)
+                _, trials, _, submitted = running.pop(slot)
+                outcomes = held.pop(slot)
+                for trial, outcome in zip(trials, outcomes):
+                    self._record(trial, outcome, submitted)
         finally:
             for _, _, ref, _ in running.values():
                 self.ray.cancel(ref, force=True)
         tuner.on_search_end()
 
     def _fill(self, slots, running):
-        """Propose trials for the free slots; (stopping, waiting)."""
+        """Propose a task's trials for each free slot (a pack of them with
+        `Ray(pack_size=...)`, each under a tuner id of its own, as a
+        packed local search asks: `pack_loop`); (stopping, waiting)."""
         tuner = self.tuner
         for slot in slots:
             if slot in running:
@@ -236,15 +245,25 @@ class _Driver:
             if tuner.deadline is not None and time.time() >= tuner.deadline:
                 return True, False
             asked = time.time()
-            trial = tuner.oracle.create_trial(slot)
-            if trial.status == TrialStatus.STOPPED:
-                return True, False
-            if trial.status == TrialStatus.IDLE:
-                return False, True
-            tuner.on_trial_begin(trial)
-            running[slot] = (self._sequence, trial, self._submit(trial),
-                             (asked, time.time()))
-            self._sequence += 1
+            trials, stopping, waiting = [], False, False
+            for k in range(self.pack_size):
+                if trials and not pack_loop.has_room(tuner, trials):
+                    break
+                trial = tuner.oracle.create_trial(pack_loop.slot_id(slot, k))
+                if trial.status == TrialStatus.STOPPED:
+                    stopping = True
+                    break
+                if trial.status == TrialStatus.IDLE:
+                    waiting = not trials
+                    break
+                tuner.on_trial_begin(trial)
+                trials.append(trial)
+            if trials:
+                running[slot] = (self._sequence, trials, self._submit(trials),
+                                 (asked, time.time()))
+                self._sequence += 1
+            if stopping or waiting:
+                return stopping, waiting
         return False, False
 
     def _requeue_orphans(self):
@@ -259,13 +278,15 @@ class _Driver:
                 queue.append(trial.trial_id)
         oracle.save()
 
-    def _submit(self, trial):
+    def _submit(self, trials):
         prior = {}
-        previous = trial.hyperparameters.values.get("tuner/trial_id")
-        if previous is not None:  # Hyperband trains on from a checkpoint.
-            with open(_compat.checkpoint_path(self.tuner, previous), "rb") as f:
-                prior[previous] = f.read()
-        return self.task.remote(self.spec_ref, self.data_ref, trial, prior)
+        for trial in trials:
+            previous = trial.hyperparameters.values.get("tuner/trial_id")
+            if previous is not None:  # Hyperband trains on from a checkpoint.
+                with open(_compat.checkpoint_path(self.tuner, previous),
+                          "rb") as f:
+                    prior[previous] = f.read()
+        return self.task.remote(self.spec_ref, self.data_ref, trials, prior)
 
     def _next_finished(self, running, held):
         """The slot recorded next: the oldest with `ordered`, else the first
@@ -288,21 +309,23 @@ class _Driver:
                 interrupts.check()  # A Ctrl-C the interpreter dropped.
                 continue
             slot = refs[ready[0]]
-            held[slot] = self._outcome(ready[0])
+            held[slot] = self._outcome(ready[0], len(running[slot][1]))
             if not self.options.ordered:
                 return slot
 
-    def _outcome(self, ref):
+    def _outcome(self, ref, count):
+        """The `count` outcomes of a task; each the loss if its worker
+        died too often."""
         ray = self.ray
         try:
             return ray.get(ref)
         except ray.exceptions.RayError as e:
             tries = self.options.max_retries + 1
             reason = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            return {"error": "lost", "architecture": False,
-                    "message": f"keras_nas.WorkerLost: the trial's worker "
-                               f"died {tries} time(s) ({type(e).__name__}: "
-                               f"{reason})"}
+            return [{"error": "lost", "architecture": False,
+                     "message": f"keras_nas.WorkerLost: the trial's worker "
+                                f"died {tries} time(s) ({type(e).__name__}: "
+                                f"{reason})"}] * count
 
     # -- recording ---------------------------------------------------------
 

@@ -79,6 +79,12 @@ class Ray:
             run. `False` records each as it finishes: no worker waits for a
             slower earlier trial, but the proposals then depend on timing.
             Defaults to `True`.
+        pack_size: Trials one task trains at once, in one compiled model
+            (`engine.packing`; each still its own trial), holding the
+            task's `resources_per_trial`: an integer, or `"auto"` (by
+            the candidates' FLOPs and weights against the driver's
+            device, `engine.pack_size`). Defaults to `1`: one trial a
+            task, since packs were measured on one machine, not on Ray.
     """
 
     workers: int = 1
@@ -89,8 +95,12 @@ class Ray:
     max_retries: int = 2
     num_cpus: Optional[int] = None
     ordered: bool = True
+    pack_size: object = 1
 
     def __post_init__(self):
+        from keras_nas.engine.pack_size import PackSize
+
+        PackSize(self.pack_size)  # Checks it.
         if self.address is not None and not isinstance(self.address, str):
             raise ValueError(
                 "`address` must be None (Ray embedded on this machine), "
@@ -145,7 +155,7 @@ class Ray:
     def __hash__(self):
         return hash((self.workers, self.address, tuple(sorted(
             self.resources_per_trial.items())), self.trials_per_process,
-            self.max_retries, self.num_cpus, self.ordered))
+            self.max_retries, self.num_cpus, self.ordered, self.pack_size))
 
     @property
     def gpu_fraction(self):
@@ -162,7 +172,8 @@ class Ray:
                 "trials_per_process": self.trials_per_process,
                 "max_retries": self.max_retries,
                 "num_cpus": self.num_cpus,
-                "ordered": self.ordered}
+                "ordered": self.ordered,
+                "pack_size": self.pack_size}
 
     @classmethod
     def from_config(cls, config):

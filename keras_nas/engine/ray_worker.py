@@ -1,6 +1,7 @@
 """The Ray worker's side of a trial: build, train and score one candidate.
 
-A Ray task runs `run_trial` in a worker process, on any node. It trains with
+A Ray task runs `run_pack` (one trial, or a pack of them) in a worker
+process, on any node. It trains with
 the very code of a local search, `tuner.NASTuner.run_trial` (early stopping,
 the best epoch's weights, halving's rungs, the time budget, out-of-memory
 retry), on a `NASTuner` of its own that lives as long as the process and
@@ -31,7 +32,7 @@ from keras_nas.engine import predictions
 from keras_nas.engine.tuner import NASTuner, frozen_heap
 from keras_nas.schedulers.rungs import RungTable
 
-__all__ = ["RemoteRungTable", "RungServer", "WorkerSpec", "run_trial",
+__all__ = ["RemoteRungTable", "RungServer", "WorkerSpec", "run_pack",
            "worker_environment"]
 
 
@@ -119,22 +120,25 @@ def _tuner(spec):
     return tuner
 
 
-def run_trial(spec, data, trial, prior_weights):
-    """Train `trial` on `data`; its metrics and weights, or its failure.
+def run_pack(spec, data, trials, prior_weights):
+    """Train `trials` on `data`, together when there are several (a pack,
+    `NASTuner.train_pack`); for each, its metrics and weights, or its
+    failure.
 
     Args:
         spec: The search's `WorkerSpec`.
         data: `{"x": ..., "y": ..., "validation_data": ...}` (from the
             object store).
-        trial: The driver's `keras_tuner.engine.trial.Trial`.
-        prior_weights: `{trial_id: bytes}` of the checkpoints the trial
-            starts from (Hyperband's rounds), or `{}`.
+        trials: The driver's `keras_tuner.engine.trial.Trial`s.
+        prior_weights: `{trial_id: bytes}` of the checkpoints the trials
+            start from (Hyperband's rounds), or `{}`.
 
     Returns:
-        A dict: `metrics`, `weights` and `predictions` (bytes; the last
-        absent when none were saved), or `error` (`"failed"`,
-        `"invalid"` or `"fatal"`), `message` and `architecture`; with the
-        process id, node id and start and end times.
+        A list, one dict a trial: `metrics`, `weights` and `predictions`
+        (bytes; the last absent when none were saved), or `error`
+        (`"failed"`, `"invalid"` or `"fatal"`), `message` and
+        `architecture`; with the process id, node id and start and end
+        times.
     """
     import ray
 
@@ -146,10 +150,29 @@ def run_trial(spec, data, trial, prior_weights):
         with open(path, "wb") as f:
             f.write(blob)
         written.append(trial_id)
-    outcome = {"error": None}
+    outcomes = []
     try:
         with frozen_heap():
-            metrics = tuner.run_trial(trial, **data, **spec.trial_options)
+            if len(trials) > 1:
+                tuner.train_pack(trials, **data, **spec.trial_options)
+            for trial in trials:
+                outcomes.append(_run(tuner, trial, data, spec))
+    finally:
+        tuner.end_pack()
+        for trial_id in written + [t.trial_id for t in trials]:
+            shutil.rmtree(tuner.get_trial_dir(trial_id), ignore_errors=True)
+    node = ray.get_runtime_context().get_node_id()
+    for outcome in outcomes:
+        outcome.update(pid=os.getpid(), started=started,
+                       finished=time.time(), node=node)
+    return outcomes
+
+
+def _run(tuner, trial, data, spec):
+    """One trial's outcome: trained here, or handed back from its pack."""
+    outcome = {"error": None}
+    try:
+        metrics = tuner.run_trial(trial, **data, **spec.trial_options)
         with open(_compat.checkpoint_path(tuner, trial.trial_id), "rb") as f:
             outcome.update(metrics=metrics, weights=f.read())
         saved = predictions.predictions_path(tuner.get_trial_dir(trial.trial_id))
@@ -165,9 +188,4 @@ def run_trial(spec, data, trial, prior_weights):
             kind = "invalid"
         outcome.update(error=kind, message=traceback.format_exc(),
                        architecture=tuner.architecture_failed)
-    finally:
-        for trial_id in written + [trial.trial_id]:
-            shutil.rmtree(tuner.get_trial_dir(trial_id), ignore_errors=True)
-    outcome.update(pid=os.getpid(), started=started, finished=time.time(),
-                   node=ray.get_runtime_context().get_node_id())
     return outcome

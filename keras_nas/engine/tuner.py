@@ -15,11 +15,12 @@ a NAS search needs of each trial:
 - a failure policy that fits architecture search (`failures`);
 - hooks run after each trial (progress lines, TensorBoard);
 - the backend session cleared (and garbage collected, the objects older
-  than the search left out) before each trial.
+  than the search left out) before each trial;
+- several trials trained at once in one compiled model, each still its own
+  trial (`pack_loop`, `pack_runner`, `packing`; `pack_size`).
 """
 
 import logging
-import math
 import os
 import time
 
@@ -34,7 +35,9 @@ from keras_nas.data.task import primary_objective
 from keras_nas.engine import budget as budget_module
 from keras_nas.engine import callbacks as callbacks_module
 from keras_nas.engine.budget import TimeBudgetExhausted
-from keras_nas.engine import interrupts, parallel, predictions
+from keras_nas.engine import (interrupts, outcome, pack_loop, pack_runner,
+                              parallel)
+from keras_nas.engine.pack_size import PackSize
 from keras_nas.engine.failures import (ArchitectureFailure, FailurePolicy,
                                        MachineFailure, is_out_of_memory,
                                        machine_error, reason_of)
@@ -71,6 +74,9 @@ class NASTuner(keras_tuner.Tuner):
             and the one in flight ends at its next epoch end.
         latency: Optional `latency.LatencyMeter`: each trial then reports
             `latency_ms` too.
+        pack_size: A `pack_size.PackSize`: how many trials train at once in
+            one compiled model (`pack_loop`, `pack_runner`). Defaults to
+            one at a time.
         **kwargs: As for `keras_tuner.Tuner`.
     """
 
@@ -86,9 +92,14 @@ class NASTuner(keras_tuner.Tuner):
         halving=None,
         deadline=None,
         latency=None,
+        pack_size=None,
         **kwargs,
     ):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.pack_size = pack_size or PackSize(1)
+        # Outcomes of trials trained in a pack, until they are recorded.
+        self._pack_outcomes = {}
+        self._in_pack = False
         self.latency = latency
         self.halving = halving
         self.deadline = deadline
@@ -146,7 +157,10 @@ class NASTuner(keras_tuner.Tuner):
         """The objective training watches (of several, the primary one)."""
         return primary_objective(self.oracle.objective)
 
-    def _callbacks(self, user_callbacks, trial):
+    def trial_callbacks(self, user_callbacks, trial):
+        """A trial's callbacks: copies of the user's, early stopping and
+        `TerminateOnNaN` unless given, the best epoch's weights (also
+        returned) and the Ctrl-C check."""
         callbacks = _compat.deepcopy_callbacks(self, list(user_callbacks or []))
         self._configure_tensorboard_dir(callbacks, trial)
         objective = self.objective
@@ -178,22 +192,25 @@ class NASTuner(keras_tuner.Tuner):
 
     def _run_trial(self, trial, x, y, validation_data, epochs, batch_size,
                    callbacks, keras_verbose, fit_kwargs):
+        packed = self._pack_outcomes.pop(trial.trial_id, None)
+        if isinstance(packed, Exception):
+            raise packed  # Trained in a pack (`pack_runner`), failed there.
+        if packed is not None:
+            return packed
         hp = trial.hyperparameters
         initial_epoch = 0
         if "tuner/epochs" in hp.values:  # Hyperband's rounds.
             epochs = hp.values["tuner/epochs"]
             initial_epoch = hp.values["tuner/initial_epoch"]
-        if self.seed is not None:
-            keras.utils.set_random_seed(int(self.seed) + int(trial.trial_id))
         start = time.perf_counter()
         retried = False
         while True:
-            callbacks_, keep = self._callbacks(callbacks, trial)
-            model = self._try_build(hp)
+            callbacks_, keep = self.trial_callbacks(callbacks, trial)
+            model = self.build_seeded(trial)
             _compat.build_training_state(model, x, y)
             if "tuner/trial_id" in hp.values:
                 self.load_weights(model, hp.values["tuner/trial_id"])
-            budget = self._budget(trial, model, epochs)
+            budget = self.trial_budget(trial, model, epochs)
             initial_epoch = budget.resume_epoch or initial_epoch
             # Ours come first, so that a stop decided at this epoch's end is
             # seen by the others' bookkeeping in the same epoch.
@@ -216,51 +233,21 @@ class NASTuner(keras_tuner.Tuner):
                 _logger.warning(
                     "Trial %s ran out of memory; retrying once with batch "
                     "size %s.", trial.trial_id, batch_size)
-        seconds = time.perf_counter() - start
-        for epoch, loss in enumerate(history.history.get("loss", [])):
-            if loss is None or not math.isfinite(float(loss)):
-                raise ArchitectureFailure(
-                    f"loss became {loss} at epoch {initial_epoch + epoch + 1}")
-        if keep.best_logs is None:
-            raise ArchitectureFailure(
-                f"the objective {self.objective.name!r} was never "
-                "finite")
-        self._save_checkpoint(trial.trial_id, model)
-        predictions.save(self, trial.trial_id, model, validation_data)
-        metrics = dict(keep.best_logs)
-        metrics["epochs"] = float(initial_epoch + len(history.epoch))
-        metrics["seconds"] = float(seconds)
-        if initial_epoch:
-            metrics["initial_epoch"] = float(initial_epoch)
-        if budget.rungs is not None:
-            metrics.update(budget.rungs.metrics())
-            # Under promotions a candidate stopped at a rung may go on later
-            # from its rung checkpoint; the one it continued no longer will.
-            if not (self.halving.promotes
-                    and budget.rungs.stopped_at is not None):
-                _remove(budget.rungs.checkpoint)
-        if budget.deadline is not None and budget.deadline.stopped:
-            metrics["time_up"] = 1.0
-        metrics.update(self._architecture_metrics(hp))
-        objective = self.oracle.objective
-        if _compat.is_multi_objective(objective) and objective.has_value(
-                metrics):
-            # Keras Tuner's own oracles score several objectives by this sum.
-            metrics[objective.name] = float(objective.get_value(metrics))
-        return metrics
+        return outcome.metrics(
+            self, trial, model, history, keep, budget, initial_epoch,
+            time.perf_counter() - start, validation_data)
 
-    def _architecture_metrics(self, hp):
-        """`params`, `flops` (and `latency_ms` with a meter) of the trial's
-        architecture."""
-        space = self.hypermodel.space
-        ops = space.decode(hp)
-        plan = space.plan(ops, head=self.hypermodel.head)
-        metrics = {"params": float(plan.params), "flops": float(plan.flops)}
-        if self.latency is not None:
-            metrics["latency_ms"] = float(self.latency(space, ops))
-        return metrics
+    def build_seeded(self, trial, clear=True):
+        """The trial's compiled model, its weights drawn under the search's
+        seed plus the trial number; `clear` first clears the backend
+        session (a pack clears it once, before its first candidate)."""
+        if clear:
+            keras.backend.clear_session()
+        if self.seed is not None:
+            keras.utils.set_random_seed(int(self.seed) + int(trial.trial_id))
+        return _compat.build_model(self, trial.hyperparameters)
 
-    def _budget(self, trial, model, epochs):
+    def trial_budget(self, trial, model, epochs):
         """The callbacks of successive halving and of the time budget, and
         the epoch the trial starts from (`budget.trial_budget`)."""
         return budget_module.trial_budget(self, trial, model, epochs)
@@ -278,7 +265,9 @@ class NASTuner(keras_tuner.Tuner):
 
     # -- weights ----------------------------------------------------------
 
-    def _save_checkpoint(self, trial_id, model):
+    def save_checkpoint(self, trial_id, model):
+        """Write `model`'s weights (and optimizer state) as trial
+        `trial_id`'s checkpoint, atomically."""
         write_atomic(_compat.checkpoint_path(self, trial_id),
                      model.save_weights, size=weights_bytes(model))
 
@@ -350,7 +339,10 @@ class NASTuner(keras_tuner.Tuner):
             # A failed trial is a normal part of a search: its traceback
             # goes to its record and the log, onto the screen at verbose=2.
             with frozen_heap(), _compat.trial_tracebacks(self.verbose >= 2):
-                super().search(*fit_args, **fit_kwargs)
+                if pack_loop.applies(self, fit_kwargs):
+                    pack_loop.search(self, *fit_args, **fit_kwargs)
+                else:
+                    super().search(*fit_args, **fit_kwargs)
         except TimeBudgetExhausted:
             self.on_search_end()
         if not _compat.is_worker():
@@ -370,7 +362,7 @@ class NASTuner(keras_tuner.Tuner):
         parent = trial.hyperparameters.values.get(promotion.CONTINUES)
         if parent is not None and trial.status == TrialStatus.COMPLETED:
             # Recorded as done: its parent's rung checkpoint is not needed.
-            _remove(self.rung_checkpoint(parent))
+            outcome.remove_checkpoint(self.rung_checkpoint(parent))
         if trial.status == TrialStatus.FAILED and trial.message:
             _logger.info("trial %s failed:\n%s", trial.trial_id,
                          trial.message)
@@ -385,12 +377,44 @@ class NASTuner(keras_tuner.Tuner):
                 f"The search stopped: {stop}. Last reason: {reason}. "
                 "Raise `max_consecutive_failed_trials` to tolerate more.")
         self._trials_run += 1
+        if not self._in_pack:
+            self.end_pack()
+
+    # -- packs ------------------------------------------------------------
+
+    def pack_limit(self):
+        """The most trials the next pack takes: the pack size's, and no
+        more than this worker process has left of its
+        `trials_per_process`."""
+        most = self.pack_size.most()
+        if self.trials_per_process:
+            most = min(most, max(1, self.trials_per_process
+                                 - self._trials_run))
+        return most
+
+    def train_pack(self, trials, x=None, y=None, validation_data=None,
+                   epochs=1, batch_size=None, callbacks=None,
+                   keras_verbose=0, **fit_kwargs):
+        """Train `trials` together (`pack_runner`); each is recorded
+        afterwards, by `run_trial`, from its outcome."""
+        self._in_pack = True
+        interrupts.check()
+        try:
+            self._pack_outcomes = pack_runner.train(
+                self, trials, x, y, validation_data, epochs, batch_size,
+                callbacks, keras_verbose, fit_kwargs)
+        except Exception as e:  # A full disk stops the search, as alone.
+            error = machine_error(e, self.project_dir)
+            if error is None:
+                raise
+            raise MachineFailure(error) from e
+
+    def end_pack(self):
+        """After a pack's trials are recorded (or each trial alone): a
+        worker that has trained its `trials_per_process` makes way."""
+        self._in_pack = False
+        self._pack_outcomes = {}
         if self.trials_per_process and (
                 self._trials_run >= self.trials_per_process):
             parallel.end_share()
 
-
-def _remove(checkpoint):
-    for path in (checkpoint, checkpoint + ".json"):
-        if os.path.exists(path):
-            os.remove(path)

@@ -11,9 +11,10 @@ import io
 
 from keras_nas import strategies
 from keras_nas.engine import parallel
+from keras_nas.engine.pack_size import PackSize
 from keras_nas.engine.tuner import (NASHyperModel, NASTuner,
                                     resolve_steps_per_execution)
-from keras_nas.front import project, project_folder
+from keras_nas.front import ensemble, project, project_folder
 
 __all__ = ["make_tuner"]
 
@@ -64,8 +65,10 @@ def make_tuner(config, input_shape, task, epochs, verbose, objective=None,
             halving=halving,
             deadline=deadline,
             latency=meter,
+            pack_size=PackSize(getattr(engine, "pack_size", 1)),
         )
     tuner.oracle.verbose = 0  # Our own line per trial instead.
+    ensemble.attach_selector(tuner, task)  # NES-RE's parents, if asked.
     if epochs is not None:  # A chief serves its oracle without `search`.
         tuner.start_promotions(epochs)
     if not reopen and not parallel.in_worker():

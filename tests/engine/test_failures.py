@@ -48,10 +48,21 @@ def test_a_search_where_nothing_works_still_stops(tmp_path):
     search = NASSearch(space=space, strategy="random", max_trials=10,
                        directory=str(tmp_path), warm_start=False,
                        training=keras_nas.Training(
-                           max_consecutive_failed_trials=2))
+                           max_consecutive_failed_trials=2),
+                       engine=keras_nas.KerasTunerEngine(pack_size=1))
     with pytest.raises(RuntimeError, match="first 6 trials all failed"):
         search.fit(x, y, epochs=1, verbose=0)
     assert len(search.results()) == 6
+    # In packs of 4 the policy stops the search once the pack that crossed
+    # the line is recorded: 8 trials.
+    packed = NASSearch(space=space, strategy="random", max_trials=10,
+                       directory=str(tmp_path), project_name="packed",
+                       warm_start=False, training=keras_nas.Training(
+                           max_consecutive_failed_trials=2),
+                       engine=keras_nas.KerasTunerEngine(pack_size=4))
+    with pytest.raises(RuntimeError, match="first 6 trials all failed"):
+        packed.fit(x, y, epochs=1, verbose=0)
+    assert len(packed.results()) == 8
     # A space exhausted before that: the search ends, and says why.
     tiny = NASSearch(space=keras_nas.SearchSpace({"nan": Diverge},
                                                  max_depth=2),
@@ -74,11 +85,27 @@ def test_a_broken_setup_stops_even_after_completed_trials(tmp_path):
     x, y = tabular(80)
     search = NASSearch(max_trials=6, directory=str(tmp_path),
                        warm_start=False, training=keras_nas.Training(
-                           max_consecutive_failed_trials=2))
+                           max_consecutive_failed_trials=2),
+                       engine=keras_nas.KerasTunerEngine(pack_size=1))
     with pytest.raises(RuntimeError, match=r"2 trials in a row.*disk"):
         search.fit(x, y, epochs=1, verbose=0, callbacks=[BreaksLater()])
     assert [r.status for r in search.results()] == [
         "COMPLETED", "FAILED", "FAILED"]
+    # In a pack, each candidate's callbacks fail only its own trial: the
+    # first candidate completes beside the others, and the policy stops
+    # the search once the pack is recorded.
+    BreaksLater.trials[0] = 0
+    packed = NASSearch(max_trials=6, directory=str(tmp_path),
+                       project_name="packed", warm_start=False,
+                       training=keras_nas.Training(
+                           max_consecutive_failed_trials=2),
+                       engine=keras_nas.KerasTunerEngine(pack_size=4))
+    with pytest.raises(RuntimeError, match=r"trials in a row.*disk"):
+        packed.fit(x, y, epochs=1, verbose=0, callbacks=[BreaksLater()])
+    records = packed.results()
+    assert [r.status for r in records] == ["COMPLETED"] + ["FAILED"] * 3
+    assert all("disk the callback writes to is full" in r.reason
+               for r in records[1:])
 
 
 SCRIPT = textwrap.dedent("""

@@ -87,6 +87,16 @@ def test_max_time_s_holds_and_worker_processes_are_recycled(tmp_path):
     assert sorted(pids) == ["0", "1", "2"]
     assert len(set(pids.values())) == 3
     assert lines["RECYCLED_STATUSES"] == ["COMPLETED"] * 3
+    # `pack_size=3`: the three trials were one task (one process, one
+    # start), each recorded whole.
+    placed = lines["PACKED_PLACED"]
+    assert sorted(placed) == ["0", "1", "2"]
+    assert len({(p["pid"], p["started"]) for p in placed.values()}) == 1
+    assert all(status == "COMPLETED" and epochs == 2 for status, epochs
+               in lines["PACKED_RECORDS"].values())
+    for files in lines["PACKED_FILES"].values():
+        assert "checkpoint.weights.h5" in files
+        assert "val_predictions.npy" in files
 
 
 def test_a_ctrl_c_the_driver_drops_still_stops_the_search(tmp_path):

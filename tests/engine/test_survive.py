@@ -58,7 +58,8 @@ SCRIPT = textwrap.dedent("""
     search = keras_nas.NASSearch(
         max_trials=int(sys.argv[3]), seed=1, directory=sys.argv[2],
         project_name="p", engine=keras_nas.KerasTunerEngine(
-            workers=int(sys.argv[4]), timeout_s=240))
+            workers=int(sys.argv[4]), timeout_s=240,
+            pack_size=int(os.environ.get("PACK_SIZE", "1"))))
     search.fit(x, y, epochs=3, verbose=0, callbacks=[Marker()])
     print("DONE", len(search.results()))
 """)
@@ -120,6 +121,31 @@ def test_killed_mid_trial_resumes_without_retraining_or_duplicates(tmp_path):
     # Trainings: trial 0, the killed trial 1, then trials 1, 2, 3 once each.
     assert len(os.listdir(marks)) == 5
     assert os.stat(ckpt0).st_mtime_ns == stamp  # Trial 0 was not retrained.
+    _all_json_parses(project)
+
+
+def test_killed_mid_pack_resumes_running_the_pack_again_once(tmp_path):
+    proc, marks = _start(tmp_path, max_trials=4, workers=0, PACK_SIZE="4")
+    try:
+        # The four candidates of the pack begin together.
+        _wait_for(lambda: len(os.listdir(marks)) >= 4, 180, "the pack")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    project = str(tmp_path / "runs" / "p")
+    _all_json_parses(project)
+    assert not glob.glob(os.path.join(project, "**", "*.tmp*"), recursive=True)
+    proc, marks = _start(tmp_path, max_trials=4, workers=0, PACK_SIZE="4")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-3000:]
+    assert "DONE 4" in out
+    records = NASSearch.load(str(tmp_path / "runs"), "p").results()
+    assert [r.trial_id for r in records] == ["0", "1", "2", "3"]
+    assert all(r.status == "COMPLETED" for r in records)
+    assert len(os.listdir(marks)) == 8  # The pack in flight, run again once.
     _all_json_parses(project)
 
 
@@ -225,8 +251,12 @@ def test_a_worker_process_is_replaced_after_trials_per_process(tmp_path):
     assert str(os.getpid()) not in pids
 
 
-def test_chief_and_two_workers_survive_a_killed_worker(tmp_path):
-    proc, marks = _start(tmp_path, max_trials=6, workers=2)
+@pytest.mark.parametrize("pack_size", ["1", "3"])
+def test_chief_and_two_workers_survive_a_killed_worker(tmp_path, pack_size):
+    # Packed, each worker takes three trials at once; the killed one's go
+    # back to the queue together.
+    proc, marks = _start(tmp_path, max_trials=6, workers=2,
+                         PACK_SIZE=pack_size)
     try:
         _wait_for(lambda: len(os.listdir(marks)) >= 2, 240, "two trials")
         first = sorted(os.listdir(marks))[0]

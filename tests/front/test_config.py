@@ -49,7 +49,8 @@ def test_search_config_round_trips(tmp_path):
     assert config["max_time_s"] == 60.0 and "max_time" not in config
     assert "workers" not in config
     assert config["engine"] == {"name": "keras_tuner", "workers": 2,
-                                "timeout_s": None, "trials_per_process": 3}
+                                "timeout_s": None, "trials_per_process": 3,
+                                "pack_size": "auto"}
     again = NASSearch.from_config(config)
     assert again.get_config() == config
     assert isinstance(again.config.training.metrics[0], keras.metrics.AUC)

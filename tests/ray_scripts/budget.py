@@ -6,6 +6,8 @@ only.
    each) with a budget of `MAX_TIME` seconds, counted from the start of
    `fit` (Ray's start included, as a serial search counts its own start).
 2. `trials_per_process=1`: every trial in a fresh worker process.
+3. `pack_size=3`: one task trains three trials at once, each recorded as
+   its own, with its checkpoint and validation predictions.
 
 Argument: a scratch folder. Prints JSON lines `KEY value` for the test.
 """
@@ -70,3 +72,15 @@ print("RECYCLED_PIDS", json.dumps(
     {t: p["pid"] for t, p in placements("recycled").items()}), flush=True)
 print("RECYCLED_STATUSES", json.dumps(
     sorted(r.status for r in recycled.results())), flush=True)
+
+packed = keras_nas.NASSearch(
+    max_trials=3, seed=5, directory=scratch, project_name="packed",
+    space=keras_nas.SearchSpace(max_params=20_000), warm_start=False,
+    halving=False, engine=keras_nas.Ray(workers=1, num_cpus=2, pack_size=3))
+packed.fit(x, y, epochs=2, verbose=0)
+print("PACKED_PLACED", json.dumps(placements("packed")), flush=True)
+print("PACKED_RECORDS", json.dumps(
+    {r.trial_id: [r.status, r.epochs] for r in packed.results()}), flush=True)
+print("PACKED_FILES", json.dumps({
+    t: sorted(os.listdir(os.path.join(scratch, "packed", f"trial_{t}")))
+    for t in ("0", "1", "2")}), flush=True)

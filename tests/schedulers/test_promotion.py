@@ -222,9 +222,11 @@ def _fits(events):
 
 def test_a_stopped_candidate_trains_on_from_its_rung_and_resumes(tmp_path):
     (x, y), _ = digits(300)
+    # One candidate at a time: the test follows each fit's events in turn.
     arguments = dict(
         seed=1, directory=str(tmp_path), strategy="random", warm_start=False,
-        halving=Halving(min_epochs=1, reduction_factor=2, mode="promotion"))
+        halving=Halving(min_epochs=1, reduction_factor=2, mode="promotion"),
+        engine=keras_nas.KerasTunerEngine(pack_size=1))
     Log.events, Log.interrupt = [], True
     with pytest.raises(SystemExit):  # What a Ctrl-C ends a search with.
         NASSearch(max_trials=8, **arguments).fit(

@@ -221,10 +221,12 @@ def test_a_real_search_with_local_search_and_its_predictor(tmp_path, model):
     from tests.conftest import tabular
 
     x, y = tabular(120)
+    # One at a time: each proposal follows the scores before it.
     search = keras_nas.NASSearch(
         directory=str(tmp_path), project_name="p", seed=1, max_trials=5,
         strategy=keras_nas.Strategy("local", start_size=3, predictor={
-            "model": model, "min_trials": 3, "prune": None}))
+            "model": model, "min_trials": 3, "prune": None}),
+        engine=keras_nas.KerasTunerEngine(pack_size=1))
     search.fit(x, y, epochs=2, verbose=0)
     # The tuner's oracle is the queue around the strategy's.
     oracle = keras_nas.strategies.strategy_of(search.tuner.oracle)
