@@ -82,8 +82,9 @@ def score(prediction, labels, task, metric="loss"):
 
 
 def select(predictions, labels, size, task, metric="loss", costs=None,
-           budget=None):
-    """Greedy forward selection with replacement.
+           budget=None, distinct=False):
+    """Greedy forward selection with replacement (or, `distinct`, of
+    `size` different models).
 
     Args:
         predictions: `{id: (samples, outputs) array}`, each model's
@@ -99,6 +100,11 @@ def select(predictions, labels, size, task, metric="loss", costs=None,
             its distinct members. A model whose addition would pass a cap is
             not added; one already picked adds nothing. Defaults to `None`
             (no cap).
+        distinct: Pick `size` different models (all of them if fewer),
+            each the one whose addition scores best even when it does not
+            improve the score: the forward selection of Neural Ensemble
+            Search (Zaidi et al. 2021), which draws parents among them
+            (`strategies.ensemble_parents`). Defaults to `False`.
 
     Returns:
         A `Selection`.
@@ -144,11 +150,13 @@ def select(predictions, labels, size, task, metric="loss", costs=None,
     while len(picks) < size:
         held = set(picks)
         n = len(picks) + 1
-        allowed = [i for i in fits
-                   if i in held or _within(held | {i}, costs, budget)]
+        allowed = [i for i in fits if not (distinct and i in held) and (
+            i in held or _within(held | {i}, costs, budget))]
+        if not allowed:
+            break
         candidate, value = _best(allowed,
                                  lambda i: rate((total + arrays[i]) / n))
-        if not value < scores[-1]:
+        if not distinct and not value < scores[-1]:
             break  # No addition improves: the picks so far are the best.
         picks.append(candidate)
         scores.append(value)

@@ -48,6 +48,9 @@ class TrialRecord:
         continues: Under promotions (`Halving(mode="promotion")`), the id
             of the trial whose candidate this one trained on from, or
             `None`.
+        ensemble_weight: The trial's weight in the last ensemble built
+            (`search.ensemble()`, its `ensemble.json`), or `None` when it
+            is not a member (or no ensemble was built).
     """
 
     trial_id: str
@@ -64,6 +67,7 @@ class TrialRecord:
     stopped: bool = False
     objectives: dict = dataclasses.field(default_factory=dict)
     continues: Optional[str] = None
+    ensemble_weight: Optional[float] = None
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -148,12 +152,18 @@ def format_table(records, objective_name, direction="max", best=None,
         front: Trial ids of the Pareto front, marked `+`. Defaults to none.
         columns: Names of further objectives (in `TrialRecord.objectives`)
             shown as columns. Defaults to none.
+
+    With an ensemble (a record with an `ensemble_weight`), a column
+    `ensemble` gives each member's weight.
     """
     done = [r for r in records if r.value is not None]
     if best is None and done:
         pick = max if direction == "max" else min
         best = pick(done, key=lambda r: r.value).trial_id
     extra = "".join(f" {c:>12}" for c in columns)
+    weighted = any(r.ensemble_weight is not None for r in records)
+    if weighted:
+        extra += f" {'ensemble':>8}"
     header = (
         f"{'trial':>5}  {'status':<9} {objective_name:>12} {'params':>9}"
         f"{extra} {'epochs':>6} {'sec':>6}  ops"
@@ -169,6 +179,8 @@ def format_table(records, objective_name, direction="max", best=None,
         status = f"STOPPED@{r.rung}" if r.stopped else r.status
         cells = "".join(
             f" {_fmt_value(r.objectives.get(c)):>12}" for c in columns)
+        if weighted:
+            cells += f" {_fmt_weight(r.ensemble_weight):>8}"
         line = (
             f"{mark}{r.trial_id:>4}  {status:<9} {value:>12} {params:>9}"
             f"{cells} {epochs:>6} {seconds:>6}  {_fmt_ops(r.ops)}"
@@ -181,3 +193,7 @@ def format_table(records, objective_name, direction="max", best=None,
 
 def _fmt_value(value):
     return "-" if value is None else f"{value:.4g}"
+
+
+def _fmt_weight(weight):
+    return "" if weight is None else f"x{weight:.2f}"

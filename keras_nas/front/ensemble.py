@@ -29,7 +29,8 @@ from keras_nas.data.task import primary_objective
 from keras_nas.engine import predictions
 from keras_nas.space import builder
 
-__all__ = ["ENSEMBLE", "build", "describe", "export_info", "read_record"]
+__all__ = ["ENSEMBLE", "attach_selector", "build", "describe", "export_info",
+           "mark_members", "population_selector", "read_record"]
 
 _logger = logging.getLogger(__name__)
 
@@ -242,6 +243,57 @@ def _measure_latency(results, model, best, record, budget):
             stacklevel=4)
 
 
+def population_selector(tuner, kind):
+    """The `ensemble_selector` of an `EvolutionOracle(ensemble_size=k)`
+    (NES-RE, `strategies.ensemble_parents`): `(trial_ids, size) -> picks`,
+    the greedy selection (`analysis.ensemble.select`, on the task's loss)
+    over those of `trial_ids` whose saved validation predictions match the
+    project's labels, of `size` different models (`distinct`, as NES's
+    forward selection); `()` when none has.
+
+    Args:
+        tuner: The search's `engine.tuner.NASTuner`.
+        kind: The task's kind (`data.task.Task.kind`).
+    """
+    cache = {}  # path -> (modification time, array)
+
+    def load(path):
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+        if path not in cache or cache[path][0] != stamp:
+            cache[path] = (stamp, predictions.read(path))
+        return cache[path][1]
+
+    def select(trial_ids, size):
+        labels = load(predictions.labels_path(tuner.project_dir))
+        if labels is None:
+            return ()
+        found = {}
+        for trial_id in trial_ids:
+            array = load(predictions.predictions_path(
+                tuner.get_trial_dir(trial_id)))
+            if array is not None and len(array) == len(labels):
+                found[trial_id] = array
+        if not found:
+            return ()
+        return selection_module.select(found, labels, size, kind,
+                                       distinct=True).members
+
+    return select
+
+
+def attach_selector(tuner, task):
+    """Give the search's strategy its `ensemble_selector` if it evolves for
+    an ensemble (`EvolutionOracle(ensemble_size=k)`)."""
+    from keras_nas.strategies import strategy_of
+
+    strategy = strategy_of(tuner.oracle)
+    if getattr(strategy, "ensemble_size", None) is not None:
+        strategy.ensemble_selector = population_selector(tuner, task.kind)
+
+
 def read_record(project_dir):
     """The last ensemble's `ensemble.json` in `project_dir`, or `None`."""
     path = os.path.join(project_dir, ENSEMBLE)
@@ -252,6 +304,18 @@ def read_record(project_dir):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def mark_members(records, project_dir):
+    """`records` (`TrialRecord`s) with `ensemble_weight` set on the members
+    of the last ensemble built in `project_dir` (`None` on the others)."""
+    record = read_record(project_dir)
+    weights = {} if record is None else dict(
+        zip(record.get("members", []), record.get("weights", [])))
+    for r in records:
+        weight = weights.get(r.trial_id)
+        r.ensemble_weight = None if weight is None else float(weight)
+    return records
 
 
 def describe(record):

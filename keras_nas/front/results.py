@@ -58,9 +58,13 @@ class SearchResults:
         return self.config.training.head
 
     def results(self):
-        """One `results.TrialRecord` per trial, in trial order."""
-        tuner = self.tuner
-        return results_module.collect(tuner.oracle, self.space_, self.head)
+        """One `results.TrialRecord` per trial, in trial order; the members
+        of the last ensemble built (`ensemble()`) carry their weight in it
+        (`ensemble_weight`)."""
+        from keras_nas.front import ensemble as ensemble_module
+
+        return ensemble_module.mark_members(results_module.collect(
+            self.tuner.oracle, self.space_, self.head), self.project_dir)
 
     def objectives(self):
         """The search's `keras_tuner.Objective`s: one, or several in the

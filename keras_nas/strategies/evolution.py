@@ -31,7 +31,8 @@ import numpy as np
 from keras_tuner.engine.trial import TrialStatus
 
 from keras_nas import _compat
-from keras_nas.strategies import candidates, mutations, pareto
+from keras_nas.strategies import candidates, ensemble_parents, mutations
+from keras_nas.strategies import pareto
 from keras_nas.strategies import predictor as predictor_module
 from keras_nas.strategies import scores
 from keras_nas.schedulers.halving import common_scale, compare
@@ -89,6 +90,12 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
             mutates the best completed trials into many children and
             proposes the one the surrogate's acquisition ranks first.
             Defaults to `None` (plain aging evolution).
+        ensemble_size: Optional integer `k` of at least 2: evolve for an
+            ensemble (NES-RE, Zaidi et al. 2021; `ensemble_parents`): each
+            parent is a member, drawn uniformly, of the ensemble of `k`
+            different models that greedy selection makes of the population
+            on validation predictions, not a tournament's winner. One
+            objective, no `predictor`. Defaults to `None` (off).
         **kwargs: `allow_new_entries`, `tune_new_entries`,
             `max_retries_per_trial` and `max_consecutive_failed_trials`, as in
             `keras_tuner.Oracle`.
@@ -110,6 +117,7 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
         hyperparameters=None,
         max_attempts=100,
         predictor=None,
+        ensemble_size=None,
         **kwargs,
     ):
         if space is not None and not isinstance(space, SearchSpace):
@@ -152,6 +160,11 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
             self.seed = int(seed)  # Keras Tuner replaces a seed of 0.
         if space is not None:
             self.set_space(space)
+        self.ensemble_size = ensemble_parents.check_size(
+            ensemble_size, self.multi_objective, self.predictor)
+        # `(trial_ids, size) -> picks`, set by the search; never saved.
+        self.ensemble_selector = None
+        self._ensemble = []
         self._rng = np.random.default_rng(self.seed)
         # Trial ids of the population, oldest first.
         self._population = []
@@ -185,13 +198,13 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
             if guided is not None:
                 return guided
         for _ in range(self.max_attempts):
-            parent = self._tournament()
+            parent = self._parent()
             if (
                 self.crossover_rate
                 and len(self._population) > 1
                 and self._rng.random() < self.crossover_rate
             ):
-                child = self._crossover(parent, self._tournament())
+                child = self._crossover(parent, self._parent())
                 if not self._acceptable(child):
                     child = self._mutate(child)
             else:
@@ -222,6 +235,15 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
                 children.append(child)
         ranked = self.predictor.order(self, children, self._rng)
         return ranked[0] if ranked else None
+
+    def _parent(self):
+        """A parent's values: from the population's ensemble with an
+        `ensemble_size` (when there is one), else a tournament's winner."""
+        if self.ensemble_size is not None:
+            values = ensemble_parents.draw(self)
+            if values is not None:
+                return values
+        return self._tournament()
 
     def _tournament(self):
         size = min(self.sample_size, len(self._population))
@@ -331,6 +353,7 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
                     "population": list(self._population),
                     "history": [list(h) for h in self._history],
                     "num_proposed": self._num_proposed,
+                    "ensemble": list(self._ensemble),
                 }
             }
         )
@@ -344,6 +367,7 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
         self._population = list(evolution["population"])
         self._history = [list(h) for h in evolution["history"]]
         self._num_proposed = int(evolution["num_proposed"])
+        self._ensemble = list(evolution.get("ensemble", []))
 
     def forget_trial(self, trial_id):
         """Drop `trial_id` from the population: its files were damaged and
@@ -356,6 +380,12 @@ class EvolutionOracle(scores.BestTrials, keras_tuner.Oracle):
     def population(self):
         """Trial ids of the current population, oldest first."""
         return list(self._population)
+
+    @property
+    def ensemble(self):
+        """With an `ensemble_size`: the distinct members of the ensemble
+        the last parent was drawn from, in order of first pick."""
+        return list(self._ensemble)
 
     @property
     def history(self):

@@ -44,6 +44,19 @@ def test_the_planted_pair_is_picked_not_the_accurate_single_one():
     assert chosen.scores[1] < chosen.scores[0]
 
 
+def test_distinct_picks_different_models_even_when_one_makes_it_worse():
+    y, predictions = planted()
+    chosen = select(predictions, y, size=3, task="multiclass", distinct=True)
+    assert chosen.members == ("a", "b", "c")  # `c` raises the loss.
+    assert chosen.scores[2] > chosen.scores[1]
+    assert chosen.weights == {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}
+    assert select(predictions, y, size=5, task="multiclass",
+                  distinct=True).members == ("a", "b", "c")  # All there are.
+    assert select(predictions, y, size=2, task="multiclass", distinct=True,
+                  costs={k: {"params": 10} for k in predictions},
+                  budget={"params": 15}).members == ("a",)
+
+
 def test_with_replacement_a_member_weighs_its_picks_and_weights_sum_to_1():
     # y = 0: one model says 1, the other -2; 2/3 and 1/3 of them make 0.
     y = np.zeros(10)

@@ -141,6 +141,25 @@ def test_after_load_the_ensemble_is_the_same(search, planted):
     assert record(planted)["weights"] == [0.5, 0.5]
 
 
+def test_results_give_each_members_weight_in_the_last_ensemble(planted,
+                                                               capsys):
+    planted.ensemble(size=5)
+    weights = {r.trial_id: r.ensemble_weight for r in planted.results()}
+    assert weights == {"0": 0.5, "1": 0.5, "2": None}
+    reopened = keras_nas.NASSearch.load(os.path.dirname(planted.project_dir),
+                                        "e")
+    assert reopened.results() == planted.results()
+    capsys.readouterr()
+    planted.summary()
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines)
+                  if line.lstrip().startswith("trial"))
+    assert "ensemble" in lines[header].split()
+    rows = {line[1:5].strip(): line for line in lines[header + 2:header + 5]}
+    assert "x0.50" in rows["0"] and "x0.50" in rows["1"]
+    assert "x0." not in rows["2"]
+
+
 def test_keras_file_round_trip_in_a_fresh_process(planted, tmp_path):
     info = json.loads(open(planted.export(tmp_path / "e.keras",
                                           ensemble=2)).read())
@@ -189,3 +208,26 @@ def test_keras_nas_export_ensemble_and_report(planted, tmp_path, capsys):
     assert cli.main(["export", planted.project_dir, str(out),
                      "--ensemble", "0"]) == 2
     assert "--ensemble must be at least 1" in capsys.readouterr().err
+
+
+def test_an_evolution_for_the_ensemble_draws_parents_from_saved_predictions(
+        tmp_path):
+    from keras_nas.strategies import strategy_of
+
+    (x, y), _ = digits(n=200)
+    s = keras_nas.NASSearch(
+        space=keras_nas.SearchSpace(["conv3x3-16", "maxpool", "dense-16"],
+                                    max_depth=3),
+        strategy=keras_nas.Strategy("evolution", population_size=2,
+                                    ensemble_size=3),
+        # 10: packed training proposes up to 8 at once before any ends.
+        max_trials=10, seed=0, warm_start=False, halving=False,
+        directory=str(tmp_path), project_name="nes")
+    s.fit(x, y, epochs=1, validation_split=0.25, verbose=0)
+    oracle = strategy_of(s.results_.tuner.oracle)
+    assert oracle.ensemble_size == 3 and oracle.ensemble
+    assert set(oracle.ensemble) <= {r.trial_id for r in s.results()}
+    again = keras_nas.NASSearch.load(str(tmp_path), "nes")
+    reopened = strategy_of(again.results_.tuner.oracle)
+    assert reopened.ensemble == oracle.ensemble
+    assert reopened.ensemble_selector(oracle.population, 3)

@@ -2,19 +2,24 @@
 Keras Tuner oracle: run through Keras Tuner's trial protocol without
 training (as Optuna's `test_samplers.py` does for its samplers)."""
 
+import zlib
+
 import keras_tuner
+import numpy as np
 import pytest
 
 import keras_nas
 from keras_nas import _compat
 from keras_nas import strategies as oracles
+from keras_nas.analysis import ensemble as ensemble_selection
 
 from tests.conftest import tabular
 
 MAX = keras_tuner.Objective("score", "max")
 STRATEGIES = ["auto", "evolution", "local", "random", "bayesian",
               "plain-random", "evolution-predictor", "local-predictor",
-              "local-gp", "local-rerank", "local-random-start"]
+              "local-gp", "local-rerank", "local-random-start",
+              "evolution-ensemble"]
 #: Options of each strategy in the contract (small, so that 8 trials use
 #: the strategy's own proposals, and the predictor its surrogate).
 OPTIONS = {
@@ -28,6 +33,7 @@ OPTIONS = {
     "local-rerank": {"start_size": 3,
                      "predictor": {"min_trials": 3, "rerank": True}},
     "local-random-start": {"start_size": 3, "balanced_start": False},
+    "evolution-ensemble": {"population_size": 4, "ensemble_size": 3},
     "auto": {"start_size": 3},
 }
 
@@ -44,15 +50,36 @@ def make(strategy, tmp_path, seed=0, max_trials=8, name="p"):
             seed=seed, max_trials=max_trials)
     options = OPTIONS.get(strategy)
     if isinstance(strategy, str):
-        for suffix in ("-predictor", "-gp", "-rerank", "-random-start"):
+        for suffix in ("-predictor", "-gp", "-rerank", "-random-start",
+                       "-ensemble"):
             strategy = strategy.replace(suffix, "")
     oracle = oracles.get(strategy, space=space(), objective=MAX,
                          max_trials=max_trials, seed=seed, options=options)
+    if getattr(oracle, "ensemble_size", None):
+        oracle.ensemble_selector = planted_selector(oracle)
     _compat.set_project_dir(oracle, str(tmp_path), name)
     oracle.verbose = 0
     # What `NASTuner` does for an oracle that does not know the space.
     oracle.update_space(space().hyperparameters)
     return oracle
+
+
+def planted_selector(oracle, samples=40, classes=3):
+    """An `ensemble_selector` as `NASSearch` gives one, over planted
+    validation predictions: each architecture's, drawn from its ops."""
+    labels = np.arange(samples) % classes
+    bound = space()
+
+    def select(trial_ids, size):
+        found = {}
+        for t in trial_ids:
+            ops = bound.decode(oracle.trials[t].hyperparameters)
+            rng = np.random.default_rng(zlib.crc32(repr(ops).encode()))
+            found[t] = rng.dirichlet(np.ones(classes), samples)
+        return ensemble_selection.select(found, labels, size,
+                                         "multiclass", distinct=True).members
+
+    return select
 
 
 def drive(oracle, n):
