@@ -56,6 +56,7 @@ _EXPORTS = {
     "Strategy": "keras_nas.strategies.spec",
     "Latency": "keras_nas.scoring.latency",
     "Training": "keras_nas.engine.options",
+    "Preprocessing": "keras_nas.data.preprocessing",
     "KerasTunerEngine": "keras_nas.engine.options",
     "SearchConfig": "keras_nas.front.config",
     "SearchResults": "keras_nas.front.results",
@@ -101,6 +102,8 @@ class _BlocksAfterKeras:
         def exec_then_register(module):
             exec_module(module)
             importlib.import_module("keras_nas.ops.blocks")
+            # And the preprocessing's own layer (a table's missing numbers).
+            importlib.import_module("keras_nas.data.tables")
 
         spec.loader.exec_module = exec_then_register
         return spec
@@ -110,6 +113,7 @@ if "keras" in sys.modules:
     # Keras is loaded already, so registering the block layers costs nothing
     # more, and `keras.models.load_model` then finds them in safe mode.
     from keras_nas.ops import blocks  # noqa: F401
+    from keras_nas.data import tables  # noqa: F401
 elif not any(isinstance(f, _BlocksAfterKeras) for f in sys.meta_path):
     sys.meta_path.insert(0, _BlocksAfterKeras())
 

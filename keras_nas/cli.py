@@ -13,7 +13,6 @@ exits with status 1.
 
 import argparse
 import contextlib
-import csv
 import os
 import sys
 
@@ -47,8 +46,9 @@ def _parser():
         "--data", metavar="FILE",
         help="an .npz with x_train, y_train (and optionally x_test, y_test), "
         "or a .csv with a label column; default: scikit-learn's digits")
-    search.add_argument("--label", default="label",
-                        help="the label column of a CSV (default: label)")
+    search.add_argument("--label", "--target", dest="label", default="label",
+                        help="the label (target) column of a CSV "
+                        "(default: label)")
     search.add_argument("--strategy", default="auto",
                         choices=["auto", "evolution", "local", "random",
                                  "bayesian", "hyperband"])
@@ -122,8 +122,9 @@ def _parser():
                         help="an .npz or .csv as for search: its test (or "
                         "training) samples check the export; needed with "
                         "--quantize")
-    export.add_argument("--label", default="label",
-                        help="the label column of a CSV (default: label)")
+    export.add_argument("--label", "--target", dest="label", default="label",
+                        help="the label (target) column of a CSV "
+                        "(default: label)")
     export.add_argument("--ensemble", type=int, default=None, metavar="N",
                         help="export the ensemble of up to N picks among "
                         "the trials instead of the best model")
@@ -155,30 +156,12 @@ def _load_data(path, label):
 
 
 def _load_csv(path, label):
-    import numpy as np
+    from keras_nas.data.csv_table import read_csv
 
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    if len(rows) < 2:
-        raise UsageError(f"--data: {path} holds no data rows")
-    header, body = rows[0], rows[1:]
-    if label not in header:
-        raise UsageError(
-            f"--label: no column {label!r} in {path}; its columns are "
-            f"{header}")
-    i = header.index(label)
     try:
-        x = np.array([[float(v) for j, v in enumerate(r) if j != i]
-                      for r in body], dtype="float32")
+        return read_csv(path, label)
     except ValueError as e:
-        raise UsageError(f"--data: {path}: features must be numbers ({e})")
-    y = np.array([r[i] for r in body])
-    try:
-        as_float = y.astype("float64")
-        y = as_float.astype("int64") if (as_float == np.round(as_float)).all() else as_float
-    except ValueError:
-        pass  # String class labels.
-    return x, y
+        raise UsageError(f"--data: {e}") from None
 
 
 def _check_positive(args, *names):
@@ -230,8 +213,9 @@ def _search(args):
               f"{len(test[0])} test images of 8x8 (no --data given)")
     else:
         train, test = _load_data(args.data, args.label)
-        print(f"Data: {args.data}, {len(train[0])} training samples of shape "
-              f"{tuple(train[0].shape[1:])}"
+        print(f"Data: {args.data}, {len(train[1])} training samples "
+              + (f"of {len(train[0])} columns" if isinstance(train[0], dict)
+                 else f"of shape {tuple(train[0].shape[1:])}")
               + (f", {len(test[0])} test samples" if test else ""))
     with _input_errors():
         _check_data(search, train, test)
@@ -268,14 +252,19 @@ def _input_errors():
 def _check_data(search, train, test):
     """Check the data as `fit` and `evaluate` will, before anything trains:
     the labels, the task, the objective and the space for this input."""
-    from keras_nas.data.prepare import encode_for_evaluation, prepare
+    from keras_nas.data import raw
+    from keras_nas.data.prepare import encode_for_evaluation
     from keras_nas.data.task import needs_one_hot
+    from keras_nas.front.raw_inputs import space_for
 
     config = search.config
-    data = prepare(train[0], train[1], task=config.task, seed=config.seed,
-                   one_hot=needs_one_hot(config.training.metrics))
+    data, preprocessor, _ = raw.prepare(
+        train[0], train[1], task=config.task, seed=config.seed,
+        tokens=config.space.kind == "text",
+        one_hot=needs_one_hot(config.training.metrics))
     data.task.objective(config.objective, config.training.metrics)
-    config.space.bind(data.input_shape, output_units=data.task.output_units)
+    space_for(config.space, preprocessor).bind(
+        data.input_shape, output_units=data.task.output_units)
     if test is not None:
         x_test, _ = encode_for_evaluation(test[0], test[1], data.task)
         if x_test.shape[1:] != tuple(data.input_shape):
@@ -357,7 +346,9 @@ def _export(args):
         from keras_nas.export.runtimes import check_format
 
         check_format(fmt, args.quantize)
-        if validation is not None:
+        if validation is not None and search.raw_ is not None:
+            search.raw_.labelled(*validation, search.task_)
+        elif validation is not None:
             encode_for_evaluation(validation[0], validation[1],
                                   search.task_)
     # Checked: a failure from here on is the export's, not the input's.

@@ -180,7 +180,7 @@ class Prepared:
 
 def prepare(x, y=None, *, validation_split=None, validation_data=None,
             task=None, one_hot=False, seed=None, class_weight=None,
-            sample_weight=None):
+            sample_weight=None, validation_sample_weight=None):
     """Check and encode the data of `NASSearch.fit`.
 
     Args:
@@ -197,6 +197,9 @@ def prepare(x, y=None, *, validation_split=None, validation_data=None,
         sample_weight: Optional weight per sample of `x` (arrays only); the
             validation split takes its share, which weighs in `retrain`
             only: the candidates are scored unweighted.
+        validation_sample_weight: With `validation_data` and
+            `sample_weight`, the validation samples' weights (a split made
+            before, by `raw.prepare`). Defaults to `None` (ones).
 
     Returns:
         A `Prepared`.
@@ -217,7 +220,8 @@ def prepare(x, y=None, *, validation_split=None, validation_data=None,
                                     task, one_hot)
     else:
         prepared = _prepare_arrays(x, y, validation_split, validation_data,
-                                   task, one_hot, seed, sample_weight)
+                                   task, one_hot, seed, sample_weight,
+                                   validation_sample_weight)
     class_weight = labels_module.check_class_weight(class_weight,
                                                     prepared.task)
     if class_weight is None or prepared.sample_weight is None:
@@ -235,7 +239,7 @@ def prepare(x, y=None, *, validation_split=None, validation_data=None,
 
 
 def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
-                    seed, sample_weight=None):
+                    seed, sample_weight=None, validation_sample_weight=None):
     if y is None:
         raise ValueError(
             "`y` is required when `x` is an array. Received: y=None. "
@@ -265,7 +269,10 @@ def _prepare_arrays(x, y, validation_split, validation_data, task, one_hot,
         y_val = validation_data[1]
         x_train, y_train = x, y
         if sample_weight is not None:
-            w_train, w_val = sample_weight, np.ones(len(x_val), "float32")
+            w_train, w_val = sample_weight, (
+                np.ones(len(x_val), "float32")
+                if validation_sample_weight is None
+                else np.asarray(validation_sample_weight, "float32"))
     else:
         fraction = check_split(
             0.2 if validation_split is None else validation_split)

@@ -1,6 +1,7 @@
 """`tf.data.Dataset` input, the one TensorFlow-only part of the data stage:
 a dataset's sample shape, its labels, and its labels encoded as the model's
-targets.
+targets; whether it holds strings (raw text, read into arrays by
+`data.raw`), the range of its samples, and its samples rescaled.
 
 The rest of the data stage never imports this module unless a dataset is
 passed, so it runs on any Keras 3 backend.
@@ -16,7 +17,8 @@ except ImportError as e:  # pragma: no cover - depends on the install
         "tensorflow`. Numpy arrays work on any Keras backend."
     ) from e
 
-__all__ = ["arrays_of", "inspect_dataset", "encode_labels"]
+__all__ = ["arrays_of", "encode_labels", "holds_strings", "inspect_dataset",
+           "rescaled", "sample_range", "with_targets_per_output"]
 
 # Batches scanned to find the labels of a dataset.
 _MAX_SCAN_BATCHES = 10000
@@ -44,6 +46,29 @@ def inspect_dataset(dataset, arg):
     if not labels:
         raise ValueError(f"`{arg}` is empty: it yields no batch.")
     return tuple(int(d) for d in shape[1:]), np.concatenate(labels)
+
+
+def holds_strings(dataset):
+    """Whether a dataset of (x, y) batches yields strings as `x` (raw
+    text, read into arrays and vectorized by `data.raw`)."""
+    spec = dataset.element_spec
+    return isinstance(spec, tuple) and len(spec) == 2 and getattr(
+        spec[0], "dtype", None) == tf.string
+
+
+def sample_range(dataset, batches=10):
+    """`(min, max)` of the samples of the first `batches` batches."""
+    low, high = np.inf, -np.inf
+    for x, _ in dataset.take(batches).as_numpy_iterator():
+        low, high = min(low, float(np.min(x))), max(high, float(np.max(x)))
+    return low, high
+
+
+def rescaled(dataset, scale):
+    """The dataset with its samples times `scale`, as `Rescaling(scale)`
+    computes it (float32)."""
+    return dataset.map(lambda x, y, *rest: (
+        tf.cast(x, "float32") * scale + 0.0, y) + tuple(rest))
 
 
 def arrays_of(dataset):
@@ -93,3 +118,11 @@ def encode_labels(dataset, task):
         return x, y
 
     return dataset.map(encode)
+
+
+def with_targets_per_output(dataset, names):
+    """A dataset of `(x, y)` batches as a model of several outputs takes it:
+    `(x, {name: y for each of names})` (a pack of candidates,
+    `engine.packing`)."""
+    names = list(names)
+    return dataset.map(lambda x, y, *rest: (x, {n: y for n in names}) + rest)

@@ -134,13 +134,13 @@ def convert(model, path, format, quantize=None, representative=None,
     if format == "keras":
         model.save(path)
         return {}
+    if format == "tf_saved_model":  # Any inputs, strings and dicts too.
+        model.export(path, format="tf_saved_model", verbose=False)
+        return {}
     # Keras' ONNX export wants a model that has been called once; one
     # eager call on zeros costs milliseconds.
     model(np.zeros((1,) + tuple(model.input_shape[1:]), "float32"),
           training=False)
-    if format == "tf_saved_model":
-        model.export(path, format="tf_saved_model", verbose=False)
-        return {}
     if format == "onnx":
         if quantize is None:
             model.export(path, format="onnx", verbose=False)

@@ -66,7 +66,9 @@ def export(path, model, info, task, format=None, quantize=None,
             suffix of `path` (`.keras`, `.onnx`, `.tflite`, a folder).
         quantize: `None`, `"float16"` or `"int8"` (see `runtimes.convert`).
             Defaults to `None`.
-        validation: `(x, y)` encoded as in training, for the checks; `None`
+        validation: `(x, y)` encoded as in training (for a model behind a
+            preprocessing, `x` as it takes it: strings, a dict of
+            columns), for the checks; `None`
             checks float formats on seeded random inputs and refuses
             `quantize`, whose cost cannot be measured without data.
         representative: Training inputs to calibrate LiteRT int8; defaults
@@ -128,28 +130,65 @@ def export(path, model, info, task, format=None, quantize=None,
 def _check_inputs(model, validation):
     if validation is not None:
         x, y = validation
-        x = np.asarray(x, dtype="float32")
-        n = min(len(x), MAX_CHECK_SAMPLES)
-        return x[:n], None if y is None else np.asarray(y)[:n]
+        x = _numeric(x)
+        n = min(_rows(x), MAX_CHECK_SAMPLES)
+        return _take(x, slice(0, n)), None if y is None else np.asarray(
+            y)[:n]
     shape = (256,) + tuple(model.input_shape[1:])
     return np.random.default_rng(0).standard_normal(shape).astype(
         "float32"), None
 
 
-def _sample(x, n):
-    x = np.asarray(x, dtype="float32")
-    if len(x) <= n:
+def _numeric(x):
+    """Float32 samples; raw ones (strings, a dict of columns, the input of
+    a preprocessed model) as they are."""
+    if isinstance(x, dict) or np.asarray(x).dtype == object:
         return x
-    return x[np.sort(np.random.default_rng(0).choice(len(x), n, False))]
+    return np.asarray(x, dtype="float32")
+
+
+def _rows(x):
+    return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+
+def _take(x, index):
+    if isinstance(x, dict):
+        return {k: v[index] for k, v in x.items()}
+    return x[index]
+
+
+def _sample(x, n):
+    x = _numeric(x)
+    if _rows(x) <= n:
+        return x
+    return _take(x, np.sort(np.random.default_rng(0).choice(_rows(x), n,
+                                                            False)))
+
+
+def _outputs(runner, x):
+    """The runtime's outputs of `x`; raw inputs (strings, columns) in the
+    runtimes that take them (Keras, a SavedModel)."""
+    if not isinstance(x, dict) and x.dtype != object:
+        return runner.predict(x)
+    if runner.runtime == "keras":
+        return np.asarray(runner.model.predict(x, batch_size=256, verbose=0))
+    import tensorflow as tf
+
+    tensors = ({k: tf.constant(v.reshape(-1, 1)) for k, v in x.items()}
+               if isinstance(x, dict) else tf.constant(x.reshape(-1, 1)))
+    out = runner.loaded.serve(tensors)
+    if isinstance(out, dict):
+        out = next(iter(out.values()))
+    return np.asarray(out)
 
 
 def _checks(model, runner, x, y, task, quantize):
     """Parity of the runtime's outputs with Keras', and the metric of both
     on `(x, y)` when there are labels."""
     ref = np.asarray(model.predict(x, verbose=0, batch_size=256))
-    out = runner.predict(x).reshape(ref.shape)
+    out = _outputs(runner, x).reshape(ref.shape)
     diff = float(np.max(np.abs(out - ref))) if ref.size else 0.0
-    checks = {"samples": int(len(x)), "max_abs_diff": diff}
+    checks = {"samples": int(_rows(x)), "max_abs_diff": diff}
     if task.kind == "regression":
         scale = 1.0 + float(np.max(np.abs(ref))) if ref.size else 1.0
         checks["passed"] = diff <= 1e-3 * scale

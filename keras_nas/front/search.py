@@ -16,13 +16,15 @@ import os
 
 from keras_nas._checks import check_int
 from keras_nas.analysis.progress import Progress, keras_verbosity
-from keras_nas.data import prepare as data_module
+from keras_nas.data import raw as raw_data
+from keras_nas.data.preprocessing import Preprocessor
 from keras_nas.data.task import Task, needs_one_hot
 from keras_nas.engine import execution, parallel
 from keras_nas.engine.callbacks import tensorboards
 from keras_nas.front import project, project_folder
 from keras_nas.front.assembly import make_tuner
 from keras_nas.front.config import SearchConfig
+from keras_nas.front.raw_inputs import RawInputs, space_for
 from keras_nas.front.results import SearchResults
 from keras_nas import strategies
 from keras_nas.scoring.warmstart import seed_search
@@ -34,10 +36,15 @@ STRATEGIES = strategies.STRATEGIES
 
 def _reads(name):
     """A method of `NASSearch` that reads the finished search: it checks
-    that there is one, then hands over to `SearchResults.<name>`."""
+    that there is one, then hands over to `SearchResults.<name>`, or, when
+    `fit` preprocessed the data, to `RawInputs.<name>`, whose models take
+    the data in the form it was given (`front.raw_inputs`)."""
     @functools.wraps(getattr(SearchResults, name))
     def method(self, *args, **kwargs):
-        return getattr(self._finished(), name)(*args, **kwargs)
+        results = self._finished()
+        if self.raw_ is not None and hasattr(self.raw_, name):
+            return getattr(self.raw_, name)(results, *args, **kwargs)
+        return getattr(results, name)(*args, **kwargs)
     return method
 
 
@@ -154,6 +161,9 @@ class NASSearch:
         self.config = config
         #: The `SearchResults` of the search, once `fit` or `load` ran.
         self.results_ = None
+        #: Its models behind the preprocessing of `fit` (`RawInputs`), or
+        #: `None` when the candidates took the data as it was.
+        self.raw_ = None
 
     # -- what was asked, read from the config -------------------------------
 
@@ -207,13 +217,16 @@ class NASSearch:
 
     def fit(self, x, y=None, epochs=10, batch_size=32, validation_split=None,
             validation_data=None, callbacks=None, verbose=1,
-            class_weight=None, sample_weight=None):
+            class_weight=None, sample_weight=None, preprocessing=None):
         """Search: train up to `max_trials` candidates, keep the best.
 
         Args:
-            x: Input samples (a numpy array), or a `tf.data.Dataset` of
-                `(x, y)` batches.
-            y: Labels, or `None` with a dataset.
+            x: Input samples as you hold them: a numpy array, strings (an
+                array or list, one text a sample), a pandas `DataFrame` or
+                a dict of columns, or a `tf.data.Dataset` of `(x, y)`
+                batches (docs/data.md).
+            y: Labels; for a table, or the name of its target column;
+                `None` with a dataset.
             epochs: Most epochs per candidate (early stopping may end one
                 sooner). Defaults to `10`.
             batch_size: Defaults to `32`; ignored for datasets.
@@ -232,6 +245,11 @@ class NASSearch:
                 names them (for one-hot rows, the column).
             sample_weight: Optional weight per sample of `x` (arrays), for
                 every trial's `model.fit` and `retrain()`.
+            preprocessing: A `keras_nas.Preprocessing`: how text, columns
+                and numbers at their own scale become the candidates'
+                input, adapted on the training split once; the returned
+                and exported models take `x`'s form. `False` for none.
+                Defaults to `None` (`Preprocessing()`).
 
         The project folder takes one search at a time, sets damaged files
         aside, and stops at once on a full disk (`front.project_folder`).
@@ -242,12 +260,17 @@ class NASSearch:
         check_int("epochs", epochs, 1)
         check_int("verbose", verbose, 0)
         config = self.config
-        data = data_module.prepare(
-            x, y, validation_split=validation_split,
+        data, preprocessor, validation_inputs = raw_data.prepare(
+            x, y, preprocessing=preprocessing,
+            tokens=config.space.kind == "text",
+            validation_split=validation_split,
             validation_data=validation_data, task=config.task,
             one_hot=needs_one_hot(config.training.metrics), seed=config.seed,
             class_weight=class_weight, sample_weight=sample_weight)
         execution.check_data(config.engine, data)
+        space_for(config.space, preprocessor)  # Its error, before a folder.
+        self.raw_ = preprocessor and RawInputs(preprocessor,
+                                               validation_inputs)
         with project_folder.session(
                 self.project_dir, config.max_trials, verbose=verbose,
                 fresh=config.overwrite and self.tuner is None):
@@ -256,6 +279,11 @@ class NASSearch:
     def _fit(self, data, epochs, batch_size, callbacks, verbose):
         config = self.config
         callbacks = list(callbacks or [])
+        preprocessor = self.raw_ and self.raw_.preprocessor
+        if not parallel.in_worker():  # Adapted once, for every trial.
+            Preprocessor.write(self.project_dir, preprocessor)
+        config = dataclasses.replace(  # Raw text: a text space.
+            config, space=space_for(config.space, preprocessor))
         if not data.is_dataset:
             # A text space infers its vocabulary size from the tokens, in a
             # copy for this fit: the user's space and config stay as made.
@@ -355,6 +383,8 @@ class NASSearch:
             # Saved by a chief (chief.json), not by this process's tuner id.
             tuner.oracle.reload()
         search.results_ = SearchResults(search.config, tuner, task)
+        preprocessor = Preprocessor.load(search.project_dir)
+        search.raw_ = preprocessor and RawInputs(preprocessor)
         return search
 
 

@@ -1,0 +1,146 @@
+"""A search on data as users hold it (raw text, a DataFrame, numbers at
+their own scale): the returned, reopened and exported models take it in
+that form, in this process and in a fresh one."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import keras_nas
+from keras_nas import cli
+
+pd = pytest.importorskip("pandas")
+
+_POSITIVE, _NEGATIVE = ["good", "great", "lovely"], ["bad", "awful", "dull"]
+
+
+def _reviews(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    texts = [" ".join(list(rng.choice(["the", "movie", "plot", "a"], 3))
+                      + list(rng.choice(_POSITIVE if t else _NEGATIVE, 2)))
+             for t in y]
+    return np.array(texts), y
+
+
+def _houses(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "city": rng.choice(["paris", "rome", "oslo"], n),
+        "area": rng.normal(80, 30, n),
+        "rooms": rng.integers(1, 5, n),
+    })
+    frame["expensive"] = ((frame.city == "paris") | (frame.area > 100)
+                          ).astype(int)
+    return frame
+
+
+def _search(tmp_path, name):
+    return keras_nas.NASSearch(
+        max_trials=1, directory=str(tmp_path), project_name=name, seed=0,
+        initial_architectures=[["dense-16"]] if name != "text" else None,
+        warm_start=False)
+
+
+def test_raw_text_in_and_out(tmp_path):
+    texts, y = _reviews()
+    search = _search(tmp_path, "text").fit(texts, y, epochs=1, verbose=0)
+    assert search.space_.kind == "text"
+    model = search.best_model()
+    assert isinstance(model.get_layer("preprocessing").get_layer(
+        "text_vectorization"), keras.layers.TextVectorization)
+    assert search.predict(["a good movie"]).shape == (1, 1)
+    np.testing.assert_allclose(
+        search.predict(list(texts[:4])),
+        model.predict(np.array(texts[:4], dtype=object), verbose=0))
+    assert len(search.evaluate(texts[:10], y[:10])) == 2
+    search.export(tmp_path / "text.keras")
+    info = json.loads((tmp_path / "text.json").read_text())
+    assert info["preprocessing"]["form"] == "text"
+    assert info["checks"]["passed"] and info["checks"]["samples"] == 16
+    with pytest.raises(ValueError, match="export to a `.keras` file"):
+        search.export(tmp_path / "text.onnx")
+    retrained = search.retrain(epochs=1)
+    assert retrained.predict(np.array(["bad"], dtype=object),
+                             verbose=0).shape == (1, 1)
+
+
+def test_a_frame_in_and_out_and_reopened(tmp_path):
+    frame = _houses()
+    search = _search(tmp_path, "table").fit(frame, "expensive", epochs=1,
+                                            verbose=0)
+    features = frame.drop(columns="expensive")
+    expected = search.predict(features.head(5))
+    assert expected.shape == (5, 1)
+    columns = {n: features[n].to_numpy() for n in features.columns}
+    np.testing.assert_allclose(search.predict(columns), search.predict(
+        features))
+    reopened = keras_nas.NASSearch.load(str(tmp_path), "table")
+    np.testing.assert_allclose(reopened.predict(features.head(5)), expected,
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match=r"lacks the columns \['rooms'\]"):
+        search.predict(features.drop(columns="rooms"))
+    search.export(tmp_path / "table_saved")  # A SavedModel takes columns.
+    info = json.loads((tmp_path / "table_saved.json").read_text())
+    assert info["checks"]["passed"] and info["preprocessing"]["columns"] == {
+        "city": "string", "area": "numeric", "rooms": "integer"}
+
+
+def test_numbers_at_their_own_scale_carry_their_normalization(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (80, 4)) * [1, 10, 100, 1000] + 500
+    y = (x[:, 0] > 500).astype(int)
+    search = _search(tmp_path, "scaled").fit(x, y, epochs=1, verbose=0)
+    model = search.best_model()
+    assert model.get_layer("normalize") is not None
+    search.export(tmp_path / "scaled.onnx")  # ONNX carries it.
+    info = json.loads((tmp_path / "scaled.json").read_text())
+    assert info["checks"]["passed"]
+    plain = _search(tmp_path, "plain").fit(
+        rng.normal(size=(80, 4)), y, epochs=1, verbose=0)
+    assert plain.raw_ is None
+    assert isinstance(plain.best_model(), keras.Sequential)
+
+
+@pytest.mark.slow
+def test_exported_models_take_raw_data_in_a_fresh_process(tmp_path):
+    texts, y = _reviews()
+    _search(tmp_path, "text").fit(texts, y, epochs=1, verbose=0)
+    csv = tmp_path / "houses.csv"
+    _houses().to_csv(csv, index=False)
+    assert cli.main(["search", "--data", str(csv), "--target", "expensive",
+                     "--max-trials", "1", "--epochs", "1", "--directory",
+                     str(tmp_path), "--project", "csv", "--verbose", "0",
+                     "--no-warm-start"]) == 0
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np
+        import pandas as pd
+        import keras, keras_nas
+        from keras_nas import cli
+
+        folder = sys.argv[1]
+        for project in ("text", "csv"):
+            assert cli.main(["export", f"{folder}/{project}",
+                             f"{folder}/{project}.keras"]) == 0
+        text = keras.models.load_model(f"{folder}/text.keras")
+        print(text.predict(np.array(["a good movie"], dtype=object),
+                           verbose=0).shape)
+        table = keras.models.load_model(f"{folder}/csv.keras")
+        frame = pd.read_csv(f"{folder}/houses.csv").drop(
+            columns="expensive")
+        print(table.predict({n: frame[n].to_numpy() for n in frame.columns},
+                            verbose=0).shape)
+    """)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+                         capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-4:] == ["(1,", "1)", "(80,", "1)"]
