@@ -58,21 +58,31 @@ def is_slot_of(tuner_id, other):
     return other == tuner_id or other.startswith(f"{tuner_id}-pack")
 
 
-def take(tuner):
-    """The trials of the next pack of `tuner`, and whether the oracle said
-    stop."""
-    trials, stopped = [], False
-    for slot in range(tuner.pack_limit()):
+def take(tuner, owner=None, limit=None):
+    """The trials of the next pack, asked of `tuner`'s oracle under the
+    slots of `owner` (a tuner id; defaults to the tuner's own), at most
+    `limit` (defaults to `tuner.pack_limit()`).
+
+    Returns:
+        `(trials, stopped, idle)`: whether the oracle said stop, and
+        whether it said it waits for results (the pack then holds what it
+        got before).
+    """
+    owner = tuner.tuner_id if owner is None else owner
+    limit = tuner.pack_limit() if limit is None else limit
+    trials, stopped, idle = [], False, False
+    for slot in range(limit):
         if trials and not has_room(tuner, trials):
             break
-        trial = tuner.oracle.create_trial(slot_id(tuner.tuner_id, slot))
+        trial = tuner.oracle.create_trial(slot_id(owner, slot))
         if trial.status == TrialStatus.STOPPED:
             stopped = True
             continue  # Each slot hears it, and leaves the oracle's list.
         if trial.status == TrialStatus.IDLE:
+            idle = True
             break  # The oracle waits for results: train what there is.
         trials.append(trial)
-    return trials, stopped
+    return trials, stopped, idle
 
 
 def search(tuner, *fit_args, **fit_kwargs):
@@ -81,7 +91,7 @@ def search(tuner, *fit_args, **fit_kwargs):
     tuner.on_search_begin()
     while True:
         tuner.pre_create_trial()
-        trials, stopped = take(tuner)
+        trials, stopped, _ = take(tuner)
         if not trials:
             if stopped:
                 break

@@ -168,8 +168,8 @@ def _fit(tuner, branches, x, y, validation_data, epochs, batch_size,
 
 
 def _should_leave(branches):
-    total = sum(b.flops for b in branches if not getattr(b, "left", False))
-    done = [b for b in branches if b.done and not getattr(b, "left", False)]
+    total = sum(b.flops for b in branches if not b.left)
+    done = [b for b in branches if b.done and not b.left]
     if total <= 0 or sum(b.flops for b in done) < LEAVE_SHARE * total:
         return False
     for b in done:

@@ -148,6 +148,10 @@ class Branch:
         model: Its compiled `keras.Sequential`, whose weights the pack
             trains.
         callbacks: Its own callbacks, as it would train with alone.
+
+    Attributes the runner sets (`pack_runner`): `trial`, `keep` (its
+    `KeepBestWeights`), `budget` (its `budget.Budget`) and `flops`; `left`
+    once it has left the pack it trained in.
     """
 
     def __init__(self, index, model, callbacks):
@@ -157,8 +161,10 @@ class Branch:
         self.callbacks = keras.callbacks.CallbackList(
             list(callbacks) + [self.history], model=model)
         self.done = False
+        self.left = False
         self.seconds = 0.0
         self.flops = 0.0
+        self.trial = self.keep = self.budget = None
 
 
 class BranchCallbacks(keras.callbacks.Callback):

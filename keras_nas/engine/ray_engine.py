@@ -245,19 +245,11 @@ class _Driver:
             if tuner.deadline is not None and time.time() >= tuner.deadline:
                 return True, False
             asked = time.time()
-            trials, stopping, waiting = [], False, False
-            for k in range(self.pack_size):
-                if trials and not pack_loop.has_room(tuner, trials):
-                    break
-                trial = tuner.oracle.create_trial(pack_loop.slot_id(slot, k))
-                if trial.status == TrialStatus.STOPPED:
-                    stopping = True
-                    break
-                if trial.status == TrialStatus.IDLE:
-                    waiting = not trials
-                    break
+            trials, stopping, idle = pack_loop.take(tuner, slot,
+                                                    self.pack_size)
+            waiting = idle and not trials
+            for trial in trials:
                 tuner.on_trial_begin(trial)
-                trials.append(trial)
             if trials:
                 running[slot] = (self._sequence, trials, self._submit(trials),
                                  (asked, time.time()))

@@ -93,12 +93,15 @@ def _all_json_parses(project):
             json.load(f)
 
 
-def test_killed_mid_trial_resumes_without_retraining_or_duplicates(tmp_path):
-    proc, marks = _start(tmp_path, max_trials=4, workers=0)
+def _kill_after_marks(tmp_path, count, what, pause, **extra_env):
+    """Start the search, kill -9 it once `count` trainings have begun (and
+    `pause` seconds more), and check that what it left parses and holds no
+    temporary file. Returns the project folder."""
+    proc, marks = _start(tmp_path, max_trials=4, workers=0, **extra_env)
     try:
-        _wait_for(lambda: len(os.listdir(marks)) >= 2, 180, "the second trial")
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)  # Mid-trial: trial 1 is training.
+        _wait_for(lambda: len(os.listdir(marks)) >= count, 180, what)
+        time.sleep(pause)
+        proc.send_signal(signal.SIGKILL)
         proc.wait(30)
     finally:
         if proc.poll() is None:
@@ -106,6 +109,12 @@ def test_killed_mid_trial_resumes_without_retraining_or_duplicates(tmp_path):
     project = str(tmp_path / "runs" / "p")
     _all_json_parses(project)
     assert not glob.glob(os.path.join(project, "**", "*.tmp*"), recursive=True)
+    return project
+
+
+def test_killed_mid_trial_resumes_without_retraining_or_duplicates(tmp_path):
+    # Mid-trial: trial 1 is training.
+    project = _kill_after_marks(tmp_path, 2, "the second trial", 0.3)
     ckpt0 = os.path.join(project, "trial_0", "checkpoint.weights.h5")
     stamp = os.stat(ckpt0).st_mtime_ns
     assert not os.path.exists(os.path.join(project, "trial_1", "checkpoint.weights.h5"))
@@ -125,19 +134,8 @@ def test_killed_mid_trial_resumes_without_retraining_or_duplicates(tmp_path):
 
 
 def test_killed_mid_pack_resumes_running_the_pack_again_once(tmp_path):
-    proc, marks = _start(tmp_path, max_trials=4, workers=0, PACK_SIZE="4")
-    try:
-        # The four candidates of the pack begin together.
-        _wait_for(lambda: len(os.listdir(marks)) >= 4, 180, "the pack")
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    project = str(tmp_path / "runs" / "p")
-    _all_json_parses(project)
-    assert not glob.glob(os.path.join(project, "**", "*.tmp*"), recursive=True)
+    # The four candidates of the pack begin together.
+    project = _kill_after_marks(tmp_path, 4, "the pack", 0.5, PACK_SIZE="4")
     proc, marks = _start(tmp_path, max_trials=4, workers=0, PACK_SIZE="4")
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-3000:]

@@ -12,6 +12,7 @@ import keras_nas
 from keras_nas import _compat
 from keras_nas import strategies as oracles
 from keras_nas.analysis import ensemble as ensemble_selection
+from keras_nas.engine import pack_loop
 
 from tests.conftest import tabular
 
@@ -82,18 +83,28 @@ def planted_selector(oracle, samples=40, classes=3):
     return select
 
 
-def drive(oracle, n):
+def drive(oracle, n, pack=1):
+    """Ask for `pack` trials at a time (each under its slot's tuner id, as
+    a packed search asks: `engine.pack_loop`) until `n` are done or the
+    oracle stops; report each pack's scores after the whole pack."""
     bound = space()
     proposals = []
-    for _ in range(n):
-        trial = oracle.create_trial("tuner0")
-        if trial.status != "RUNNING":
+    while len(proposals) < n:
+        trials = []
+        for slot in range(pack):
+            trial = oracle.create_trial(pack_loop.slot_id("tuner0", slot))
+            if trial.status == "RUNNING":
+                trials.append(trial)
+            elif trial.status == "IDLE":
+                break
+        if not trials:
             break
-        ops = bound.decode(trial.hyperparameters)
-        proposals.append(ops)
-        oracle.update_trial(trial.trial_id, {"score": float(len(ops))})
-        trial.status = "COMPLETED"
-        oracle.end_trial(trial)
+        for trial in trials:
+            ops = bound.decode(trial.hyperparameters)
+            proposals.append(ops)
+            oracle.update_trial(trial.trial_id, {"score": float(len(ops))})
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
     return proposals
 
 
