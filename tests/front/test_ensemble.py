@@ -181,7 +181,7 @@ def test_keras_file_round_trip_in_a_fresh_process(planted, tmp_path):
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["e.onnx", "e.tflite"])
+@pytest.mark.parametrize("name", ["e.onnx", "e.tflite", "e_served"])
 def test_a_two_member_ensemble_passes_the_parity_check(planted, tmp_path,
                                                        name):
     x, y = digits()[1]
