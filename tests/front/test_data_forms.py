@@ -108,6 +108,59 @@ def test_numbers_at_their_own_scale_carry_their_normalization(tmp_path):
     assert isinstance(plain.best_model(), keras.Sequential)
 
 
+def _vocabularies(search):
+    """The adapted state of a search's preprocessing: its lookup
+    vocabularies and normalization weights, by layer name."""
+    front = search.raw_.preprocessor.front
+    layers = [inner for layer in front.layers
+              for inner in getattr(layer, "layers", [layer])]
+    return {layer.name: (layer.get_vocabulary() if hasattr(
+        layer, "get_vocabulary") else [w.tolist() for w in
+                                       layer.get_weights()])
+            for layer in layers if layer.get_weights()
+            or hasattr(layer, "get_vocabulary")}
+
+
+@pytest.mark.parametrize("form", ["text", "table"])
+def test_a_search_on_raw_data_resumes_with_the_same_preprocessing(
+        tmp_path, form):
+    if form == "text":
+        x, y = _reviews()
+        raw = np.array(["a good movie", "dull plot"], dtype=object)
+    else:
+        x, y = _houses(), "expensive"
+        raw = x.drop(columns="expensive").head(2)
+
+    def search(max_trials):  # The same folder, resumed (no overwrite).
+        return keras_nas.NASSearch(
+            max_trials=max_trials, directory=str(tmp_path), project_name=form,
+            seed=0, warm_start=False, overwrite=False)
+
+    first = search(1).fit(x, y, epochs=1, verbose=0)
+    adapted, before = _vocabularies(first), first.results()
+    predicted = first.best_model(trial_id="0").predict(
+        first.raw_.inputs(raw), verbose=0)
+    checkpoint = tmp_path / form / "trial_0" / "checkpoint.weights.h5"
+    stamp = checkpoint.stat().st_mtime_ns
+
+    trained = []
+    again = search(2).fit(x, y, epochs=1, verbose=0, callbacks=[
+        keras.callbacks.LambdaCallback(
+            on_train_begin=lambda logs: trained.append(1))])
+    assert _vocabularies(again) == adapted and any(
+        isinstance(v[0], str) for v in adapted.values())
+    records = again.results()
+    assert [r.trial_id for r in records] == ["0", "1"]
+    assert records[:1] == before
+    assert checkpoint.stat().st_mtime_ns == stamp and len(trained) == 1
+    # The kept trial behind the resumed preprocessing predicts as before.
+    np.testing.assert_allclose(again.best_model(trial_id="0").predict(
+        again.raw_.inputs(raw), verbose=0), predicted, rtol=1e-5)
+    assert again.predict(raw).shape == (2, 1)
+    reopened = keras_nas.NASSearch.load(str(tmp_path), form)
+    assert _vocabularies(reopened) == adapted
+
+
 @pytest.mark.slow
 def test_exported_models_take_raw_data_in_a_fresh_process(tmp_path):
     texts, y = _reviews()
