@@ -56,9 +56,11 @@ DEFAULT_ARCHITECTURES = {
     "sequence": [
         ["conv5-32", "maxpool", "conv3-64", "maxpool", "dense-64"],
         ["conv3-32", "conv3-32", "maxpool", "dense-128"]],
+    # A convolution over word n-grams, max-pooled over positions, and the
+    # bag of embeddings (fastText): both read a word wherever it stands.
     "text": [
-        ["conv5-32", "maxpool", "conv3-64", "maxpool", "dense-64"],
-        ["dense-64"]],
+        ["conv3-64", "gmp", "dense-64"],
+        ["gap", "dense-64"]],
     "tabular": [
         ["dense-128", "dropout", "dense-64"],
         ["dense-64"]],

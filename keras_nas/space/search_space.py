@@ -60,7 +60,8 @@ class SearchSpace:
             the vocabulary's name, if `ops` is one). `"text"` reads samples
             of shape `(steps,)` as integer token ids: a token and position
             embedding (`blocks.TokenEmbedding`) comes before every genotype,
-            and the vocabulary is that of sequences. Defaults to `None`.
+            and the vocabulary is that of sequences, plus global pooling
+            over positions (`gmp`, `gap`). Defaults to `None`.
         vocabulary_size: For text, the number of token ids (max id + 1), or
             `None` to infer it from the training data in `adapt`. Defaults
             to `None`.

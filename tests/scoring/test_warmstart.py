@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from keras_nas import NASSearch, Strategy
-from keras_nas.scoring.warmstart import WarmStart
+from keras_nas import NASSearch, SearchSpace, Strategy
+from keras_nas.scoring.warmstart import DEFAULT_ARCHITECTURES, WarmStart
 
 from tests.conftest import digits, tabular
 
@@ -113,3 +113,16 @@ def test_initial_architectures_train_first_and_are_checked(tmp_path):
     assert not os.path.exists(tmp_path / "b" / "trial_0")  # No training.
     with pytest.raises(ValueError, match="list of op lists"):
         NASSearch(initial_architectures="dense-16")
+
+
+def test_the_conventional_text_models_pool_over_positions():
+    # A dense op flattens what it gets: on a token sequence, that learns
+    # each word anew at each position. The default text space can pool
+    # instead, and its conventional models do.
+    space = SearchSpace(kind="text", vocabulary_size=50).bind((20,))
+    assert {"gmp", "gap"} <= set(space.ops)
+    for ops in DEFAULT_ARCHITECTURES["text"]:
+        assert space.check(ops) is None, ops
+        steps = space.plan(ops).steps
+        assert not [s.op for s in steps if s.op == "flatten"
+                    and len(s.input_shape) > 1], ops
