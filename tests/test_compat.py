@@ -4,7 +4,9 @@ pinned, so that an upgrade that breaks one fails here by name."""
 import io
 import contextlib
 
+import keras
 import keras_tuner
+import numpy as np
 import pytest
 from keras_tuner.engine.metrics_tracking import infer_metric_direction
 from keras_tuner.src import utils as kt_utils
@@ -140,6 +142,44 @@ def test_optimizer_state_is_named_after_the_weights_path():
         for weight in model.trainable_variables:
             stem = weight.path.replace("/", "_")
             assert any(n.startswith(stem + "_") for n in names), (name, names)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="the fused kernel is TensorFlow's")
+def test_fused_adam_takes_keras_adams_steps():
+    """`_compat.fused_adam` relies on Adam's `_momentums`, `_velocities`
+    and `_get_variable_index`: its fused kernel must take Keras' own steps
+    (weights and moments), in a compiled step as a pack runs it."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    start = [rng.normal(size=(5, 3)).astype("float32"),
+             rng.normal(size=(3,)).astype("float32")]
+    grads = [[tf.constant(rng.normal(size=w.shape).astype("float32"))
+              for w in start] for _ in range(4)]
+    adam = keras.optimizers.Adam(learning_rate=0.01, clipnorm=1.0)
+    fused = _compat.fused_adam(adam)
+    assert type(fused) is not keras.optimizers.Adam
+    assert fused.get_config() == adam.get_config()
+
+    def train(optimizer):
+        weights = [keras.Variable(w) for w in start]
+        optimizer.build(weights)
+        step = tf.function(lambda g: optimizer.apply(g, weights))
+        for g in grads:
+            step(g)
+        return ([w.numpy() for w in weights]
+                + [v.numpy() for v in optimizer.variables])
+
+    results = [train(adam), train(fused)]
+    assert not np.allclose(results[0][0], start[0])
+    for keras_value, fused_value in zip(*results):
+        np.testing.assert_allclose(fused_value, keras_value, rtol=1e-5,
+                                   atol=1e-7)
+    # Anything but a plain Adam is left as it is.
+    for other in (keras.optimizers.SGD(), keras.optimizers.AdamW(),
+                  keras.optimizers.Adam(amsgrad=True)):
+        assert _compat.fused_adam(other) is other
 
 
 def test_the_servicer_is_keras_tuners(tmp_path):

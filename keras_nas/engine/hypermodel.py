@@ -4,6 +4,7 @@ and compiles the `keras.Sequential` of a trial's op sequence."""
 import keras
 import keras_tuner
 
+from keras_nas import _compat
 from keras_nas.data.task import metric_name
 from keras_nas.engine.failures import ArchitectureFailure
 from keras_nas.space import builder
@@ -66,7 +67,8 @@ class NASHyperModel(keras_tuner.HyperModel):
     def compile_pack(self, pack, values=None):
         """Compile `pack` (`engine.packing.pack_model`) as its candidates
         are: one fresh optimizer (at the searched `learning_rate` of
-        `values`, the same for all), the loss of each output, and fresh
+        `values`, the same for all; Adam's update fused into one op on
+        TensorFlow, `_compat.fused_adam`), the loss of each output, and fresh
         metrics per output, with the loss again as a metric (`LOSS_METRIC`):
         Keras' own per-output loss log is the plain mean of its batches'
         means, which a smaller last batch makes differ from what the
@@ -74,7 +76,7 @@ class NASHyperModel(keras_tuner.HyperModel):
         loss = self.loss if self.loss is not None else self.task.loss
         names = list(pack.output_names)
         pack.compile(
-            optimizer=self._make_optimizer(values or {}),
+            optimizer=_compat.fused_adam(self._make_optimizer(values or {})),
             loss={name: loss for name in names},
             metrics={name: [_clone_metric(m) for m in self.metrics]
                      + [_loss_metric(loss)] for name in names},
