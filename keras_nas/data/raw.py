@@ -23,7 +23,7 @@ from keras_nas.data.preprocessing import Preprocessing, adapt, form_of
 __all__ = ["prepare"]
 
 
-def prepare(x, y=None, *, preprocessing=None, tokens=False,
+def prepare(x, y=None, *, preprocessing=None, tokens=False, kept=None,
             validation_split=None, validation_data=None, task=None,
             one_hot=False, seed=None, class_weight=None, sample_weight=None):
     """Check, split, preprocess and encode the data of `NASSearch.fit`.
@@ -37,6 +37,12 @@ def prepare(x, y=None, *, preprocessing=None, tokens=False,
             defaults), `False`, or a `Preprocessing`. Defaults to `None`.
         tokens: Whether a numeric `x` holds token ids (a text space): they
             are never scaled. Defaults to `False`.
+        kept: For a search going on (resumed, or fit again): the
+            `Preprocessor` of its first `fit`, used as it is instead of one
+            adapted anew, so the trials already trained go on reading their
+            inputs as they were trained to (`x` must have the form it was
+            adapted on); `False` if that fit had none (`x` must be numbers,
+            taken as they are). `None` (the default) adapts one.
         validation_split, validation_data, task, one_hot, seed,
         class_weight, sample_weight: As `prepare.prepare`.
 
@@ -53,6 +59,8 @@ def prepare(x, y=None, *, preprocessing=None, tokens=False,
         from keras_nas.data import tf_datasets
 
         if not tf_datasets.holds_strings(x):
+            if kept is not None:
+                _check_kept(kept, "dataset")
             return _numeric_dataset(x, y, options, validation_split,
                                     validation_data, sample_weight, rest)
         if y is not None:
@@ -63,6 +71,9 @@ def prepare(x, y=None, *, preprocessing=None, tokens=False,
         if prepare_module.is_dataset(validation_data):
             validation_data = tf_datasets.arrays_of(validation_data)
     form = form_of(x)
+    if kept is not None:
+        _check_kept(kept, form)
+        options = options if kept else False
     if form == "array" and options is False:
         return prepare_module.prepare(
             x, y, validation_split=validation_split,
@@ -101,7 +112,7 @@ def prepare(x, y=None, *, preprocessing=None, tokens=False,
         x_train, x_val = _take(x, i_train), _take(x, i_val)
         w_train = w_train[0] if w_train else None
         w_val = w_val[0] if w_val else None
-    preprocessor = adapt(x_train, options, tokens=tokens)
+    preprocessor = kept or adapt(x_train, options, tokens=tokens)
     if preprocessor is None:  # Numbers the candidates take as they are.
         return prepare_module.prepare(
             x, y, validation_split=validation_split,
@@ -119,6 +130,25 @@ def prepare(x, y=None, *, preprocessing=None, tokens=False,
             preprocessor.transform(x_val, "validation_data[0]"), y_val),
         sample_weight=w_train, validation_sample_weight=w_val, **rest)
     return prepared, preprocessor, validation_inputs
+
+
+def _check_kept(kept, form):
+    """`form` against the form a search going on was started on."""
+    started = kept.form if kept else "array"
+    if started == form or (kept is False and form == "dataset"):
+        return
+    how = ("through the preprocessing adapted then" if kept
+           else "as they were given")
+    raise ValueError(
+        f"This search was started on {_FORMS[started]}, and its trials "
+        f"read their inputs {how}; `x` must be {_FORMS[started]} too. "
+        f"Received: {_FORMS[form]}. Pass `overwrite=True` to start a new "
+        "search on this data.")
+
+
+_FORMS = {"text": "strings", "columns": "a table (a DataFrame or a dict "
+          "of columns)", "array": "a numeric array",
+          "dataset": "a tf.data dataset of numbers"}
 
 
 def _numeric_dataset(x, y, options, validation_split, validation_data,

@@ -249,7 +249,10 @@ class NASSearch:
                 and numbers at their own scale become the candidates'
                 input, adapted on the training split once; the returned
                 and exported models take `x`'s form. `False` for none.
-                Defaults to `None` (`Preprocessing()`).
+                Defaults to `None` (`Preprocessing()`). A search that goes
+                on (`overwrite=False` on a project folder with trials, or
+                a second `fit`) keeps the preprocessing of its first fit,
+                whatever the new data: its trials were trained on it.
 
         The project folder takes one search at a time, sets damaged files
         aside, and stops at once on a full disk (`front.project_folder`).
@@ -260,8 +263,11 @@ class NASSearch:
         check_int("epochs", epochs, 1)
         check_int("verbose", verbose, 0)
         config = self.config
+        fresh = config.overwrite and self.tuner is None
+        # A search going on keeps the preprocessing its trials trained on.
+        kept = None if fresh else Preprocessor.kept(self.project_dir)
         data, preprocessor, validation_inputs = raw_data.prepare(
-            x, y, preprocessing=preprocessing,
+            x, y, preprocessing=preprocessing, kept=kept,
             tokens=config.space.kind == "text",
             validation_split=validation_split,
             validation_data=validation_data, task=config.task,
@@ -273,7 +279,7 @@ class NASSearch:
                                                validation_inputs)
         with project_folder.session(
                 self.project_dir, config.max_trials, verbose=verbose,
-                fresh=config.overwrite and self.tuner is None):
+                fresh=fresh):
             return self._fit(data, epochs, batch_size, callbacks, verbose)
 
     def _fit(self, data, epochs, batch_size, callbacks, verbose):

@@ -188,6 +188,50 @@ def test_a_search_on_raw_data_resumes_with_the_same_preprocessing(
     assert _vocabularies(reopened) == adapted
 
 
+def test_a_search_going_on_keeps_its_preprocessing_whatever_the_new_data(
+        tmp_path):
+    """Resumed on other texts (new words), a search keeps the vocabulary
+    its trials trained on instead of adapting another under them; data of
+    another form is refused, naming both; a search started without
+    preprocessing goes on without it."""
+    def search(max_trials, name="text"):
+        return keras_nas.NASSearch(
+            max_trials=max_trials, directory=str(tmp_path), project_name=name,
+            seed=0, warm_start=False, overwrite=False)
+
+    first = search(1).fit(*_reviews(), epochs=1, verbose=0)
+    adapted = _vocabularies(first)
+    raw = np.array(["a good movie", "dull plot"], dtype=object)
+    predicted = first.best_model(trial_id="0").predict(
+        first.raw_.inputs(raw), verbose=0)
+    other, y = _placed_reviews(80, 1, (0, 15))
+    # Other words: a vocabulary adapted on them would differ.
+    assert not set(w for t in other for w in t.split()) <= set(
+        w for t in _reviews()[0] for w in t.split())
+    again = search(2).fit(other, y, epochs=1, verbose=0)
+    assert [r.trial_id for r in again.results()] == ["0", "1"]
+    assert _vocabularies(again) == adapted
+    assert _vocabularies(keras_nas.NASSearch.load(
+        str(tmp_path), "text")) == adapted
+    np.testing.assert_allclose(again.best_model(trial_id="0").predict(
+        again.raw_.inputs(raw), verbose=0), predicted, rtol=1e-5)
+
+    with pytest.raises(ValueError, match=r"started on strings.*Received: "
+                       r"a table .*overwrite=True"):
+        search(3).fit(_houses(), "expensive", epochs=1, verbose=0)
+
+    rng = np.random.default_rng(0)
+    scaled = rng.normal(size=(80, 4)) * 1000.0
+    labels = (scaled[:, 0] > 0).astype(int)
+    plain = search(1, "numbers").fit(scaled, labels, epochs=1, verbose=0,
+                                     preprocessing=False)
+    assert plain.raw_ is None
+    more = search(2, "numbers").fit(scaled, labels, epochs=1, verbose=0)
+    assert more.raw_ is None and len(more.results()) == 2
+    assert not any(layer.name == "normalize"
+                   for layer in more.best_model().layers)
+
+
 @pytest.mark.slow
 def test_exported_models_take_raw_data_in_a_fresh_process(tmp_path):
     texts, y = _reviews()
