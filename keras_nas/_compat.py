@@ -8,6 +8,10 @@ it. `tests/test_compat.py` pins every assumption, so a Keras Tuner release
 that moves one fails in CI, by name, instead of silently for users. The
 supported range is bounded in `setup.cfg`.
 
+The two Keras internals keras_nas relies on live here too, pinned the same
+way: `Trainer._symbolic_build` (`build_training_state`) and Adam's
+per-weight state lists (`fused_adam`).
+
 `OracleWrapper` is here too: it runs Keras Tuner's `Oracle.create_trial`
 on another oracle's trial store, which holds only while that method reaches
 the oracle through `self`.

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import sys
+import time
 import warnings
 
 __all__ = ["HAS_FCNTL", "LOCK", "Lock", "ProjectLockedError"]
@@ -55,11 +56,11 @@ class Lock:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
-            f.seek(0)
-            holder = _read_holder(f.read())
-            f.close()
             if e.errno not in (errno.EAGAIN, errno.EACCES):
+                f.close()
                 raise
+            holder = _wait_for_holder(f)
+            f.close()
             raise ProjectLockedError(
                 f"The project folder {self.project_dir} is in use by another "
                 f"search: {_describe(holder)}. Wait for it to end, give this "
@@ -97,6 +98,20 @@ class Lock:
             pass
         finally:
             f.close()  # Drops the fcntl lock.
+
+
+def _wait_for_holder(f, seconds=2.0):
+    """The holder a locked file names. A holder writes its name just after
+    it takes the lock, so a search refused in between (or mid-write) waits
+    for it, up to `seconds`, rather than name nobody."""
+    deadline = time.monotonic() + seconds
+    while True:
+        f.seek(0)
+        holder = _read_holder(f.read())
+        if (holder and "unreadable" not in holder
+                or time.monotonic() > deadline):
+            return holder
+        time.sleep(0.05)
 
 
 def _read_holder(text):

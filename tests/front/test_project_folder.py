@@ -129,6 +129,35 @@ def test_a_held_lock_refuses_a_second_holder_and_names_the_first(tmp_path):
     Lock(tmp_path / "p").acquire().release()  # Free again, no warning.
 
 
+@pytest.mark.skipif(not project_lock.HAS_FCNTL, reason="fcntl locks")
+def test_a_search_refused_before_the_holder_names_itself_waits_for_it(
+        tmp_path):
+    """A holder writes its name just after taking the lock: a search
+    refused in between names it all the same, not nobody."""
+    import fcntl
+    import threading
+
+    project = tmp_path / "p"
+    project.mkdir()
+    held = open(project / project_lock.LOCK, "a+")
+    fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def name_itself():
+        time.sleep(0.3)
+        held.write(json.dumps({"host": "h1", "pid": 4242,
+                               "started": "now", "command": "x"}))
+        held.flush()
+
+    writer = threading.Thread(target=name_itself)
+    writer.start()
+    try:
+        with pytest.raises(ProjectLockedError, match="process 4242 on h1"):
+            Lock(project).acquire()
+    finally:
+        writer.join()
+        held.close()
+
+
 def test_the_lock_of_a_killed_process_is_taken_over_with_a_warning(tmp_path):
     project = tmp_path / "p"
     # A holder that takes the lock the way `Lock` does, then dies by kill -9.
