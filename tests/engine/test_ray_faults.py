@@ -69,7 +69,9 @@ def test_max_time_s_holds_and_worker_processes_are_recycled(tmp_path):
             trial = trials[trial_id]
             assert (trial["time_up"] or trial["epochs"] == 3
                     or trial["stopped"]), (trial_id, lines)
-            assert p["finished"] - max(p["started"], deadline) < 2 * 1.0 + 3
+            # Two epochs, and the trial's recording after them (its
+            # checkpoint, predictions and report: over 3 s on 2 loaded cores).
+            assert p["finished"] - max(p["started"], deadline) < 2 * 1.0 + 4
     late = max(0.0, max(p["started"] for p in placed.values()) - deadline)
     assert lines["ENDED"] - deadline < late + 2 * 1.0 + 5
     # The results agree with the oracle and the folder.
