@@ -250,14 +250,13 @@ class _FusedAdam(keras.optimizers.Adam):
         index = self._get_variable_index(variable)
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
+        beta_1 = tf.constant(self.beta_1, dtype)
+        beta_2 = tf.constant(self.beta_2, dtype)
         tf.raw_ops.ResourceApplyAdam(
             var=variable.handle, m=self._momentums[index].handle,
             v=self._velocities[index].handle,
-            beta1_power=tf.pow(tf.constant(self.beta_1, dtype), step),
-            beta2_power=tf.pow(tf.constant(self.beta_2, dtype), step),
-            lr=tf.cast(learning_rate, dtype),
-            beta1=tf.constant(self.beta_1, dtype),
-            beta2=tf.constant(self.beta_2, dtype),
+            beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
+            lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
             epsilon=tf.constant(self.epsilon, dtype),
             grad=tf.cast(gradient, dtype))
 

@@ -259,18 +259,6 @@ class Preprocessor:
             preprocessor.front = keras.models.load_model(paths[0])
         return preprocessor
 
-    @classmethod
-    def kept(cls, folder):
-        """What a search going on in `folder` keeps: the preprocessor saved
-        there; `False` if its trials trained on data as it was given (a
-        searched project, `oracle.json`, with none saved); `None` for a
-        folder without a search."""
-        preprocessor = cls.load(folder)
-        if preprocessor is None and os.path.exists(
-                os.path.join(folder, "oracle.json")):
-            return False
-        return preprocessor
-
     @staticmethod
     def write(folder, preprocessor):
         """Save `preprocessor` in `folder`, or for `None` remove the one

@@ -15,11 +15,19 @@ import keras_tuner
 from keras_nas._atomic import write_text_atomic
 from keras_nas.engine.options import deserialize, serialize
 
-__all__ = ["META", "deserialize", "read_meta", "serialize",
-           "strategy_from_config", "write_meta"]
+__all__ = ["META", "ORACLE", "deserialize", "has_run", "read_meta",
+           "serialize", "strategy_from_config", "write_meta"]
 
 #: The search's description in its project folder.
 META = "keras_nas.json"
+#: Keras Tuner's oracle state in a project folder: its trials.
+ORACLE = "oracle.json"
+
+
+def has_run(project_dir):
+    """Whether a search has run in `project_dir` (its oracle saved its
+    state there)."""
+    return os.path.exists(os.path.join(project_dir, ORACLE))
 
 
 def strategy_from_config(strategy):

@@ -42,7 +42,7 @@ from keras_tuner.engine.trial import TrialStatus
 from keras_nas import _compat
 from keras_nas.engine import interrupts, parallel
 from keras_nas.engine.failures import machine_error
-from keras_nas.front.project import META
+from keras_nas.front.project import META, ORACLE
 from keras_nas.front.project_lock import HAS_FCNTL, LOCK, Lock
 
 __all__ = ["DAMAGED", "DamagedProjectError", "ProjectFolderError",
@@ -55,7 +55,7 @@ DAMAGED = "damaged"
 #: The message of a trial whose files were damaged and set aside.
 _DAMAGED_MARK = "keras_nas: damaged files set aside in "
 #: The files of the search's own state, which nothing can rebuild.
-_STATE_FILES = ("oracle.json", META)
+_STATE_FILES = (ORACLE, META)
 
 
 class DamagedProjectError(RuntimeError):

@@ -264,8 +264,9 @@ class NASSearch:
         check_int("verbose", verbose, 0)
         config = self.config
         fresh = config.overwrite and self.tuner is None
-        # A search going on keeps the preprocessing its trials trained on.
-        kept = None if fresh else Preprocessor.kept(self.project_dir)
+        kept = None  # A search going on keeps what its trials trained on.
+        if not fresh and project.has_run(self.project_dir):
+            kept = Preprocessor.load(self.project_dir) or False
         data, preprocessor, validation_inputs = raw_data.prepare(
             x, y, preprocessing=preprocessing, kept=kept,
             tokens=config.space.kind == "text",
@@ -280,13 +281,14 @@ class NASSearch:
         with project_folder.session(
                 self.project_dir, config.max_trials, verbose=verbose,
                 fresh=fresh):
-            return self._fit(data, epochs, batch_size, callbacks, verbose)
+            return self._fit(data, epochs, batch_size, callbacks, verbose,
+                             adapted=kept is None)
 
-    def _fit(self, data, epochs, batch_size, callbacks, verbose):
+    def _fit(self, data, epochs, batch_size, callbacks, verbose, adapted):
         config = self.config
         callbacks = list(callbacks or [])
         preprocessor = self.raw_ and self.raw_.preprocessor
-        if not parallel.in_worker():  # Adapted once, for every trial.
+        if adapted and not parallel.in_worker():  # Once, for every trial.
             Preprocessor.write(self.project_dir, preprocessor)
         config = dataclasses.replace(  # Raw text: a text space.
             config, space=space_for(config.space, preprocessor))
@@ -384,8 +386,7 @@ class NASSearch:
             search.config, tuple(meta["input_shape"]), task, epochs=None,
             verbose=verbose,
             objective=project.objective_from_json(meta["objective"]))
-        if not tuner.oracle.trials and os.path.exists(
-                os.path.join(search.project_dir, "oracle.json")):
+        if not tuner.oracle.trials and project.has_run(search.project_dir):
             # Saved by a chief (chief.json), not by this process's tuner id.
             tuner.oracle.reload()
         search.results_ = SearchResults(search.config, tuner, task)
